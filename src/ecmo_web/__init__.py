@@ -1,0 +1,1 @@
+"""ECMO Steward web layer: Django models, actions, views, API and commands (thin adapters over ecmo_core)."""

@@ -1,0 +1,105 @@
+"""Programs, units, memberships (a role per program) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/London)")
+
+
+class Program(models.Model):
+    """An ECMO program: the unit of data ownership. A user sees a program's patients only through a membership."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    # Demo programs hold synthetic data only; seed-demo refuses to touch a database with any other program.
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    program_path = ""  # restrict(): this object *is* the program
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """A unit or team inside a program (e.g. cardiothoracic ICU, mobile retrieval team)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="units")
+    name = models.CharField(max_length=120)
+
+    program_path = "program"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "name"], name="unit_unique_per_program")]
+
+    def __str__(self) -> str:
+        return f"{self.program} · {self.name}"
+
+
+class Role(models.TextChoices):
+    PERFUSIONIST = "perfusionist", "Perfusionist"
+    INTENSIVIST = "intensivist", "Intensivist"
+    ECMO_SPECIALIST = "ecmo_specialist", "ECMO specialist (nurse or RT)"
+    BEDSIDE_NURSE = "bedside_nurse", "Bedside nurse"
+    SURGEON = "surgeon", "Surgeon"
+    CARDIOLOGIST = "cardiologist", "Cardiologist"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    DIRECTOR = "director", "Program director"
+    QUALITY = "quality", "Quality officer"
+    RESEARCHER = "researcher", "Researcher (de-identified data only)"
+    AUDITOR = "auditor", "Auditor (read-only)"
+    ADMIN = "admin", "Program administrator"
+
+
+class Membership(models.Model):
+    """A user's role in one program. Roles belong to the membership, never to the user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    program_path = "program"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "program"], name="one_role_per_program")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} @ {self.program}"
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the raw token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    @classmethod
+    def issue(cls, user: models.Model, label: str = "") -> tuple[ApiToken, str]:
+        raw = secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, digest=_hash_token(raw), label=label), raw
+
+    @classmethod
+    def lookup(cls, raw: str) -> ApiToken | None:
+        return cls.objects.select_related("user").filter(digest=_hash_token(raw), revoked=False).first()

@@ -1,0 +1,110 @@
+"""The HTTP API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Auth: the browser session (CSRF enforced by ninja's cookie auth) or ``Authorization: Bearer <token>`` from
+``POST /api/v1/auth/token``. Handlers check ``can()`` through ``shortcuts.get_checked``: a run outside the
+caller's programs is a 404, an action the role lacks a 403. Errors are JSON ``{"detail": ...}``; bad input is
+a 4xx naming the field, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from ecmo_core.errors import InputError
+from ecmo_web.accounts.models import ApiToken
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = ApiToken.lookup(token)
+        if found is None or not found.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        request.user = found.user
+        return found.user
+
+
+class Session(APIKeyCookie):
+    """Django session; ninja checks the CSRF token on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user if request.user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="ECMO Steward API",
+    version="1",
+    description="Runs, circuit checks, telemetry, alerts, decisions, rounds and exports of an ECMO program.",
+    auth=[BearerToken(), Session()],
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=400)
+
+
+@api.exception_handler(InputError)
+def _input_error(request: HttpRequest, exc: InputError) -> HttpResponse:
+    return api.create_response(request, {"detail": {exc.field: [exc.message]}}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "authentication required"}, status=401)
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict}, tags=["auth"])
+def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, str]]:
+    """Exchange a username and password for a bearer token (the raw token is shown only here)."""
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None or not user.is_active:
+        return 401, {"detail": "unknown username or wrong password"}
+    _, raw = ApiToken.issue(user, label="api")
+    return 200, {"token": raw}
+
+
+def _add_routers() -> None:
+    from ecmo_web.runs.api import router as runs_router
+
+    api.add_router("/", runs_router)
+    for module in API_MODULES:
+        imported = __import__(module, fromlist=["router"])
+        api.add_router("/", imported.router)
+
+
+# Other apps' routers (module paths with a ``router``); each app adds its line here.
+API_MODULES: list[str] = []
+
+_add_routers()

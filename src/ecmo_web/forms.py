@@ -1,0 +1,57 @@
+"""Form helpers shared by every app: program-local date-times and a base form that knows its program."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from ecmo_web.accounts.models import Program
+from ecmo_web.timezones import from_local, to_local
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date-time typed in the program's wall-clock time; cleaned to aware UTC by ProgramForm."""
+
+    widget = LocalDateTimeInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+        super().__init__(**kwargs)
+
+
+class ProgramForm(forms.Form):
+    """Base form: local date-times are read in the program's time zone and returned as aware UTC."""
+
+    def __init__(self, *args: Any, program: Program, now: dt.datetime | None = None, **kwargs: Any) -> None:
+        self.program = program
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, LocalDateTimeField) and now is not None and name not in self.initial:
+                local = to_local(now, program)
+                assert local is not None
+                self.initial[name] = local.replace(second=0, microsecond=0, tzinfo=None)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
+            if isinstance(field, LocalDateTimeField) and isinstance(value, dt.datetime):
+                self.cleaned_data[name] = from_local(value.replace(tzinfo=None), self.program)
+
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Attach errors raised by an action (keyed by field) to the form."""
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, error)

@@ -1,0 +1,147 @@
+"""The one place that decides who may do what.
+
+``can(user, action, obj)`` answers for one object; ``restrict(queryset, user, action)`` filters a queryset to
+the objects the user may act on. Both read the same ``MATRIX`` (role → actions), which ``docs/roles.md`` prints
+and ``tests/web/test_permission_matrix.py`` tries cell by cell. Every model that holds program data names the
+path to its program in a ``program_path`` class attribute (``""`` for Program itself), so that a user never
+sees another program's patients: membership is per program, and a role only ever applies inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+
+from ecmo_web.accounts.models import Membership, Program, Role
+
+# Each action: what it lets a member do (printed in docs/roles.md).
+ACTIONS: Final[dict[str, str]] = {
+    "run.view": "See runs, circuits, checks, telemetry, alerts, decisions and rounds of the program",
+    "patient.identify": "See patient identifiers (name, MRN) beside clinical data",
+    "run.create": "Start a run (patient, indication, first configuration)",
+    "run.edit": "Change configuration, cannulas, outcome; end a run",
+    "circuit.edit": "Add, replace or remove circuit components; record circuit changes",
+    "mcs.edit": "Add MCS devices (IABP, Impella, VAD) and record their settings",
+    "check.record": "Record the hourly circuit check",
+    "check.amend": "Amend a circuit check (with a reason; the original is kept)",
+    "sample.ingest": "Enter labs and telemetry by hand, CSV or API",
+    "alert.acknowledge": "Acknowledge an alert",
+    "alert.resolve": "Resolve an alert and link what was done",
+    "decision.record": "Record a decision with its inputs, participants and who decided",
+    "rounds.record": "Run rounds: attendance, discipline sections, goals",
+    "calculator.use": "Use the calculators",
+    "catalogue.manage": "Maintain the device catalogue",
+    "settings.manage": "Change the program's clinical thresholds and settings",
+    "audit.view": "Read the audit trail",
+    "export.registry": "Export registry data (ELSO-style, ECLS CDM, FHIR)",
+    "export.research": "Export de-identified research datasets",
+    "program.manage": "Manage the program's members and their roles",
+}
+
+_READ = {"run.view", "patient.identify", "calculator.use"}
+_BEDSIDE = _READ | {"sample.ingest", "alert.acknowledge", "rounds.record"}
+_CIRCUIT = {"check.record", "check.amend", "circuit.edit", "mcs.edit", "alert.resolve"}
+_PHYSICIAN = _BEDSIDE | {"run.create", "run.edit", "mcs.edit", "alert.resolve", "decision.record"}
+
+MATRIX: Final[dict[str, frozenset[str]]] = {
+    Role.PERFUSIONIST: frozenset(_BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record",
+                                                        "catalogue.manage"}),
+    Role.ECMO_SPECIALIST: frozenset(_BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record"}),
+    Role.INTENSIVIST: frozenset(_PHYSICIAN | {"circuit.edit"}),
+    Role.SURGEON: frozenset(_PHYSICIAN | {"circuit.edit"}),
+    Role.CARDIOLOGIST: frozenset(_PHYSICIAN),
+    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE),
+    Role.PHARMACIST: frozenset(_READ | {"rounds.record"}),
+    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record"}),
+    Role.DIRECTOR: frozenset(_READ | {"rounds.record", "decision.record", "settings.manage", "audit.view",
+                                      "export.registry", "export.research", "program.manage",
+                                      "catalogue.manage"}),
+    Role.QUALITY: frozenset(_READ | {"audit.view", "export.registry", "export.research"}),
+    # Researchers work on de-identified exports only: no run pages, no identifiers.
+    Role.RESEARCHER: frozenset({"export.research", "calculator.use"}),
+    Role.AUDITOR: frozenset(_READ | {"audit.view"}),
+    Role.ADMIN: frozenset({"calculator.use", "catalogue.manage", "settings.manage", "audit.view",
+                           "program.manage"}),
+}
+assert all(a in ACTIONS for actions in MATRIX.values() for a in actions)
+assert set(MATRIX) == set(Role.values)
+
+
+class UnknownAction(LookupError):
+    """A programming error: an action name that is not in ACTIONS."""
+
+
+def _check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise UnknownAction(action)
+
+
+def program_id_of(obj: Model) -> int | None:
+    """Follow ``obj``'s ``program_path`` to the id of the program that owns it."""
+    path: str | None = getattr(type(obj), "program_path", None)
+    if path is None:
+        raise TypeError(f"{type(obj).__name__} has no program_path: it cannot be permission-checked")
+    if path == "":
+        return int(obj.pk)
+    current: Any = obj
+    *hops, last = path.split("__")
+    for hop in hops:
+        current = getattr(current, hop)
+        if current is None:
+            return None
+    value = getattr(current, f"{last}_id")
+    return int(value) if value is not None else None
+
+
+def roles_by_program(user: Any) -> dict[int, str]:
+    """The user's active roles, cached on the user object for the life of the request."""
+    cached: dict[int, str] | None = getattr(user, "_ecmo_roles", None)
+    if cached is None:
+        cached = dict(
+            Membership.objects.filter(user=user, active=True).values_list("program_id", "role")
+        )
+        user._ecmo_roles = cached
+    return cached
+
+
+def role_in(user: Any, program: Program | int) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    program_id = program if isinstance(program, int) else program.pk
+    return roles_by_program(user).get(program_id)
+
+
+def can(user: Any, action: str, obj: Model) -> bool:
+    """May ``user`` perform ``action`` on ``obj`` (any model with a ``program_path``, or a Program)?"""
+    _check_action(action)
+    program_id = program_id_of(obj)
+    if program_id is None:
+        return False
+    role = role_in(user, program_id)
+    return role is not None and action in MATRIX[role]
+
+
+def require(user: Any, action: str, obj: Model) -> None:
+    """Raise PermissionDenied unless ``can(user, action, obj)``."""
+    if not can(user, action, obj):
+        raise PermissionDenied(f"{action} is not permitted here")
+
+
+def programs_for(user: Any, action: str) -> list[int]:
+    _check_action(action)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    return sorted(pid for pid, role in roles_by_program(user).items() if action in MATRIX[role])
+
+
+def restrict(queryset: QuerySet[Any], user: Any, action: str) -> QuerySet[Any]:
+    """Filter ``queryset`` to the objects in programs where the user's role grants ``action``."""
+    path: str | None = getattr(queryset.model, "program_path", None)
+    if path is None:
+        raise TypeError(f"{queryset.model.__name__} has no program_path: it cannot be restricted")
+    ids = programs_for(user, action)
+    if path == "":
+        return queryset.filter(pk__in=ids)
+    return queryset.filter(**{f"{path}__in": ids})

@@ -1,0 +1,283 @@
+"""Every write to runs, circuits and MCS devices. Each action checks permission, writes, and appends an audit
+event in the same transaction; views and the API call these and nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ecmo_web.accounts.models import Program
+from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.permissions import require
+from ecmo_web.runs.models import (
+    Cannula,
+    CatalogueItem,
+    Circuit,
+    Component,
+    ComponentKind,
+    ConfigurationEntry,
+    EcmoRun,
+    McsDevice,
+    McsSetting,
+    Outcome,
+    Patient,
+    PatientIdentifier,
+    RunTarget,
+)
+
+
+def _aware(name: str, value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValidationError({name: "must include a time zone"})
+    return value.astimezone(dt.UTC)
+
+
+def _not_before_run(run: EcmoRun, name: str, value: dt.datetime) -> None:
+    if value < run.started_at:
+        raise ValidationError({name: "cannot be before the run started"})
+    if run.ended_at is not None and value > run.ended_at:
+        raise ValidationError({name: "cannot be after the run ended"})
+
+
+def _decimal(value: Decimal | float | int | None) -> Decimal | None:
+    """Floats from code or JSON become the decimal a person typed (2.1, not 2.100000000000000088…)."""
+    return None if value is None or isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _save(obj: Any) -> None:
+    obj.full_clean()
+    obj.save()
+
+
+@transaction.atomic
+def start_run(
+    *,
+    actor: Any,
+    program: Program,
+    patient_code: str,
+    sex: str,
+    birth_year: int | None,
+    indication: str,
+    indication_detail: str = "",
+    mode: str,
+    started_at: dt.datetime,
+    weight_kg: Decimal | float | None = None,
+    height_cm: Decimal | float | None = None,
+    location: str = "",
+    console_serial: str = "",
+    identifiers: dict[str, str] | None = None,
+) -> EcmoRun:
+    """Start a run: the patient (created if the code is new), the run and its first configuration."""
+    require(actor, "run.create", program)
+    started_at = _aware("started_at", started_at)
+    patient = Patient.objects.filter(program=program, code=patient_code).first()
+    if patient is None:
+        patient = Patient(program=program, code=patient_code, sex=sex, birth_year=birth_year)
+        _save(patient)
+        append(actor=actor, action="patient.created", obj=patient, after=snapshot(patient))
+        for kind, value in (identifiers or {}).items():
+            if value:
+                ident = PatientIdentifier(patient=patient, kind=kind, value=value)
+                _save(ident)
+                # Identifier values stay out of the audit payload: the trail is read by roles that may not
+                # see identifiers.
+                append(actor=actor, action="patient.identifier_added", obj=ident, after={"kind": kind})
+    elif EcmoRun.objects.filter(patient=patient, ended_at__isnull=True).exists():
+        raise ValidationError({"patient_code": f"{patient_code} already has a run in progress"})
+    run = EcmoRun(
+        program=program, patient=patient, indication=indication, indication_detail=indication_detail,
+        started_at=started_at, weight_kg=_decimal(weight_kg), height_cm=_decimal(height_cm), location=location,
+        console_serial=console_serial, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    _save(run)
+    entry = ConfigurationEntry(run=run, mode=mode, started_at=started_at, reason="initial configuration")
+    entry.recorded_by = run.created_by
+    _save(entry)
+    circuit = Circuit(run=run, started_at=started_at)
+    _save(circuit)
+    append(actor=actor, action="run.started", obj=run,
+           after={**snapshot(run), "mode": mode, "circuit_id": circuit.pk})
+    return run
+
+
+@transaction.atomic
+def change_configuration(*, actor: Any, run: EcmoRun, mode: str, started_at: dt.datetime, reason: str) -> ConfigurationEntry:
+    """Record a new configuration from ``started_at`` (one more history entry, never an edit)."""
+    require(actor, "run.edit", run)
+    started_at = _aware("started_at", started_at)
+    _not_before_run(run, "started_at", started_at)
+    current = run.current_mode(started_at)
+    if current is not None and current.mode == mode:
+        raise ValidationError({"mode": f"the run is already {current.get_mode_display()} at that time"})
+    if not reason.strip():
+        raise ValidationError({"reason": "say why the configuration changed"})
+    entry = ConfigurationEntry(run=run, mode=mode, started_at=started_at, reason=reason.strip())
+    entry.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
+    _save(entry)
+    append(actor=actor, action="run.configuration_changed", obj=entry, after=snapshot(entry), reason=reason)
+    return entry
+
+
+@transaction.atomic
+def add_cannula(*, actor: Any, run: EcmoRun, purpose: str, site: str, size_fr: int, inserted_at: dt.datetime,
+                length_cm: int | None = None, tip_position: str = "", maker_model: str = "") -> Cannula:
+    require(actor, "run.edit", run)
+    inserted_at = _aware("inserted_at", inserted_at)
+    cannula = Cannula(run=run, purpose=purpose, site=site, size_fr=size_fr, inserted_at=inserted_at,
+                      length_cm=length_cm, tip_position=tip_position, maker_model=maker_model)
+    _save(cannula)
+    append(actor=actor, action="cannula.inserted", obj=cannula, after=snapshot(cannula))
+    return cannula
+
+
+@transaction.atomic
+def remove_cannula(*, actor: Any, cannula: Cannula, removed_at: dt.datetime, reason: str = "") -> Cannula:
+    require(actor, "run.edit", cannula)
+    removed_at = _aware("removed_at", removed_at)
+    if cannula.removed_at is not None:
+        raise ValidationError({"removed_at": "this cannula is already removed"})
+    if removed_at < cannula.inserted_at:
+        raise ValidationError({"removed_at": "cannot be before the cannula was inserted"})
+    before = snapshot(cannula)
+    cannula.removed_at = removed_at
+    cannula.save(update_fields=["removed_at"])
+    append(actor=actor, action="cannula.removed", obj=cannula, before=before, after=snapshot(cannula),
+           reason=reason)
+    return cannula
+
+
+def current_circuit(run: EcmoRun) -> Circuit | None:
+    return run.circuits.filter(ended_at__isnull=True).order_by("-started_at").first()
+
+
+@transaction.atomic
+def install_component(
+    *,
+    actor: Any,
+    run: EcmoRun,
+    kind: str,
+    maker: str,
+    model: str,
+    installed_at: dt.datetime,
+    lot: str = "",
+    serial: str = "",
+    catalogue_item: CatalogueItem | None = None,
+    reason_replaced: str = "",
+) -> Component:
+    """Install a component on the current circuit. Where one of the same kind is in place (other than ``other``),
+    it is removed at the same instant with ``reason_replaced`` (required), so the history has no gap or overlap."""
+    require(actor, "circuit.edit", run)
+    installed_at = _aware("installed_at", installed_at)
+    _not_before_run(run, "installed_at", installed_at)
+    circuit = current_circuit(run)
+    if circuit is None:
+        raise ValidationError({"kind": "the run has no circuit in use"})
+    previous = None
+    if kind != ComponentKind.OTHER:
+        previous = circuit.components.filter(kind=kind, removed_at__isnull=True).first()
+    if previous is not None:
+        if not reason_replaced.strip():
+            raise ValidationError({"reason_replaced": "say why the component in place is being replaced"})
+        if installed_at < previous.installed_at:
+            raise ValidationError({"installed_at": "cannot be before the component it replaces was installed"})
+        before = snapshot(previous)
+        previous.removed_at = installed_at
+        previous.reason_removed = reason_replaced.strip()
+        previous.save(update_fields=["removed_at", "reason_removed"])
+        append(actor=actor, action="component.removed", obj=previous, before=before, after=snapshot(previous),
+               reason=reason_replaced)
+    if catalogue_item is not None:
+        maker, model = maker or catalogue_item.maker, model or catalogue_item.model
+    component = Component(circuit=circuit, kind=kind, catalogue_item=catalogue_item, maker=maker, model=model,
+                          lot=lot, serial=serial, installed_at=installed_at, replaces=previous)
+    _save(component)
+    append(actor=actor, action="component.installed", obj=component, after=snapshot(component),
+           reason=reason_replaced)
+    return component
+
+
+@transaction.atomic
+def add_mcs_device(*, actor: Any, run: EcmoRun, kind: str, model: str, inserted_at: dt.datetime, site: str = "",
+                   notes: str = "") -> McsDevice:
+    require(actor, "mcs.edit", run)
+    inserted_at = _aware("inserted_at", inserted_at)
+    device = McsDevice(run=run, kind=kind, model=model, inserted_at=inserted_at, site=site, notes=notes)
+    _save(device)
+    append(actor=actor, action="mcs.device_added", obj=device, after=snapshot(device))
+    return device
+
+
+@transaction.atomic
+def record_mcs_setting(*, actor: Any, device: McsDevice, at: dt.datetime, impella_p_level: int | None = None,
+                       flow_l_min: Decimal | float | None = None, iabp_ratio: str = "",
+                       vad_speed_rpm: int | None = None, note: str = "") -> McsSetting:
+    require(actor, "mcs.edit", device)
+    at = _aware("at", at)
+    if at < device.inserted_at:
+        raise ValidationError({"at": "cannot be before the device was inserted"})
+    setting = McsSetting(device=device, at=at, impella_p_level=impella_p_level, flow_l_min=_decimal(flow_l_min),
+                         iabp_ratio=iabp_ratio, vad_speed_rpm=vad_speed_rpm, note=note)
+    setting.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
+    _save(setting)
+    append(actor=actor, action="mcs.setting_recorded", obj=setting, after=snapshot(setting))
+    return setting
+
+
+@transaction.atomic
+def remove_mcs_device(*, actor: Any, device: McsDevice, removed_at: dt.datetime, reason: str = "") -> McsDevice:
+    require(actor, "mcs.edit", device)
+    removed_at = _aware("removed_at", removed_at)
+    if device.removed_at is not None:
+        raise ValidationError({"removed_at": "this device is already removed"})
+    if removed_at < device.inserted_at:
+        raise ValidationError({"removed_at": "cannot be before the device was inserted"})
+    before = snapshot(device)
+    device.removed_at = removed_at
+    device.save(update_fields=["removed_at"])
+    append(actor=actor, action="mcs.device_removed", obj=device, before=before, after=snapshot(device),
+           reason=reason)
+    return device
+
+
+@transaction.atomic
+def set_target(*, actor: Any, run: EcmoRun, parameter: str, low: float | None, high: float | None,
+               effective_from: dt.datetime, agent: str = "", note: str = "") -> RunTarget:
+    """Set a target range (e.g. anti-Xa 0.3–0.5 on UFH) from a time; earlier targets stay in the history."""
+    require(actor, "decision.record", run)
+    effective_from = _aware("effective_from", effective_from)
+    if low is None and high is None:
+        raise ValidationError({"low": "give a lower or an upper bound"})
+    if low is not None and high is not None and low > high:
+        raise ValidationError({"high": f"must be at least the lower bound {low:g}"})
+    target = RunTarget(run=run, parameter=parameter, low=low, high=high, effective_from=effective_from, agent=agent,
+                       note=note, set_by=actor if getattr(actor, "is_authenticated", False) else None)
+    _save(target)
+    append(actor=actor, action="run.target_set", obj=target, after=snapshot(target))
+    return target
+
+
+@transaction.atomic
+def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, reason: str = "") -> EcmoRun:
+    """Close the run (decannulation, death, transfer): closes the circuit, components, cannulas and devices."""
+    require(actor, "run.edit", run)
+    ended_at = _aware("ended_at", ended_at)
+    if run.ended_at is not None:
+        raise ValidationError({"ended_at": "the run has already ended"})
+    if outcome == Outcome.ONGOING:
+        raise ValidationError({"outcome": "choose how the run ended"})
+    _not_before_run(run, "ended_at", ended_at)
+    before = snapshot(run)
+    run.ended_at = ended_at
+    run.outcome = outcome
+    _save(run)
+    Circuit.objects.filter(run=run, ended_at__isnull=True).update(ended_at=ended_at, reason_ended="run ended")
+    Component.objects.filter(circuit__run=run, removed_at__isnull=True).update(removed_at=ended_at,
+                                                                             reason_removed="run ended")
+    Cannula.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
+    McsDevice.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
+    append(actor=actor, action="run.ended", obj=run, before=before, after=snapshot(run), reason=reason)
+    return run
