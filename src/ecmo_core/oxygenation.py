@@ -276,10 +276,11 @@ def _required_flow_fraction(m: _VVModel, target: float) -> float:
     # returning blood less saturated than the lung does).
     slope_sign = s * ((1.0 - s) * (sp - sc) + v)
     if slope_sign <= 0.0:
+        without = "no feasible state" if at_zero is None else f"arterial SO2 {at_zero:.3f}"
         raise InfeasibleError(
             f"more ECMO flow cannot raise arterial SO2 here (shunt fraction {s:g}, post-oxygenator SO2 "
-            f"{sp:g}, end-capillary SO2 {sc:g}), and without it arterial SO2 does not reach the target "
-            f"{target:g}",
+            f"{sp:g}, end-capillary SO2 {sc:g}); without ECMO flow the model gives {without}, short of the "
+            f"target {target:g}",
             field="target_arterial_so2",
         )
     if target <= v:
@@ -424,7 +425,9 @@ def va_mixed_so2(
         raise InfeasibleError(
             "native and ECMO flow are both zero: there is no blood to mix", field="ecmo_flow_l_min"
         )
-    return (qn * sn + qe * sp) / total
+    # (Qn·Sn + Qe·Spost)/(Qn + Qe) written as Sn + (Spost − Sn)·share, so that vanishingly small flows
+    # (subnormal floats) cannot round the products into a value outside the two inputs.
+    return _between(sn, sp, qe / total)
 
 
 def va_upper_body_so2(
@@ -463,4 +466,12 @@ def va_upper_body_so2(
     sp = validate.fraction("post_oxygenator_so2", post_oxygenator_so2)
     if qn >= qub:
         return sn
-    return (qn * sn + (qub - qn) * sp) / qub
+    # (Qn·Sn + (Qub − Qn)·Spost)/Qub, written as a share of ECMO blood in the upper-body flow.
+    return _between(sn, sp, (qub - qn) / qub)
+
+
+def _between(first: float, second: float, share_of_second: float) -> float:
+    """The flow-weighted mean of two saturations. It lies between them in exact arithmetic; min/max only
+    remove a last-bit rounding excess at the ends (never a clinical clamp)."""
+    mean = first + (second - first) * share_of_second
+    return min(max(mean, min(first, second)), max(first, second))
