@@ -88,6 +88,9 @@ TEMPLATES = [
 
 _default_sqlite = f"sqlite:///{VAR_DIR / 'ecmo.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+if os.environ.get("ECMO_TEST_DB_SUFFIX"):
+    # Lets several test runs share one PostgreSQL server without dropping each other's test databases.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_ecmo_{os.environ['ECMO_TEST_DB_SUFFIX']}"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets readers proceed during a write; IMMEDIATE transactions take the write lock up front so that two
