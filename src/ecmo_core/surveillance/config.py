@@ -36,7 +36,7 @@ def setting(
     maximum: float | None = None,
     unit: str = "",
 ) -> T:
-    """Declare one site setting: default, accepted (site) range, unit and source (shown in docs and errors)."""
+    """Declare one site setting: default, accepted (site) range, unit and source (for docs and errors)."""
     kind = "boolean" if isinstance(default, bool) else "integer" if isinstance(default, int) else "number"
     meta = {"kind": kind, "minimum": minimum, "maximum": maximum, "unit": unit, "source": source}
     result: T = field(default=default, metadata=meta)
@@ -69,7 +69,7 @@ class Settings:
 
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:
-        """Every setting with name, default, minimum, maximum, unit and source (for docs and settings forms)."""
+        """Every setting: name, default, minimum, maximum, unit and source (for docs and settings forms)."""
         return [
             {"name": f.name, "default": f.default, **{k: v for k, v in f.metadata.items() if k != "kind"}}
             for f in fields(cls)
@@ -95,7 +95,7 @@ class EngineConfig(Settings):
     pairing_tolerance_s: float = setting(30.0, minimum=0, maximum=300, unit="s", source="local practice")
     # demo-scenarios §9 (disconnected probe reads 0.0): flow below this is a probe dropout, i.e. missing.
     min_valid_flow_l_min: float = setting(
-        0.1, minimum=0, maximum=1, unit="L/min", source="demo-scenarios §9; local practice"
+        0.1, minimum=0.01, maximum=1, unit="L/min", source="demo-scenarios §9; local practice"
     )
 
 
@@ -117,7 +117,9 @@ class DeltaPRiseConfig(RuleConfig):
     # core-api §4: baseline = median over the first 6 h after the oxygenator was installed.
     baseline_hours: float = setting(6.0, minimum=1, maximum=24, unit="h", source="core-api §4")
     # Local practice: a baseline this small cannot carry a relative threshold (zeroing offsets dominate).
-    min_baseline_delta_p_mmhg: float = setting(2.0, minimum=0.5, maximum=20, unit="mmHg", source="local practice")
+    min_baseline_delta_p_mmhg: float = setting(
+        2.0, minimum=0.5, maximum=20, unit="mmHg", source="local practice"
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,9 @@ class FlowPerRpmFallConfig(RuleConfig):
 class AccessPressureLowConfig(RuleConfig):
     SECTION: ClassVar[str] = "access.pressure_low"
     # reference §1.2: common alert at more negative than −100 mmHg [○, site default].
-    threshold_mmhg: float = setting(-100.0, minimum=-200, maximum=-50, unit="mmHg", source="reference §1.2 [○]")
+    threshold_mmhg: float = setting(
+        -100.0, minimum=-200, maximum=-50, unit="mmHg", source="reference §1.2 [○]"
+    )
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,9 @@ class RecirculationHighConfig(RuleConfig):
     max_age_h: float = setting(12.0, minimum=1, maximum=48, unit="h", source="local practice")
     # Local practice: pre- and post-oxygenator saturations must be taken within this of each other.
     pairing_min: float = setting(30.0, minimum=1, maximum=120, unit="min", source="local practice")
+    # Local practice: below this gap between post-oxygenator and mixed-venous SO2 (sweep off, failing
+    # membrane) the formula divides by almost nothing and its result means nothing.
+    min_saturation_gap: float = setting(0.1, minimum=0.05, maximum=0.3, source="local practice")
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,9 @@ class AnticoagulationConfig(RuleConfig):
     SECTION: ClassVar[str] = "anticoagulation.out_of_range"
     # reference §3.3: recheck 6 h when out of range, 24 h when in range [✔ S46]; +2 h for a late draw.
     anti_xa_max_age_h: float = setting(26.0, minimum=4, maximum=48, unit="h", source="reference §3.3 [✔ S46]")
-    aptt_max_age_h: float = setting(26.0, minimum=4, maximum=48, unit="h", source="reference §3.3; local practice")
+    aptt_max_age_h: float = setting(
+        26.0, minimum=4, maximum=48, unit="h", source="reference §3.3; local practice"
+    )
     # Local practice: ACT is a bedside test repeated every few hours (paediatric: hourly, reference §3.2).
     act_max_age_h: float = setting(6.0, minimum=1, maximum=24, unit="h", source="local practice")
 
@@ -204,7 +213,9 @@ class AirDetectedConfig(RuleConfig):
 class CheckOverdueConfig(RuleConfig):
     SECTION: ClassVar[str] = "documentation.check_overdue"
     # core-api §4: no hourly circuit check for more than 75 minutes (local practice).
-    overdue_min: float = setting(75.0, minimum=60, maximum=240, unit="min", source="core-api §4; local practice")
+    overdue_min: float = setting(
+        75.0, minimum=60, maximum=240, unit="min", source="core-api §4; local practice"
+    )
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ STATUSES: tuple[Status, ...] = ("firing", "clear", "indeterminate")
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 
 DEVICE = "device"
-"""Source of console/monitor telemetry. Every other source ("check", "lab", "estimate", ...) is hand-entered."""
+"""Source of console/monitor telemetry. Any other source ("check", "lab", "estimate") is hand-entered."""
 CHECK = "check"
-"""Source of values recorded in the hourly circuit check; a sample with it also documents that a check happened."""
+"""Source of values from the hourly circuit check; such a sample also documents that a check happened."""
 
 CONFIGURATIONS: tuple[str, ...] = ("vv", "va", "vav", "vva")
 """ELSO Maastricht configurations, lower case without the dash (V-V → ``vv``, VV-A → ``vva``) [✔ S12]."""
@@ -36,13 +36,13 @@ ANTICOAGULATION_TESTS: tuple[str, ...] = ("anti_xa_iu_ml", "aptt_s", "act_s")
 
 
 def utc(field_name: str, value: object) -> datetime:
-    """Return an aware ``datetime`` converted to UTC; naive or non-datetime values raise :class:`InputError`."""
+    """Return an aware ``datetime`` in UTC; naive or non-datetime values raise :class:`InputError`."""
     if not isinstance(value, datetime):
         raise InputError(field_name, f"must be a date and time with a UTC offset, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError(
             field_name,
-            f"{value.isoformat()} has no time zone: give an aware datetime (UTC offset or Z), not a naive one",
+            f"{value.isoformat()} has no time zone: give an aware datetime (UTC offset or Z)",
         )
     return value.astimezone(UTC)
 
@@ -62,8 +62,8 @@ class Sample:
     parameter : a parameter code of core-api §4 (see :data:`PARAMETERS`).
     value : float, within the parameter's plausible range (fractions 0–1, bubble 0/1).
     source : ``"device"`` (console telemetry, the default) or the name of a hand-entered source such as
-        ``"check"`` (hourly circuit check), ``"lab"`` or ``"estimate"``. Rules use the device value while it is
-        fresh and the latest hand-entered value otherwise; both are kept.
+        ``"check"`` (hourly circuit check), ``"lab"`` or ``"estimate"``. Rules use the device value while it
+        is fresh and the latest hand-entered value otherwise; both are kept.
     """
 
     observed_at: datetime
@@ -76,7 +76,9 @@ class Sample:
         check_parameter(self.parameter)
         object.__setattr__(self, "value", check_value(self.parameter, self.value))
         if not isinstance(self.source, str) or not self.source.strip() or len(self.source) > 64:
-            raise InputError("source", f"must be a non-empty name of at most 64 characters, got {self.source!r}")
+            raise InputError(
+                "source", f"must be a non-empty name of at most 64 characters, got {self.source!r}"
+            )
 
     @property
     def is_device(self) -> bool:
@@ -89,9 +91,9 @@ class Finding:
     """What one rule concluded at one moment.
 
     ``status`` is ``"firing"``, ``"clear"`` or ``"indeterminate"`` (the data it needs are missing or stale);
-    ``severity`` is ``"info"``, ``"warning"`` or ``"critical"`` (clear and indeterminate findings are ``"info"``);
-    ``message`` is in plain words with the values; ``evidence`` maps names to the values and ISO 8601 UTC times
-    used (JSON-serialisable, read-only).
+    ``severity`` is ``"info"``, ``"warning"`` or ``"critical"`` (clear and indeterminate findings are
+    ``"info"``); ``message`` is in plain words with the values; ``evidence`` maps names to the values and
+    ISO 8601 UTC times used (JSON-serialisable, read-only).
     """
 
     rule_id: str
@@ -202,8 +204,10 @@ class RunContext:
         return current
 
     def oxygenator_installed_as_of(self, now: datetime) -> datetime | None:
-        """Install time of the oxygenator in use at ``now`` (``None``: unknown, baselines start at data begin)."""
-        return _latest_at_or_before((*self.oxygenator_install_times, *_opt(self.oxygenator_installed_at)), now)
+        """Install time of the oxygenator at ``now`` (``None``: unknown; baselines start at data begin)."""
+        return _latest_at_or_before(
+            (*self.oxygenator_install_times, *_opt(self.oxygenator_installed_at)), now
+        )
 
     def pump_head_installed_as_of(self, now: datetime) -> datetime | None:
         """Install time of the pump head in use at ``now``."""
@@ -216,7 +220,7 @@ class RunContext:
         return any(start <= now and (end is None or now <= end) for start, end in self.weaning_trials)
 
     def last_check_as_of(self, now: datetime) -> datetime | None:
-        """The latest recorded circuit check at or before ``now`` (from ``last_check_at`` and ``check_times``)."""
+        """The latest recorded circuit check at or before ``now`` (``last_check_at`` and ``check_times``)."""
         return _latest_at_or_before((*self.check_times, *_opt(self.last_check_at)), now)
 
 

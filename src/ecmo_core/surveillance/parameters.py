@@ -36,7 +36,7 @@ _SPECS: dict[str, ParameterSpec] = {
     "blood_flow_l_min": ParameterSpec("L/min", 0.0, 10.0, "blood flow"),
     # Centrifugal consoles run up to about 5000–5500 rpm; hand crank restarts ~1500 [✔ S25e]. Ceiling. [○]
     "pump_speed_rpm": ParameterSpec("rpm", 0.0, 10000.0, "pump speed"),
-    # Usually −20 to −80; older ELSO text quotes −300 as an absolute ceiling [◐ S1]; −500 = transducer range. [○]
+    # Usually −20 to −80; older ELSO text gives −300 as an absolute ceiling [◐ S1]; −500 = transducer. [○]
     "access_pressure_mmhg": ParameterSpec("mmHg", -500.0, 100.0, "access (pre-pump) pressure"),
     # Typical 150–350, alerts at 350–400 (reference §1.2 [○]); disposable transducers read to ~750. [○]
     "pre_oxygenator_pressure_mmhg": ParameterSpec("mmHg", -100.0, 800.0, "pre-oxygenator pressure"),
@@ -57,7 +57,7 @@ _SPECS: dict[str, ParameterSpec] = {
     # --- circuit blood -------------------------------------------------------------------------------------
     "pre_oxygenator_so2": ParameterSpec(FRACTION, 0.0, 1.0, "pre-oxygenator SO2"),
     "post_oxygenator_so2": ParameterSpec(FRACTION, 0.0, 1.0, "post-oxygenator SO2"),
-    # At FdO2 1.0 and 760 mmHg the ceiling is about 700 mmHg (alveolar-gas limit); 800 allows altitude errors. [○]
+    # At FdO2 1.0 and 760 mmHg the ceiling is about 700 mmHg (alveolar-gas limit); 800 leaves margin. [○]
     "post_oxygenator_po2_mmhg": ParameterSpec("mmHg", 0.0, 800.0, "post-oxygenator PO2"),
     "post_oxygenator_pco2_mmhg": ParameterSpec("mmHg", 0.0, 150.0, "post-oxygenator PCO2"),
     "mixed_venous_so2": ParameterSpec(FRACTION, 0.0, 1.0, "mixed-venous SO2"),
@@ -91,7 +91,7 @@ _SPECS: dict[str, ParameterSpec] = {
     "cerebral_nirs_left_pct": ParameterSpec("%", 0.0, 100.0, "left cerebral NIRS"),
     "cerebral_nirs_right_pct": ParameterSpec("%", 0.0, 100.0, "right cerebral NIRS"),
     "limb_nirs_pct": ParameterSpec("%", 0.0, 100.0, "limb NIRS"),
-    # --- mechanical circulatory support ----------------------------------------------------------------------
+    # --- mechanical circulatory support ---------------------------------------------------------------
     # Impella performance levels P0–P9 (demo-scenarios §2 [○]).
     "impella_p_level": ParameterSpec("P-level", 0.0, 9.0, "Impella P-level"),
     # Impella 5.5 delivers up to about 6 L/min. [○]
@@ -112,7 +112,7 @@ def label(parameter: str) -> str:
 
 
 def check_value(parameter: str, value: object, *, field: str | None = None) -> float:
-    """Return ``value`` as a float if it is a plausible value of ``parameter``; else raise :class:`InputError`.
+    """Return ``value`` as a float if it is plausible for ``parameter``; else raise :class:`InputError`.
 
     ``field`` names the offending input in the error (default: the parameter code). Fractions above 1 get a
     message that says "fraction"; the bubble detector accepts 0 or 1 only.
@@ -133,5 +133,7 @@ def check_value(parameter: str, value: object, *, field: str | None = None) -> f
 def check_parameter(parameter: object, *, field: str = "parameter") -> str:
     """Return ``parameter`` if it is a known code; else raise :class:`InputError` naming ``field``."""
     if not isinstance(parameter, str) or parameter not in PARAMETERS:
-        raise InputError(field, f"unknown parameter code {parameter!r}; see core-api §4 for the accepted codes")
+        raise InputError(
+            field, f"unknown parameter code {parameter!r}; see core-api §4 for the accepted codes"
+        )
     return parameter

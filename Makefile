@@ -1,0 +1,67 @@
+# ECMO Steward — `make demo` to try it, `make test` to check everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+export ECMO_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/ecmo migrate --no-input -v 0
+	$(BIN)/ecmo seed-demo
+	@echo ""
+	@echo "  ECMO Steward demo: http://127.0.0.1:8000/"
+	@echo "  Log in as perfusionist, intensivist, ecmo_specialist, bedside_nurse, surgeon, cardiologist, pharmacist,"
+	@echo "  physiotherapist, director, quality, researcher, auditor, admin or outsider; password: steward-demo"
+	@echo ""
+	$(BIN)/ecmo serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+typecheck: install
+	$(BIN)/mypy --strict src/ecmo_core
+
+imports: install
+	cd src && ../$(BIN)/lint-imports --config ../pyproject.toml
+
+migrations-check: install
+	$(BIN)/ecmo makemigrations --check --dry-run
+
+test-core: install
+	$(BIN)/pytest tests/core -q -p no:cacheprovider --cov=ecmo_core --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
+
+test-web-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest tests/web -q -p no:cacheprovider
+
+test-web-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python scripts/check-postgres.py
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest tests/web -q -p no:cacheprovider --create-db
+
+test-web: test-web-sqlite test-web-postgres
+
+test-browser: install
+	scripts/ensure-chromium.sh
+	env -u DATABASE_URL $(BIN)/pytest tests/browser -q -p no:cacheprovider
+
+test: lint typecheck imports migrations-check test-core test-web test-browser
+	@echo "all test legs passed: lint, types, import contract, migrations, core, web on SQLite and PostgreSQL, browser"
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
