@@ -299,7 +299,10 @@ def _required_flow_fraction(m: _VVModel, target: float) -> float:
     w = target - v  # the mixed-venous saturation at the target (Fick)
     # Solve Sv(f) = w for f (closed form; the denominator is positive because D > 0 ⇒ Spost > Sv(1) ≥ w).
     f = (v - (1.0 - s) * (sc - w)) / (s * (sp - w))
-    return min(f, 1.0)  # rounding only: Sa(1) ≥ target ⇒ f ≤ 1 exactly
+    # Rounding only: Sa(1) ≥ target ⇒ f ≤ 1 exactly, and Sa(0) < target ⇒ f > 0 exactly; with a vanishing shunt
+    # fraction the two sides can differ by an ulp and the quotient cancels catastrophically (hypothesis found
+    # shunt 3e-117 with the target equal to Sc'), so keep f in [0, 1].
+    return min(max(f, 0.0), 1.0)
 
 
 def vv_required_blood_flow(
