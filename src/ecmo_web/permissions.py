@@ -46,8 +46,9 @@ _CIRCUIT = {"check.record", "check.amend", "circuit.edit", "mcs.edit", "alert.re
 _PHYSICIAN = _BEDSIDE | {"run.create", "run.edit", "mcs.edit", "alert.resolve", "decision.record"}
 
 MATRIX: Final[dict[str, frozenset[str]]] = {
-    Role.PERFUSIONIST: frozenset(_BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record",
-                                                        "catalogue.manage"}),
+    Role.PERFUSIONIST: frozenset(
+        _BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record", "catalogue.manage"}
+    ),
     Role.ECMO_SPECIALIST: frozenset(_BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record"}),
     Role.INTENSIVIST: frozenset(_PHYSICIAN | {"circuit.edit"}),
     Role.SURGEON: frozenset(_PHYSICIAN | {"circuit.edit"}),
@@ -55,15 +56,26 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
     Role.BEDSIDE_NURSE: frozenset(_BEDSIDE),
     Role.PHARMACIST: frozenset(_READ | {"rounds.record"}),
     Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record"}),
-    Role.DIRECTOR: frozenset(_READ | {"rounds.record", "decision.record", "settings.manage", "audit.view",
-                                      "export.registry", "export.research", "program.manage",
-                                      "catalogue.manage"}),
+    Role.DIRECTOR: frozenset(
+        _READ
+        | {
+            "rounds.record",
+            "decision.record",
+            "settings.manage",
+            "audit.view",
+            "export.registry",
+            "export.research",
+            "program.manage",
+            "catalogue.manage",
+        }
+    ),
     Role.QUALITY: frozenset(_READ | {"audit.view", "export.registry", "export.research"}),
     # Researchers work on de-identified exports only: no run pages, no identifiers.
     Role.RESEARCHER: frozenset({"export.research", "calculator.use"}),
     Role.AUDITOR: frozenset(_READ | {"audit.view"}),
-    Role.ADMIN: frozenset({"calculator.use", "catalogue.manage", "settings.manage", "audit.view",
-                           "program.manage"}),
+    Role.ADMIN: frozenset(
+        {"calculator.use", "catalogue.manage", "settings.manage", "audit.view", "program.manage"}
+    ),
 }
 assert all(a in ACTIONS for actions in MATRIX.values() for a in actions)
 assert set(MATRIX) == set(Role.values)
@@ -99,9 +111,7 @@ def roles_by_program(user: Any) -> dict[int, str]:
     """The user's active roles, cached on the user object for the life of the request."""
     cached: dict[int, str] | None = getattr(user, "_ecmo_roles", None)
     if cached is None:
-        cached = dict(
-            Membership.objects.filter(user=user, active=True).values_list("program_id", "role")
-        )
+        cached = dict(Membership.objects.filter(user=user, active=True).values_list("program_id", "role"))
         user._ecmo_roles = cached
     return cached
 

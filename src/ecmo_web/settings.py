@@ -87,7 +87,9 @@ TEMPLATES = [
 ]
 
 _default_sqlite = f"sqlite:///{VAR_DIR / 'ecmo.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)
+}
 if os.environ.get("ECMO_TEST_DB_SUFFIX"):
     # Lets several test runs share one PostgreSQL server without dropping each other's test databases.
     DATABASES["default"]["TEST"] = {"NAME": f"test_ecmo_{os.environ['ECMO_TEST_DB_SUFFIX']}"}
@@ -118,6 +120,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True  # serve straight from the app folders: no collectstatic step for the demo
+STATIC_ROOT.mkdir(
+    parents=True, exist_ok=True
+)  # WhiteNoise warns about a missing root; collectstatic fills it
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

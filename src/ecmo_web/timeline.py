@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 from ecmo_web.runs.models import EcmoRun
 
 MINIMUM_SPAN = dt.timedelta(hours=1)
@@ -81,7 +82,11 @@ def build(run: EcmoRun, now: dt.datetime) -> Timeline:
         for point in lane.points:
             point.left_pct = _pct(point.at, start, span)
     days = max(1, int(span // 86400))
-    step = dt.timedelta(days=max(1, days // 8)) if span >= 2 * 86400 else dt.timedelta(hours=max(1, int(span // 3600) // 8))
+    step = (
+        dt.timedelta(days=max(1, days // 8))
+        if span >= 2 * 86400
+        else dt.timedelta(hours=max(1, int(span // 3600) // 8))
+    )
     ticks = []
     t = start
     while t <= end:
@@ -99,27 +104,53 @@ def run_lanes(run: EcmoRun, now: dt.datetime) -> list[Lane]:
     config_lane = Lane("Configuration", order=10)
     for i, entry in enumerate(configs):
         nxt = configs[i + 1].started_at if i + 1 < len(configs) else run.ended_at
-        config_lane.bars.append(Bar(entry.get_mode_display(), entry.started_at, nxt,
-                                    tone=_MODE_TONE.get(entry.mode, "neutral"), detail=entry.reason))
+        config_lane.bars.append(
+            Bar(
+                entry.get_mode_display(),
+                entry.started_at,
+                nxt,
+                tone=_MODE_TONE.get(entry.mode, "neutral"),
+                detail=entry.reason,
+            )
+        )
     cannula_lanes = [
-        Lane(f"Cannula · {c.get_purpose_display().lower()}", order=20,
-             bars=[Bar(f"{c.size_fr} Fr {c.get_site_display()}", c.inserted_at, c.removed_at,
-                       detail=c.tip_position)])
+        Lane(
+            f"Cannula · {c.get_purpose_display().lower()}",
+            order=20,
+            bars=[
+                Bar(
+                    f"{c.size_fr} Fr {c.get_site_display()}",
+                    c.inserted_at,
+                    c.removed_at,
+                    detail=c.tip_position,
+                )
+            ],
+        )
         for c in run.cannulas.all()
     ]
     component_lanes: dict[str, Lane] = {}
     for circuit in run.circuits.all():
         for comp in circuit.components.all():
             lane = component_lanes.setdefault(comp.kind, Lane(comp.get_kind_display(), order=30))
-            lane.bars.append(Bar(f"{comp.model} · lot {comp.lot or '—'}", comp.installed_at, comp.removed_at,
-                                 detail=comp.reason_removed))
+            lane.bars.append(
+                Bar(
+                    f"{comp.model} · lot {comp.lot or '—'}",
+                    comp.installed_at,
+                    comp.removed_at,
+                    detail=comp.reason_removed,
+                )
+            )
     mcs_lane = Lane("MCS", order=40)
     for device in run.mcs_devices.all():
-        mcs_lane.bars.append(Bar(device.model, device.inserted_at, device.removed_at, tone="hybrid",
-                                 detail=device.site))
+        mcs_lane.bars.append(
+            Bar(device.model, device.inserted_at, device.removed_at, tone="hybrid", detail=device.site)
+        )
         for s in device.settings.all():
-            parts = [f"P{s.impella_p_level}" if s.impella_p_level is not None else "",
-                     f"{s.flow_l_min} L/min" if s.flow_l_min is not None else "",
-                     s.iabp_ratio, f"{s.vad_speed_rpm} rpm" if s.vad_speed_rpm else ""]
+            parts = [
+                f"P{s.impella_p_level}" if s.impella_p_level is not None else "",
+                f"{s.flow_l_min} L/min" if s.flow_l_min is not None else "",
+                s.iabp_ratio,
+                f"{s.vad_speed_rpm} rpm" if s.vad_speed_rpm else "",
+            ]
             mcs_lane.points.append(Point(" ".join(p for p in parts if p) or "setting", s.at, detail=s.note))
     return [config_lane, *cannula_lanes, *component_lanes.values(), mcs_lane]

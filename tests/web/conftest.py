@@ -59,9 +59,18 @@ def perfusionist(personas: dict[str, Any]) -> Any:
 @pytest.fixture
 def run(program: Program, perfusionist: Any) -> EcmoRun:
     return actions.start_run(
-        actor=perfusionist, program=program, patient_code="TEST-0001", sex="male", birth_year=1970,
-        indication="respiratory", indication_detail="ARDS", mode="vv", started_at=T0, weight_kg=80,
-        height_cm=180, identifiers={"name": "Test Patient", "mrn": "TEST-MRN-1"},
+        actor=perfusionist,
+        program=program,
+        patient_code="TEST-0001",
+        sex="male",
+        birth_year=1970,
+        indication="respiratory",
+        indication_detail="ARDS",
+        mode="vv",
+        started_at=T0,
+        weight_kg=80,
+        height_cm=180,
+        identifiers={"name": "Test Patient", "mrn": "TEST-MRN-1"},
     )
 
 

@@ -23,7 +23,9 @@ CELLS = [(role, action) for role in Role.values for action in ACTIONS]
 
 
 @pytest.mark.parametrize(("role", "action"), CELLS)
-def test_it_allows_exactly_the_matrix_cell(personas: dict[str, Any], run: EcmoRun, role: str, action: str) -> None:
+def test_it_allows_exactly_the_matrix_cell(
+    personas: dict[str, Any], run: EcmoRun, role: str, action: str
+) -> None:
     expected = action in MATRIX[role]
     assert can(personas[role], action, run) is expected
     assert can(personas[role], action, run.program) is expected

@@ -17,12 +17,19 @@ class AuditedAdmin(admin.ModelAdmin):
         with transaction.atomic():
             before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
             super().save_model(request, obj, form, change)
-            append(actor=request.user, action=f"{obj._meta.model_name}.{'changed' if change else 'added'}", obj=obj,
-                   before=before, after=snapshot(obj))
+            append(
+                actor=request.user,
+                action=f"{obj._meta.model_name}.{'changed' if change else 'added'}",
+                obj=obj,
+                before=before,
+                after=snapshot(obj),
+            )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
-            append(actor=request.user, action=f"{obj._meta.model_name}.deleted", obj=obj, before=snapshot(obj))
+            append(
+                actor=request.user, action=f"{obj._meta.model_name}.deleted", obj=obj, before=snapshot(obj)
+            )
             super().delete_model(request, obj)
 
 

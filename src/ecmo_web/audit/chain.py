@@ -119,13 +119,21 @@ def verify() -> VerifyResult:
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != prev:
-            return VerifyResult(False, checked, event.id, "prev_hash does not match the previous event: "
-                                "an event was removed or reordered")
+            return VerifyResult(
+                False,
+                checked,
+                event.id,
+                "prev_hash does not match the previous event: an event was removed or reordered",
+            )
         if compute_hash(event) != event.hash:
-            return VerifyResult(False, checked, event.id, "content does not match its hash: the event was edited")
+            return VerifyResult(
+                False, checked, event.id, "content does not match its hash: the event was edited"
+            )
         prev = event.hash
         checked += 1
     head = ChainHead.objects.filter(id=1).first()
     if head is not None and (head.last_hash != prev or head.count != checked):
-        return VerifyResult(False, checked, None, "the chain ends early: events after the last one were removed")
+        return VerifyResult(
+            False, checked, None, "the chain ends early: events after the last one were removed"
+        )
     return VerifyResult(True, checked)

@@ -21,8 +21,14 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=40)
     object_repr = models.CharField(max_length=200, blank=True)
     # No database constraint: the trail must outlive anything it describes.
-    program = models.ForeignKey("accounts.Program", null=True, blank=True, on_delete=models.DO_NOTHING,
-                                db_constraint=False, related_name="+")
+    program = models.ForeignKey(
+        "accounts.Program",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)

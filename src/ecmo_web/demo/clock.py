@@ -31,6 +31,13 @@ class ScenarioClock:
             raise ValueError(f"bad scenario time {stamp!r}")
         day0 = self.day_n - dt.timedelta(days=n_day)
         date = day0 + dt.timedelta(days=int(match["day"]))
-        local = dt.datetime(date.year, date.month, date.day, int(match["h"]), int(match["m"]),
-                            int(match["s"] or 0), tzinfo=self.tz)
+        local = dt.datetime(
+            date.year,
+            date.month,
+            date.day,
+            int(match["h"]),
+            int(match["m"]),
+            int(match["s"] or 0),
+            tzinfo=self.tz,
+        )
         return local.astimezone(dt.UTC)

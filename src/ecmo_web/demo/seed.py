@@ -22,7 +22,7 @@ from ecmo_web.runs.models import EcmoRun, Patient
 
 DEMO_PROGRAM = "Demo"
 OUTSIDER_PROGRAM = "Elsewhere (demo)"
-DEFAULT_PASSWORD = "steward-demo"
+DEFAULT_PASSWORD = "steward-demo"  # noqa: S105 - the published demo password (core-api §7), synthetic data only
 
 STEP_MODULES: list[str] = ["ecmo_web.demo.base"]
 
@@ -55,10 +55,14 @@ def ensure_demo_only() -> None:
     real_programs = Program.objects.filter(is_demo=False)
     if real_programs.exists():
         names = ", ".join(real_programs.values_list("name", flat=True)[:3])
-        raise NotADemoDatabase(f"this database holds non-demo programs ({names}); seed-demo only runs on an "
-                               "empty or demo-only database")
+        raise NotADemoDatabase(
+            f"this database holds non-demo programs ({names}); seed-demo only runs on an "
+            "empty or demo-only database"
+        )
     if Patient.objects.exclude(code__startswith="DEMO-").exists():
-        raise NotADemoDatabase("this database holds patients without a DEMO- code; seed-demo refuses to touch it")
+        raise NotADemoDatabase(
+            "this database holds patients without a DEMO- code; seed-demo refuses to touch it"
+        )
     if get_user_model().objects.filter(memberships__program__is_demo=False).exists():
         raise NotADemoDatabase("this database has users in non-demo programs")
 
@@ -70,7 +74,9 @@ def seed_demo(*, now: dt.datetime, password: str = DEFAULT_PASSWORD, progress: A
     call_command("flush", interactive=False, verbosity=0)
     program = Program.objects.filter(name=DEMO_PROGRAM).first()
     tz_name = program.time_zone if program else "Europe/London"
-    ctx = DemoContext(now=now, password=password, clock=ScenarioClock.for_now(now, tz_name), progress=progress)
+    ctx = DemoContext(
+        now=now, password=password, clock=ScenarioClock.for_now(now, tz_name), progress=progress
+    )
     for module_name in STEP_MODULES:
         module = importlib.import_module(module_name)
         ctx.say(f"seeding {module_name.rsplit('.', 1)[-1]} …")

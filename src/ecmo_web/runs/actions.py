@@ -89,9 +89,16 @@ def start_run(
     elif EcmoRun.objects.filter(patient=patient, ended_at__isnull=True).exists():
         raise ValidationError({"patient_code": f"{patient_code} already has a run in progress"})
     run = EcmoRun(
-        program=program, patient=patient, indication=indication, indication_detail=indication_detail,
-        started_at=started_at, weight_kg=_decimal(weight_kg), height_cm=_decimal(height_cm), location=location,
-        console_serial=console_serial, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        program=program,
+        patient=patient,
+        indication=indication,
+        indication_detail=indication_detail,
+        started_at=started_at,
+        weight_kg=_decimal(weight_kg),
+        height_cm=_decimal(height_cm),
+        location=location,
+        console_serial=console_serial,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _save(run)
     entry = ConfigurationEntry(run=run, mode=mode, started_at=started_at, reason="initial configuration")
@@ -99,13 +106,19 @@ def start_run(
     _save(entry)
     circuit = Circuit(run=run, started_at=started_at)
     _save(circuit)
-    append(actor=actor, action="run.started", obj=run,
-           after={**snapshot(run), "mode": mode, "circuit_id": circuit.pk})
+    append(
+        actor=actor,
+        action="run.started",
+        obj=run,
+        after={**snapshot(run), "mode": mode, "circuit_id": circuit.pk},
+    )
     return run
 
 
 @transaction.atomic
-def change_configuration(*, actor: Any, run: EcmoRun, mode: str, started_at: dt.datetime, reason: str) -> ConfigurationEntry:
+def change_configuration(
+    *, actor: Any, run: EcmoRun, mode: str, started_at: dt.datetime, reason: str
+) -> ConfigurationEntry:
     """Record a new configuration from ``started_at`` (one more history entry, never an edit)."""
     require(actor, "run.edit", run)
     started_at = _aware("started_at", started_at)
@@ -123,12 +136,30 @@ def change_configuration(*, actor: Any, run: EcmoRun, mode: str, started_at: dt.
 
 
 @transaction.atomic
-def add_cannula(*, actor: Any, run: EcmoRun, purpose: str, site: str, size_fr: int, inserted_at: dt.datetime,
-                length_cm: int | None = None, tip_position: str = "", maker_model: str = "") -> Cannula:
+def add_cannula(
+    *,
+    actor: Any,
+    run: EcmoRun,
+    purpose: str,
+    site: str,
+    size_fr: int,
+    inserted_at: dt.datetime,
+    length_cm: int | None = None,
+    tip_position: str = "",
+    maker_model: str = "",
+) -> Cannula:
     require(actor, "run.edit", run)
     inserted_at = _aware("inserted_at", inserted_at)
-    cannula = Cannula(run=run, purpose=purpose, site=site, size_fr=size_fr, inserted_at=inserted_at,
-                      length_cm=length_cm, tip_position=tip_position, maker_model=maker_model)
+    cannula = Cannula(
+        run=run,
+        purpose=purpose,
+        site=site,
+        size_fr=size_fr,
+        inserted_at=inserted_at,
+        length_cm=length_cm,
+        tip_position=tip_position,
+        maker_model=maker_model,
+    )
     _save(cannula)
     append(actor=actor, action="cannula.inserted", obj=cannula, after=snapshot(cannula))
     return cannula
@@ -145,8 +176,14 @@ def remove_cannula(*, actor: Any, cannula: Cannula, removed_at: dt.datetime, rea
     before = snapshot(cannula)
     cannula.removed_at = removed_at
     cannula.save(update_fields=["removed_at"])
-    append(actor=actor, action="cannula.removed", obj=cannula, before=before, after=snapshot(cannula),
-           reason=reason)
+    append(
+        actor=actor,
+        action="cannula.removed",
+        obj=cannula,
+        before=before,
+        after=snapshot(cannula),
+        reason=reason,
+    )
     return cannula
 
 
@@ -183,26 +220,56 @@ def install_component(
         if not reason_replaced.strip():
             raise ValidationError({"reason_replaced": "say why the component in place is being replaced"})
         if installed_at < previous.installed_at:
-            raise ValidationError({"installed_at": "cannot be before the component it replaces was installed"})
+            raise ValidationError(
+                {"installed_at": "cannot be before the component it replaces was installed"}
+            )
         before = snapshot(previous)
         previous.removed_at = installed_at
         previous.reason_removed = reason_replaced.strip()
         previous.save(update_fields=["removed_at", "reason_removed"])
-        append(actor=actor, action="component.removed", obj=previous, before=before, after=snapshot(previous),
-               reason=reason_replaced)
+        append(
+            actor=actor,
+            action="component.removed",
+            obj=previous,
+            before=before,
+            after=snapshot(previous),
+            reason=reason_replaced,
+        )
     if catalogue_item is not None:
         maker, model = maker or catalogue_item.maker, model or catalogue_item.model
-    component = Component(circuit=circuit, kind=kind, catalogue_item=catalogue_item, maker=maker, model=model,
-                          lot=lot, serial=serial, installed_at=installed_at, replaces=previous)
+    component = Component(
+        circuit=circuit,
+        kind=kind,
+        catalogue_item=catalogue_item,
+        maker=maker,
+        model=model,
+        lot=lot,
+        serial=serial,
+        installed_at=installed_at,
+        replaces=previous,
+    )
     _save(component)
-    append(actor=actor, action="component.installed", obj=component, after=snapshot(component),
-           reason=reason_replaced)
+    append(
+        actor=actor,
+        action="component.installed",
+        obj=component,
+        after=snapshot(component),
+        reason=reason_replaced,
+    )
     return component
 
 
 @transaction.atomic
-def add_mcs_device(*, actor: Any, run: EcmoRun, kind: str, model: str, inserted_at: dt.datetime, site: str = "",
-                   notes: str = "") -> McsDevice:
+def add_mcs_device(
+    *,
+    actor: Any,
+    run: EcmoRun,
+    kind: str,
+    model: str,
+    inserted_at: dt.datetime,
+    site: str = "",
+    notes: str = "",
+) -> McsDevice:
     require(actor, "mcs.edit", run)
     inserted_at = _aware("inserted_at", inserted_at)
     device = McsDevice(run=run, kind=kind, model=model, inserted_at=inserted_at, site=site, notes=notes)
@@ -212,15 +279,30 @@ def add_mcs_device(*, actor: Any, run: EcmoRun, kind: str, model: str, inserted_
 
 
 @transaction.atomic
-def record_mcs_setting(*, actor: Any, device: McsDevice, at: dt.datetime, impella_p_level: int | None = None,
-                       flow_l_min: Decimal | float | None = None, iabp_ratio: str = "",
-                       vad_speed_rpm: int | None = None, note: str = "") -> McsSetting:
+def record_mcs_setting(
+    *,
+    actor: Any,
+    device: McsDevice,
+    at: dt.datetime,
+    impella_p_level: int | None = None,
+    flow_l_min: Decimal | float | None = None,
+    iabp_ratio: str = "",
+    vad_speed_rpm: int | None = None,
+    note: str = "",
+) -> McsSetting:
     require(actor, "mcs.edit", device)
     at = _aware("at", at)
     if at < device.inserted_at:
         raise ValidationError({"at": "cannot be before the device was inserted"})
-    setting = McsSetting(device=device, at=at, impella_p_level=impella_p_level, flow_l_min=_decimal(flow_l_min),
-                         iabp_ratio=iabp_ratio, vad_speed_rpm=vad_speed_rpm, note=note)
+    setting = McsSetting(
+        device=device,
+        at=at,
+        impella_p_level=impella_p_level,
+        flow_l_min=_decimal(flow_l_min),
+        iabp_ratio=iabp_ratio,
+        vad_speed_rpm=vad_speed_rpm,
+        note=note,
+    )
     setting.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
     _save(setting)
     append(actor=actor, action="mcs.setting_recorded", obj=setting, after=snapshot(setting))
@@ -228,7 +310,9 @@ def record_mcs_setting(*, actor: Any, device: McsDevice, at: dt.datetime, impell
 
 
 @transaction.atomic
-def remove_mcs_device(*, actor: Any, device: McsDevice, removed_at: dt.datetime, reason: str = "") -> McsDevice:
+def remove_mcs_device(
+    *, actor: Any, device: McsDevice, removed_at: dt.datetime, reason: str = ""
+) -> McsDevice:
     require(actor, "mcs.edit", device)
     removed_at = _aware("removed_at", removed_at)
     if device.removed_at is not None:
@@ -238,14 +322,29 @@ def remove_mcs_device(*, actor: Any, device: McsDevice, removed_at: dt.datetime,
     before = snapshot(device)
     device.removed_at = removed_at
     device.save(update_fields=["removed_at"])
-    append(actor=actor, action="mcs.device_removed", obj=device, before=before, after=snapshot(device),
-           reason=reason)
+    append(
+        actor=actor,
+        action="mcs.device_removed",
+        obj=device,
+        before=before,
+        after=snapshot(device),
+        reason=reason,
+    )
     return device
 
 
 @transaction.atomic
-def set_target(*, actor: Any, run: EcmoRun, parameter: str, low: float | None, high: float | None,
-               effective_from: dt.datetime, agent: str = "", note: str = "") -> RunTarget:
+def set_target(
+    *,
+    actor: Any,
+    run: EcmoRun,
+    parameter: str,
+    low: float | None,
+    high: float | None,
+    effective_from: dt.datetime,
+    agent: str = "",
+    note: str = "",
+) -> RunTarget:
     """Set a target range (e.g. anti-Xa 0.3–0.5 on UFH) from a time; earlier targets stay in the history."""
     require(actor, "decision.record", run)
     effective_from = _aware("effective_from", effective_from)
@@ -253,8 +352,16 @@ def set_target(*, actor: Any, run: EcmoRun, parameter: str, low: float | None, h
         raise ValidationError({"low": "give a lower or an upper bound"})
     if low is not None and high is not None and low > high:
         raise ValidationError({"high": f"must be at least the lower bound {low:g}"})
-    target = RunTarget(run=run, parameter=parameter, low=low, high=high, effective_from=effective_from, agent=agent,
-                       note=note, set_by=actor if getattr(actor, "is_authenticated", False) else None)
+    target = RunTarget(
+        run=run,
+        parameter=parameter,
+        low=low,
+        high=high,
+        effective_from=effective_from,
+        agent=agent,
+        note=note,
+        set_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     _save(target)
     append(actor=actor, action="run.target_set", obj=target, after=snapshot(target))
     return target
@@ -275,8 +382,9 @@ def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, re
     run.outcome = outcome
     _save(run)
     Circuit.objects.filter(run=run, ended_at__isnull=True).update(ended_at=ended_at, reason_ended="run ended")
-    Component.objects.filter(circuit__run=run, removed_at__isnull=True).update(removed_at=ended_at,
-                                                                             reason_removed="run ended")
+    Component.objects.filter(circuit__run=run, removed_at__isnull=True).update(
+        removed_at=ended_at, reason_removed="run ended"
+    )
     Cannula.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
     McsDevice.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
     append(actor=actor, action="run.ended", obj=run, before=before, after=snapshot(run), reason=reason)

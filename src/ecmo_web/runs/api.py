@@ -109,9 +109,15 @@ class RunDetailOut(RunSummaryOut):
 def _summary(run: EcmoRun) -> dict[str, object]:
     mode = run.current_mode()
     return {
-        "id": run.pk, "program_id": run.program_id, "patient_code": run.patient.code,
-        "indication": run.indication, "indication_detail": run.indication_detail, "started_at": run.started_at,
-        "ended_at": run.ended_at, "outcome": run.outcome, "mode": mode.mode if mode else None,
+        "id": run.pk,
+        "program_id": run.program_id,
+        "patient_code": run.patient.code,
+        "indication": run.indication,
+        "indication_detail": run.indication_detail,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "outcome": run.outcome,
+        "mode": mode.mode if mode else None,
         "location": run.location,
     }
 
@@ -132,29 +138,63 @@ def get_run(request: HttpRequest, run_id: int) -> dict[str, object]:
 
     run = get_checked(
         run_queryset().prefetch_related(
-            "cannulas", "targets", "patient__identifiers",
+            "cannulas",
+            "targets",
+            "patient__identifiers",
             Prefetch("circuits", queryset=Circuit.objects.prefetch_related("components")),
             Prefetch("mcs_devices", queryset=McsDevice.objects.prefetch_related("settings")),
         ),
-        request.user, "run.view", pk=run_id,
+        request.user,
+        "run.view",
+        pk=run_id,
     )
     now = timezone.now()
-    identifiers = ({i.kind: i.value for i in run.patient.identifiers.all()}
-                   if can(request.user, "patient.identify", run) else None)
+    identifiers = (
+        {i.kind: i.value for i in run.patient.identifiers.all()}
+        if can(request.user, "patient.identify", run)
+        else None
+    )
     return {
         **_summary(run),
         "patient_identifiers": identifiers,
-        "weight_kg": run.weight_kg, "height_cm": run.height_cm,
-        "configurations": [{"mode": c.mode, "mode_label": c.get_mode_display(), "started_at": c.started_at,
-                            "reason": c.reason} for c in run.configurations.all()],
+        "weight_kg": run.weight_kg,
+        "height_cm": run.height_cm,
+        "configurations": [
+            {
+                "mode": c.mode,
+                "mode_label": c.get_mode_display(),
+                "started_at": c.started_at,
+                "reason": c.reason,
+            }
+            for c in run.configurations.all()
+        ],
         "cannulas": list(run.cannulas.all()),
-        "circuits": [{"id": c.pk, "started_at": c.started_at, "ended_at": c.ended_at,
-                      "components": [{**{f: getattr(x, f) for f in ComponentOut.model_fields if f != "age_hours"},
-                                      "age_hours": round(x.age(now).total_seconds() / 3600, 2)}
-                                     for x in c.components.all()]}
-                     for c in run.circuits.all()],
-        "mcs_devices": [{"id": d.pk, "kind": d.kind, "model": d.model, "site": d.site, "inserted_at": d.inserted_at,
-                         "removed_at": d.removed_at, "settings": list(d.settings.all())}
-                        for d in run.mcs_devices.all()],
+        "circuits": [
+            {
+                "id": c.pk,
+                "started_at": c.started_at,
+                "ended_at": c.ended_at,
+                "components": [
+                    {
+                        **{f: getattr(x, f) for f in ComponentOut.model_fields if f != "age_hours"},
+                        "age_hours": round(x.age(now).total_seconds() / 3600, 2),
+                    }
+                    for x in c.components.all()
+                ],
+            }
+            for c in run.circuits.all()
+        ],
+        "mcs_devices": [
+            {
+                "id": d.pk,
+                "kind": d.kind,
+                "model": d.model,
+                "site": d.site,
+                "inserted_at": d.inserted_at,
+                "removed_at": d.removed_at,
+                "settings": list(d.settings.all()),
+            }
+            for d in run.mcs_devices.all()
+        ],
         "targets": list(run.targets.all()),
     }

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
+from django.utils import timezone
 
 from ecmo_web.forms import LocalDateTimeField, ProgramForm
 from ecmo_web.runs.models import Cannula, CatalogueItem, ComponentKind, Indication, McsDevice, Mode, Sex
@@ -12,23 +11,34 @@ from ecmo_web.runs.models import Cannula, CatalogueItem, ComponentKind, Indicati
 
 class StartRunForm(ProgramForm):
     patient_code = forms.RegexField(
-        regex=r"^[A-Za-z0-9][A-Za-z0-9-]{1,39}$", label="Patient code",
+        regex=r"^[A-Za-z0-9][A-Za-z0-9-]{1,39}$",
+        label="Patient code",
         help_text="The program's pseudonym for the patient (letters, digits, hyphens), e.g. DEMO-0006",
         error_messages={"invalid": "use 2–40 letters, digits or hyphens"},
     )
     name = forms.CharField(max_length=200, required=False, label="Patient name")
     mrn = forms.CharField(max_length=60, required=False, label="MRN")
     sex = forms.ChoiceField(choices=Sex.choices)
-    birth_year = forms.IntegerField(min_value=1900, max_value=dt.date.today().year, required=False)
+    birth_year = forms.IntegerField(min_value=1900, max_value=2100, required=False)
     indication = forms.ChoiceField(choices=Indication.choices)
     indication_detail = forms.CharField(max_length=200, required=False, label="Diagnosis")
     mode = forms.ChoiceField(choices=Mode.choices, label="Configuration")
     started_at = LocalDateTimeField(label="Flow started")
-    weight_kg = forms.DecimalField(min_value=20, max_value=350, decimal_places=1, required=False, label="Weight (kg)")
-    height_cm = forms.DecimalField(min_value=100, max_value=250, decimal_places=1, required=False,
-                                   label="Height (cm)")
+    weight_kg = forms.DecimalField(
+        min_value=20, max_value=350, decimal_places=1, required=False, label="Weight (kg)"
+    )
+    height_cm = forms.DecimalField(
+        min_value=100, max_value=250, decimal_places=1, required=False, label="Height (cm)"
+    )
     location = forms.CharField(max_length=60, required=False, label="Unit and bed")
     console_serial = forms.CharField(max_length=60, required=False, label="Console serial")
+
+    def clean_birth_year(self) -> int | None:
+        year: int | None = self.cleaned_data.get("birth_year")
+        this_year = timezone.now().year
+        if year is not None and year > this_year:
+            raise forms.ValidationError(f"must be between 1900 and {this_year}")
+        return year
 
 
 class ConfigurationForm(ProgramForm):
@@ -49,15 +59,20 @@ class CannulaForm(ProgramForm):
 
 class ComponentForm(ProgramForm):
     kind = forms.ChoiceField(choices=ComponentKind.choices)
-    catalogue_item = forms.ModelChoiceField(queryset=CatalogueItem.objects.filter(active=True), required=False,
-                                            label="From the catalogue")
+    catalogue_item = forms.ModelChoiceField(
+        queryset=CatalogueItem.objects.filter(active=True), required=False, label="From the catalogue"
+    )
     maker = forms.CharField(max_length=80, required=False)
     model = forms.CharField(max_length=80, required=False)
     lot = forms.CharField(max_length=60, required=False)
     serial = forms.CharField(max_length=60, required=False)
     installed_at = LocalDateTimeField(label="Installed")
-    reason_replaced = forms.CharField(max_length=300, required=False, label="Reason the one in place is replaced",
-                                      widget=forms.Textarea(attrs={"rows": 2}))
+    reason_replaced = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reason the one in place is replaced",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -65,7 +80,9 @@ class ComponentForm(ProgramForm):
         if item is None and not (data.get("maker") and data.get("model")):
             self.add_error("maker", "choose a catalogue item or give the maker and model")
         if isinstance(item, CatalogueItem) and data.get("kind") and item.kind != data["kind"]:
-            self.add_error("catalogue_item", f"{item} is a {item.get_kind_display().lower()}, not the kind chosen")
+            self.add_error(
+                "catalogue_item", f"{item} is a {item.get_kind_display().lower()}, not the kind chosen"
+            )
         return data
 
 
@@ -78,19 +95,29 @@ class McsDeviceForm(ProgramForm):
 
 
 class McsSettingForm(ProgramForm):
-    device = forms.ModelChoiceField(queryset=McsDevice.objects.none(), help_text="Devices in place on this run")
+    device = forms.ModelChoiceField(
+        queryset=McsDevice.objects.none(), help_text="Devices in place on this run"
+    )
     at = LocalDateTimeField(label="At")
     impella_p_level = forms.IntegerField(min_value=0, max_value=9, required=False, label="Impella P-level")
-    flow_l_min = forms.DecimalField(min_value=0, max_value=10, decimal_places=2, required=False,
-                                    label="Device flow (L/min)")
-    iabp_ratio = forms.ChoiceField(choices=[("", "—"), ("1:1", "1:1"), ("1:2", "1:2"), ("1:3", "1:3")],
-                                   required=False, label="IABP ratio")
-    vad_speed_rpm = forms.IntegerField(min_value=500, max_value=12000, required=False, label="VAD speed (rpm)")
+    flow_l_min = forms.DecimalField(
+        min_value=0, max_value=10, decimal_places=2, required=False, label="Device flow (L/min)"
+    )
+    iabp_ratio = forms.ChoiceField(
+        choices=[("", "—"), ("1:1", "1:1"), ("1:2", "1:2"), ("1:3", "1:3")],
+        required=False,
+        label="IABP ratio",
+    )
+    vad_speed_rpm = forms.IntegerField(
+        min_value=500, max_value=12000, required=False, label="VAD speed (rpm)"
+    )
     note = forms.CharField(max_length=300, required=False)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
-        if not any(data.get(f) not in (None, "") for f in ("impella_p_level", "flow_l_min", "iabp_ratio",
-                                                          "vad_speed_rpm", "note")):
+        if not any(
+            data.get(f) not in (None, "")
+            for f in ("impella_p_level", "flow_l_min", "iabp_ratio", "vad_speed_rpm", "note")
+        ):
             raise forms.ValidationError("record at least one setting or a note")
         return data

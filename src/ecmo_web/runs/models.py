@@ -97,19 +97,29 @@ class EcmoRun(models.Model):
     outcome = models.CharField(max_length=24, choices=Outcome.choices, default=Outcome.ONGOING)
     survived_to_discharge = models.BooleanField(null=True, blank=True)
     weight_kg = models.DecimalField(
-        max_digits=5, decimal_places=1, null=True, blank=True,
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(20), MaxValueValidator(350)],
     )
     height_cm = models.DecimalField(
-        max_digits=4, decimal_places=1, null=True, blank=True,
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(100), MaxValueValidator(250)],
     )
     location = models.CharField(max_length=60, blank=True, help_text="Unit and bed, e.g. CICU bed 4")
     console_serial = models.CharField(
-        max_length=60, blank=True, help_text="Console currently attached; device messages without a patient "
+        max_length=60,
+        blank=True,
+        help_text="Console currently attached; device messages without a patient "
         "identifier are associated with the run by this serial or by the bed",
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     program_path = "program"
@@ -145,13 +155,17 @@ class ConfigurationEntry(models.Model):
     mode = models.CharField(max_length=8, choices=Mode.choices)
     started_at = models.DateTimeField()
     reason = models.CharField(max_length=300, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     program_path = "run__program"
 
     class Meta:
         ordering = ["started_at"]
-        constraints = [models.UniqueConstraint(fields=["run", "started_at"], name="one_configuration_per_instant")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "started_at"], name="one_configuration_per_instant")
+        ]
 
 
 class Cannula(models.Model):
@@ -181,8 +195,9 @@ class Cannula(models.Model):
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     site = models.CharField(max_length=40, choices=Site.choices)
     size_fr = models.PositiveSmallIntegerField(validators=[MinValueValidator(5), MaxValueValidator(35)])
-    length_cm = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                 validators=[MinValueValidator(5), MaxValueValidator(80)])
+    length_cm = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(80)]
+    )
     tip_position = models.CharField(max_length=120, blank=True)
     maker_model = models.CharField(max_length=120, blank=True)
     inserted_at = models.DateTimeField()
@@ -246,8 +261,9 @@ class Component(models.Model):
     installed_at = models.DateTimeField()
     removed_at = models.DateTimeField(null=True, blank=True)
     reason_removed = models.CharField(max_length=300, blank=True)
-    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="replaced_by")
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    )
 
     program_path = "circuit__run__program"
 
@@ -291,15 +307,24 @@ class McsSetting(models.Model):
 
     device = models.ForeignKey(McsDevice, on_delete=models.CASCADE, related_name="settings")
     at = models.DateTimeField()
-    impella_p_level = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                       validators=[MinValueValidator(0), MaxValueValidator(9)])
-    flow_l_min = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True,
-                                     validators=[MinValueValidator(0), MaxValueValidator(10)])
+    impella_p_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(9)]
+    )
+    flow_l_min = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
     iabp_ratio = models.CharField(max_length=8, blank=True, help_text="1:1, 1:2, 1:3")
-    vad_speed_rpm = models.PositiveIntegerField(null=True, blank=True,
-                                                validators=[MinValueValidator(500), MaxValueValidator(12000)])
+    vad_speed_rpm = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(500), MaxValueValidator(12000)]
+    )
     note = models.CharField(max_length=300, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     program_path = "device__run__program"
 
@@ -320,14 +345,20 @@ class RunTarget(models.Model):
     effective_from = models.DateTimeField()
     agent = models.CharField(max_length=20, blank=True, help_text="ufh, bivalirudin, argatroban …")
     note = models.CharField(max_length=300, blank=True)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     program_path = "run__program"
 
     class Meta:
         ordering = ["effective_from"]
         constraints = [
-            models.CheckConstraint(condition=Q(low__isnull=False) | Q(high__isnull=False), name="target_has_bound"),
-            models.CheckConstraint(condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lte=models.F("high")),
-                                   name="target_low_le_high"),
+            models.CheckConstraint(
+                condition=Q(low__isnull=False) | Q(high__isnull=False), name="target_has_bound"
+            ),
+            models.CheckConstraint(
+                condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lte=models.F("high")),
+                name="target_low_le_high",
+            ),
         ]

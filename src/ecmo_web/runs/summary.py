@@ -39,8 +39,12 @@ def _format_age(delta: dt.timedelta) -> str:
 def oxygenator_age(runs: Sequence[EcmoRun], now: dt.datetime) -> tuple[str, dict[int, Cell]]:
     cells: dict[int, Cell] = {}
     for run in runs:
-        current = [c for circuit in run.circuits.all() for c in circuit.components.all()
-                   if c.kind == "oxygenator" and c.removed_at is None]
+        current = [
+            c
+            for circuit in run.circuits.all()
+            for c in circuit.components.all()
+            if c.kind == "oxygenator" and c.removed_at is None
+        ]
         if current:
             comp = current[-1]
             cells[run.pk] = Cell(_format_age(comp.age(now)), title=f"{comp.model} lot {comp.lot}")

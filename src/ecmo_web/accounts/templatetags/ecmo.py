@@ -31,7 +31,11 @@ def duration(value: dt.timedelta | None) -> str:
     if value is None:
         return "—"
     hours = int(value.total_seconds() // 3600)
-    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h {int(value.total_seconds() // 60) % 60} min"
+    return (
+        f"{hours // 24} d {hours % 24} h"
+        if hours >= 24
+        else f"{hours} h {int(value.total_seconds() // 60) % 60} min"
+    )
 
 
 @register.filter
@@ -70,5 +74,8 @@ def program_nav(context: Any, program: Any) -> list[dict[str, str]]:
     request = context.get("request")
     if request is None or program is None:
         return []
-    return [{"label": i.label, "url": reverse(i.url_name, kwargs={"program_id": program.pk})}
-            for i in items() if can(request.user, i.action, program)]
+    return [
+        {"label": i.label, "url": reverse(i.url_name, kwargs={"program_id": program.pk})}
+        for i in items()
+        if can(request.user, i.action, program)
+    ]

@@ -21,4 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"ECMO Steward on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)")
-        call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False, insecure_serving=True)
+        call_command(
+            "runserver", f"{options['host']}:{options['port']}", use_reloader=False, insecure_serving=True
+        )

@@ -19,6 +19,8 @@ class Command(BaseCommand):
         result = verify()
         if not result.ok:
             where = f"event {result.broken_event_id}" if result.broken_event_id else "the end of the chain"
-            raise CommandError(f"audit chain BROKEN at {where}: {result.problem} "
-                               f"({result.checked} events verified before it)")
+            raise CommandError(
+                f"audit chain BROKEN at {where}: {result.problem} "
+                f"({result.checked} events verified before it)"
+            )
         self.stdout.write(self.style.SUCCESS(f"audit chain intact: {result.checked} events verified"))

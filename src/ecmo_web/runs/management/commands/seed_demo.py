@@ -23,5 +23,8 @@ class Command(BaseCommand):
         except NotADemoDatabase as exc:
             raise CommandError(str(exc)) from exc
         roles = ", ".join(u for u in STAFF if not u[-1].isdigit())
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo loaded. Log in as any of: {roles}, outsider — password {options['password']!r}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded. Log in as any of: {roles}, outsider — password {options['password']!r}"
+            )
+        )
