@@ -14,7 +14,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -86,13 +86,13 @@ class TokenOut(Schema):
 
 
 @api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict}, tags=["auth"])
-def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, str]]:
+def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]]:
     """Exchange a username and password for a bearer token (the raw token is shown only here)."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
-        return 401, {"detail": "unknown username or wrong password"}
+        return Status(401, {"detail": "unknown username or wrong password"})
     _, raw = ApiToken.issue(user, label="api")
-    return 200, {"token": raw}
+    return Status(200, {"token": raw})
 
 
 def _add_routers() -> None:

@@ -45,7 +45,9 @@ def _not_before_run(run: EcmoRun, name: str, value: dt.datetime) -> None:
 
 def _decimal(value: Decimal | float | int | None) -> Decimal | None:
     """Floats from code or JSON become the decimal a person typed (2.1, not 2.100000000000000088…)."""
-    return None if value is None or isinstance(value, Decimal) else Decimal(str(value))
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
 
 
 def _save(obj: Any) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Schema
 
 from ecmo_web.permissions import can, restrict
@@ -134,10 +135,9 @@ def list_runs(request: HttpRequest, active: bool | None = None) -> list[dict[str
 @router.get("/runs/{run_id}", response=RunDetailOut)
 def get_run(request: HttpRequest, run_id: int) -> dict[str, object]:
     """A run with its configuration history, cannulas, circuits with components, MCS devices and targets."""
-    from django.utils import timezone
-
     run = get_checked(
-        run_queryset().prefetch_related(
+        EcmoRun.objects.select_related("patient", "program").prefetch_related(
+            "configurations",
             "cannulas",
             "targets",
             "patient__identifiers",
