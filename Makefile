@@ -36,7 +36,7 @@ typecheck: install
 	$(BIN)/mypy --strict src/ecmo_core
 
 imports: install
-	cd src && ../$(BIN)/lint-imports --config ../pyproject.toml
+	cd src && ../$(BIN)/lint-imports ../pyproject.toml
 
 migrations-check: install
 	$(BIN)/ecmo makemigrations --check --dry-run
