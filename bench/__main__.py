@@ -1,0 +1,27 @@
+"""Run every benchmark and print one line each: project time, baseline time, ratio.
+
+These machines are noisy, so absolute times mean little; each benchmark runs its baseline in the same process,
+interleaved, best of several repeats, and the ratio is the number to watch.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench import bench_surveillance
+
+
+def main() -> int:
+    results = [bench_surveillance.run()]
+    width = max(len(r.name) for r in results)
+    print(f"{'benchmark':<{width}}  {'project':>12}  {'baseline':>12}  ratio (baseline / project)")
+    for r in results:
+        print(
+            f"{r.name:<{width}}  {r.project_s * 1000:>10.1f}ms  {r.baseline_s * 1000:>10.1f}ms  {r.ratio:>6.1f}×"
+            f"  {r.note}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
