@@ -12,7 +12,7 @@ Flow for one inbound message (see ``docs/hl7-mllp.md``)::
         dead_letter(text, result.error)                 # keep for review, never drop
     ack = build_ack(result.header, code=ack_code(result.outcome, result.header), error=result.error, now=now)
 
-Sources are those of ``/shared/clinical/device-data.md`` (cited as DD §n): codes DD §1, quirks of real
+Sources are those of ``shared/clinical/device-data.md`` (cited as DD §n): codes DD §1, quirks of real
 gateways DD §2, units DD §3, acknowledgement rules DD §4. HL7 error codes are table 0357.
 """
 
@@ -218,8 +218,17 @@ _UNIT_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
         **dict.fromkeys(("l/min", "lpm", "265216", "mdc_dim_x_l_per_min"), "L/min"),
         **dict.fromkeys(("ml/min", "265234", "mdc_dim_x_milli_l_per_min"), "mL/min"),
         **dict.fromkeys(
-            ("/min", "1/min", "rpm", "{rpm}", "268960", "mdc_dim_rpm", "264672", "mdc_dim_per_min",
-             "mdc_dim_x_rotations_per_min"),
+            (
+                "/min",
+                "1/min",
+                "rpm",
+                "{rpm}",
+                "268960",
+                "mdc_dim_rpm",
+                "264672",
+                "mdc_dim_per_min",
+                "mdc_dim_x_rotations_per_min",
+            ),
             "/min",
         ),
         **dict.fromkeys(("mm[hg]", "mmhg", "266016", "mdc_dim_mmhg"), "mm[Hg]"),
@@ -261,7 +270,7 @@ _KNOWN_UNITS: Final[frozenset[str]] = frozenset(_UNIT_ALIASES.values())
 
 
 class CodeMapping(NamedTuple):
-    """Where an inbound code goes: our ``parameter`` code, its ``unit`` (UCUM, after conversion) and ``scale``.
+    """Where an inbound code goes: our ``parameter`` code, its ``unit`` (UCUM, after conversion), ``scale``.
 
     The value stored is ``OBX-5 × factor(OBX-6 → unit) × scale``; an empty OBX-6 is taken to be ``unit``.
     ``scale`` is 1 unless a device is known to send a mislabelled or private-scaled value.
@@ -319,22 +328,33 @@ DEFAULT_CODE_MAP: Final[CodeMap] = MappingProxyType(
     }
 )
 
-_NEEDS_CHANNEL: Final = "means several circuit or patient sites; map it per OBX-4 channel in the site code map"
+_NEEDS_CHANNEL: Final = (
+    "means several circuit or patient sites; map it per OBX-4 channel in the site code map"
+)
 _NEEDS_SPECIMEN: Final = (
-    "unspecified-blood code: needs the specimen source (PRE_OXY/POST_OXY); map it per channel in the site code map"
+    "is an unspecified-blood code that needs the specimen source (PRE_OXY/POST_OXY); "
+    "map it per OBX-4 channel in the site code map"
 )
 #: Codes that must not be mapped on the code alone, with the reason reported when no site entry exists.
 _CONTEXT_REQUIRED: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
     {
         **dict.fromkeys(
             [
-                ("MDC", "150016"), ("MDC", "MDC_PRESS_BLD"),
-                ("MDC", "150332"), ("MDC", "MDC_SAT_O2_VEN"),
-                ("MDC", "150324"), ("MDC", "MDC_SAT_O2_ART"),
-                ("MDC", "160116"), ("MDC", "MDC_CONC_PO2_GEN"),
-                ("MDC", "160064"), ("MDC", "MDC_CONC_PCO2_GEN"),
-                ("MDC", "188436"), ("MDC", "MDC_TEMP_BLD"),
-                ("SCT", "444479000"), ("SCT", "252076005"), ("SCT", "386534000"),
+                ("MDC", "150016"),
+                ("MDC", "MDC_PRESS_BLD"),
+                ("MDC", "150332"),
+                ("MDC", "MDC_SAT_O2_VEN"),
+                ("MDC", "150324"),
+                ("MDC", "MDC_SAT_O2_ART"),
+                ("MDC", "160116"),
+                ("MDC", "MDC_CONC_PO2_GEN"),
+                ("MDC", "160064"),
+                ("MDC", "MDC_CONC_PCO2_GEN"),
+                ("MDC", "188436"),
+                ("MDC", "MDC_TEMP_BLD"),
+                ("SCT", "444479000"),
+                ("SCT", "252076005"),
+                ("SCT", "386534000"),
                 ("LN", "19941-4"),
             ],
             _NEEDS_CHANNEL,
@@ -377,18 +397,26 @@ def code_map_from_mapping(data: Mapping[str, object], *, base: CodeMap = DEFAULT
             if not _CHANNEL.fullmatch(channel):
                 raise InputError(where, f"channel {channel!r} must be a dotted OBX-4 prefix such as 1.1.2")
             key = (system, code, channel)
-        spec: Mapping[str, object] = {"parameter": value} if isinstance(value, str) else _as_mapping(where, value)
+        spec: Mapping[str, object] = (
+            {"parameter": value} if isinstance(value, str) else _as_mapping(where, value)
+        )
         unknown = set(spec) - {"parameter", "unit", "scale"}
         if unknown:
             raise InputError(where, f"unknown keys {sorted(unknown)}; use parameter, unit, scale")
         parameter = spec.get("parameter")
         if not isinstance(parameter, str) or not _PARAMETER_CODE.fullmatch(parameter):
-            raise InputError(f"{where}.parameter", f"must be a parameter code such as blood_flow_l_min, got {parameter!r}")
+            raise InputError(
+                f"{where}.parameter", f"must be a parameter code such as blood_flow_l_min, got {parameter!r}"
+            )
         unit = spec.get("unit", PARAMETER_UNITS.get(parameter))
         if not isinstance(unit, str) or unit not in _KNOWN_UNITS:
-            raise InputError(f"{where}.unit", f"must be one of the UCUM units {sorted(_KNOWN_UNITS)}, got {unit!r}")
+            raise InputError(
+                f"{where}.unit", f"must be one of the UCUM units {sorted(_KNOWN_UNITS)}, got {unit!r}"
+            )
         if parameter in PARAMETER_UNITS and unit != PARAMETER_UNITS[parameter]:
-            raise InputError(f"{where}.unit", f"{parameter} is stored in {PARAMETER_UNITS[parameter]}, not {unit}")
+            raise InputError(
+                f"{where}.unit", f"{parameter} is stored in {PARAMETER_UNITS[parameter]}, not {unit}"
+            )
         scale = validate.number(f"{where}.scale", spec.get("scale", 1.0), minimum=0.0, min_exclusive=True)
         result[key] = CodeMapping(parameter, unit, scale)
     return MappingProxyType(result)
@@ -396,7 +424,9 @@ def code_map_from_mapping(data: Mapping[str, object], *, base: CodeMap = DEFAULT
 
 def _as_mapping(where: str, value: object) -> Mapping[str, object]:
     if not isinstance(value, Mapping):
-        raise InputError(where, f"must be a parameter code or a mapping with parameter/unit/scale, got {value!r}")
+        raise InputError(
+            where, f"must be a parameter code or a mapping with parameter/unit/scale, got {value!r}"
+        )
     return {str(k): v for k, v in value.items()}
 
 
@@ -423,7 +453,7 @@ class Location(NamedTuple):
 
 
 class Unmapped(NamedTuple):
-    """An OBX with a value that was not mapped: the code as sent, its coding system, why, and its OBX ordinal."""
+    """An OBX value that was not mapped: the code as sent, its coding system, why, and the OBX ordinal."""
 
     code: str
     system: str
@@ -546,11 +576,17 @@ class _Segment:
         self._seps: str = seg.separators  # "\r" + field, repetition, component, subcomponent
         self.name = str(seg[0])
 
+    @property
+    def structure_separators(self) -> str:
+        """Repetition, component and subcomponent separators of this message."""
+        return self._seps[2:]
+
     def repetitions(self, n: int) -> int:
         return len(self._seg[n]) if n < len(self._seg) else 0
 
-    def is_empty(self, n: int) -> bool:
-        return n >= len(self._seg) or str(self._seg[n]) == ""
+    def raw(self, n: int) -> str:
+        """Field ``n`` as sent (still escaped, with its separators); "" if absent."""
+        return str(self._seg[n]) if n < len(self._seg) else ""
 
     def get(self, n: int, component: int = 1, repetition: int = 1) -> str:
         """Field ``n``, component and repetition 1-based, unescaped; the first subcomponent; "" if absent."""
@@ -568,7 +604,13 @@ class _Segment:
     def _unescape(self, text: str) -> str:
         if self._esc not in text:
             return text
-        named = {"F": self._seps[1], "R": self._seps[2], "S": self._seps[3], "T": self._seps[4], "E": self._esc}
+        named = {
+            "F": self._seps[1],
+            "R": self._seps[2],
+            "S": self._seps[3],
+            "T": self._seps[4],
+            "E": self._esc,
+        }
         out: list[str] = []
         pieces = text.split(self._esc)
         # Escape sequences sit between pairs of escape characters: odd pieces are sequences.
@@ -579,7 +621,7 @@ class _Segment:
                 out.append(self._esc + piece)  # an unpaired escape character is kept as text
             elif piece in named:
                 out.append(named[piece])
-            elif piece[:1] == "X" and re.fullmatch(r"X(?:[0-9A-Fa-f]{2})+", piece):
+            elif re.fullmatch(r"X(?:[0-9A-Fa-f]{2})+", piece):
                 out.append(bytes.fromhex(piece[1:]).decode("latin-1"))
             # formatting (\H\, \N\, \.br\ …) and character-set switches are dropped
         return "".join(out)
@@ -596,7 +638,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _msh_prefix_ok(line: str) -> bool:
-    """An MSH we can hand to python-hl7: ``MSH`` + field separator + 2–5 distinct encoding chars + separator."""
+    """An MSH python-hl7 can split: ``MSH``, field separator, 2–5 distinct encoding characters, separator."""
     if len(line) < 7 or not line.startswith("MSH"):
         return False
     sep = line[3]
@@ -672,7 +714,12 @@ def _split_timestamp(value: str) -> tuple[datetime, tzinfo | None]:
     if m is None:
         raise ValueError(f"{value!r} is not an HL7 time YYYYMMDDHHMM[SS[.S]][+/-ZZZZ]")
     naive = datetime(  # noqa: DTZ001 - the offset is attached by the caller
-        int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0),
+        int(m["y"]),
+        int(m["mo"]),
+        int(m["d"]),
+        int(m["h"]),
+        int(m["mi"]),
+        int(m["s"] or 0),
         int((m["f"] or "0").ljust(6, "0")),
     )
     if m["sign"] is None:
@@ -691,10 +738,9 @@ def parse_hl7_timestamp(value: str, *, default_tz: tzinfo = UTC) -> datetime:
     an ambiguous or missing local time uses fold=0). Raises :class:`HL7Error` 102 when malformed.
     """
     try:
-        naive, offset = _split_timestamp(value.strip())
+        return _timestamp(value.strip(), default_tz)
     except ValueError as exc:
         raise HL7Error(102, str(exc)) from None
-    return naive.replace(tzinfo=offset or default_tz).astimezone(UTC)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -742,20 +788,17 @@ def parse_oru(text: str, *, code_map: CodeMap = DEFAULT_CODE_MAP, default_tz: tz
     """
     lines = _lines(text)
     if not lines or not lines[0].startswith("MSH"):
-        raise HL7Error(100, "the message does not begin with an MSH segment", rejected=True)
+        raise HL7Error(100, "the message does not begin with an MSH segment", "MSH", rejected=True)
     if not _msh_prefix_ok(lines[0]):
-        raise HL7Error(102, "MSH field separator and encoding characters are unreadable", "MSH", 2, rejected=True)
+        raise HL7Error(
+            102, "MSH field separator and encoding characters are unreadable", "MSH", 2, rejected=True
+        )
     segments = _parse_segments(lines)
     header = _header(segments[0])
     _check_header(header)
-    message_time = _message_time(header.message_time, default_tz)
-    ctx = _Context(
-        code_map=code_map,
-        fallback_tz=(message_time.tzinfo if message_time and _has_offset(header.message_time) else default_tz)
-        or default_tz,
-        message_time=message_time,
-    )
-    counts: dict[str, int] = {}
+    message_time, fallback_tz = _message_time(header.message_time, default_tz)
+    ctx = _Context(code_map=code_map, fallback_tz=fallback_tz, message_time=message_time)
+    counts: dict[str, int] = {"MSH": 1}
     patient_ids: tuple[PatientId, ...] = ()
     location = Location()
     device_ids: list[str] = []
@@ -764,22 +807,25 @@ def parse_oru(text: str, *, code_map: CodeMap = DEFAULT_CODE_MAP, default_tz: tz
     for position, seg in enumerate(segments[1:], start=2):
         if not _SEGMENT_ID.fullmatch(seg.name):
             raise HL7Error(100, f"line {position} is not a segment (no 3-character segment id)")
-        counts[seg.name] = sequence = counts.get(seg.name, 0) + 1
+        sequence = counts.get(seg.name, 0) + 1
+        counts[seg.name] = sequence
         if seg.name in ("MSH", "PID", "PV1") and sequence > 1:
-            raise HL7Error(100, f"more than one {seg.name} segment: one patient per message", seg.name, sequence=sequence)
+            raise HL7Error(
+                100, f"more than one {seg.name} segment: one patient per message", seg.name, sequence=sequence
+            )
         if seg.name == "PID":
             patient_ids = _patient_ids(seg)
         elif seg.name == "PV1":
             location = Location(*(seg.get(3, i).strip() for i in (1, 2, 3, 4)))
         elif seg.name == "OBR":
-            _enter_obr(seg, sequence, ctx, header.message_time, device_ids)
+            _enter_obr(seg, sequence, ctx, device_ids)
         elif seg.name == "OBX":
             if not ctx.obr_seen:
                 raise HL7Error(100, "OBX before any OBR", "OBX", sequence=sequence)
             device = _device_id(seg.components(18)) or ctx.obr_device
             if device and device not in device_ids:
                 device_ids.append(device)
-            result = _observation(seg, sequence, device, ctx, header.message_time)
+            result = _observation(seg, sequence, device, ctx)
             if isinstance(result, Observation):
                 observations.append(result)
             elif isinstance(result, Unmapped):
@@ -801,36 +847,39 @@ def _check_header(header: MessageHeader) -> None:
     if not header.control_id:
         raise HL7Error(101, "MSH-10 message control id is empty", "MSH", 10, rejected=True)
     if header.message_code != "ORU":
-        raise HL7Error(200, f"message type {header.message_type or '(empty)'} is not ORU^R01", "MSH", 9, rejected=True)
+        raise HL7Error(
+            200, f"message type {header.message_type or '(empty)'} is not ORU^R01", "MSH", 9, rejected=True
+        )
     if header.trigger_event != "R01":
         raise HL7Error(201, f"event {header.trigger_event or '(empty)'} is not R01", "MSH", 9, rejected=True)
     if header.processing_id not in _PROCESSING_IDS:
-        raise HL7Error(202, f"processing id {header.processing_id} is not P, T or D", "MSH", 11, rejected=True)
+        raise HL7Error(
+            202, f"processing id {header.processing_id} is not P, T or D", "MSH", 11, rejected=True
+        )
     if not _SUPPORTED_VERSION.fullmatch(header.version):
-        raise HL7Error(203, f"version {header.version or '(empty)'} is not 2.3 to 2.9", "MSH", 12, rejected=True)
+        raise HL7Error(
+            203, f"version {header.version or '(empty)'} is not 2.3 to 2.9", "MSH", 12, rejected=True
+        )
 
 
-def _has_offset(value: str) -> bool:
-    return bool(re.search(r"[+-]\d{4}$", value))
-
-
-def _message_time(value: str, default_tz: tzinfo) -> datetime | None:
+def _message_time(value: str, default_tz: tzinfo) -> tuple[datetime | None, tzinfo]:
+    """MSH-7 in UTC, and the zone for other times without an offset: MSH-7's offset, else ``default_tz``."""
     if not value:
-        return None
+        return None, default_tz
     try:
-        return _timestamp(value, default_tz)
+        naive, offset = _split_timestamp(value)
     except ValueError as exc:
         raise HL7Error(102, f"MSH-7: {exc}", "MSH", 7) from None
+    zone = default_tz if offset is None else offset
+    return naive.replace(tzinfo=zone).astimezone(UTC), zone
 
 
 def _timestamp(value: str, fallback_tz: tzinfo) -> datetime:
     naive, offset = _split_timestamp(value)
-    aware = naive.replace(tzinfo=offset or fallback_tz)
-    # Keep the sender's offset here; conversion to UTC happens once, on the Observation.
-    return aware
+    return naive.replace(tzinfo=fallback_tz if offset is None else offset).astimezone(UTC)
 
 
-def _enter_obr(seg: _Segment, sequence: int, ctx: _Context, msh_time: str, device_ids: list[str]) -> None:
+def _enter_obr(seg: _Segment, sequence: int, ctx: _Context, device_ids: list[str]) -> None:
     ctx.obr_seen = True
     raw = seg.get(7).strip()
     try:
@@ -907,18 +956,18 @@ def _unmapped_reason(candidates: list[tuple[str, str]]) -> str:
     return "code not in the code map"
 
 
-def _observation(
-    obx: _Segment, sequence: int, device: str, ctx: _Context, msh_time: str
-) -> Observation | Unmapped | None:
+def _observation(obx: _Segment, sequence: int, device: str, ctx: _Context) -> Observation | Unmapped | None:
     status = obx.get(11).strip().upper()
-    if status in _NO_RESULT_STATUSES or obx.is_empty(5):
+    if status in _NO_RESULT_STATUSES or not obx.raw(5):
         return None
     code_comps = obx.components(3)
-    code, system = (code_comps + ("", "", ""))[0].strip(), (code_comps + ("", "", ""))[2].strip()
-    if not code and not (code_comps + ("", ""))[1].strip():
+    code, system = obx.get(3, 1).strip(), obx.get(3, 3).strip()
+    if not code and not obx.get(3, 2).strip():
         raise HL7Error(101, "OBX-3 observation identifier is empty", "OBX", 3, sequence=sequence)
     if status in _RETRACTION_STATUSES:
-        return Unmapped(code, system, f"OBX {sequence}: status {status} retracts a result; review it by hand", sequence)
+        return Unmapped(
+            code, system, f"OBX {sequence}: status {status} retracts a result; review it by hand", sequence
+        )
     if status not in _RESULT_STATUSES:
         raise HL7Error(103, f"OBX-11 status {status!r} is not in table 0085", "OBX", 11, sequence=sequence)
     candidates = _candidates(code_comps)
@@ -929,31 +978,43 @@ def _observation(
 
     value_type = obx.get(2).strip().upper()
     if value_type not in ("NM", ""):
-        raise HL7Error(102, f"OBX-2 value type {value_type} is not NM for {mapping.parameter}", "OBX", 2,
-                       sequence=sequence)
-    value_comps = obx.components(5)
-    if obx.repetitions(5) > 1 or len(value_comps) > 1:
-        raise HL7Error(102, f"OBX-5 holds more than one value for {mapping.parameter}", "OBX", 5, sequence=sequence)
-    value_text = value_comps[0].strip()
+        raise HL7Error(
+            102,
+            f"OBX-2 value type {value_type} is not NM for {mapping.parameter}",
+            "OBX",
+            2,
+            sequence=sequence,
+        )
+    if any(sep in obx.raw(5) for sep in obx.structure_separators):
+        raise HL7Error(
+            102, f"OBX-5 holds more than one value for {mapping.parameter}", "OBX", 5, sequence=sequence
+        )
+    value_text = obx.get(5).strip()
     if not _NM.fullmatch(value_text):
-        raise HL7Error(102, f"OBX-5 {value_text!r} is not a number ({mapping.parameter})", "OBX", 5, sequence=sequence)
+        raise HL7Error(
+            102, f"OBX-5 {value_text!r} is not a number ({mapping.parameter})", "OBX", 5, sequence=sequence
+        )
 
     sent_unit = _unit(obx, sequence, mapping)
-    numerator, denominator = (1.0, 1.0) if sent_unit == mapping.unit else _UNIT_FACTORS.get(
-        (sent_unit, mapping.unit), (0.0, 0.0)
+    numerator, denominator = (
+        (1.0, 1.0) if sent_unit == mapping.unit else _UNIT_FACTORS.get((sent_unit, mapping.unit), (0.0, 0.0))
     )
     if denominator == 0.0:
-        raise HL7Error(103, f"OBX-6 unit {sent_unit} cannot be converted to {mapping.unit} ({mapping.parameter})",
-                       "OBX", 6, sequence=sequence)
+        raise HL7Error(
+            103,
+            f"OBX-6 unit {sent_unit} cannot be converted to {mapping.unit} ({mapping.parameter})",
+            "OBX",
+            6,
+            sequence=sequence,
+        )
     value = float(value_text) * numerator / denominator * mapping.scale
     _check_value(mapping.parameter, value, sequence)
 
-    observed_at = _observed_at(obx, sequence, ctx)
     return Observation(
         parameter=mapping.parameter,
         value=value,
         unit=mapping.unit,
-        observed_at=observed_at,
+        observed_at=_observed_at(obx, sequence, ctx),
         source_code=f"{candidates[0][0]}:{candidates[0][1]}",
         obx_index=sequence,
         sub_id=sub_id,
@@ -964,7 +1025,7 @@ def _observation(
 
 
 def _unit(obx: _Segment, sequence: int, mapping: CodeMapping) -> str:
-    comps = obx.components(6) + ("", "")
+    comps = (*obx.components(6), "", "")
     ident, text = comps[0].strip(), comps[1].strip()
     if not ident and not text:
         return mapping.unit  # an empty OBX-6 is taken to be in the mapping's unit (documented)
@@ -972,8 +1033,13 @@ def _unit(obx: _Segment, sequence: int, mapping: CodeMapping) -> str:
         ucum = _UNIT_ALIASES.get(spelling.lower())
         if ucum is not None:
             return ucum
-    raise HL7Error(103, f"OBX-6 unit {ident or text!r} is not in the unit table ({mapping.parameter})", "OBX", 6,
-                   sequence=sequence)
+    raise HL7Error(
+        103,
+        f"OBX-6 unit {ident or text!r} is not in the unit table ({mapping.parameter})",
+        "OBX",
+        6,
+        sequence=sequence,
+    )
 
 
 def _check_value(parameter: str, value: float, sequence: int) -> None:
@@ -998,9 +1064,10 @@ def _observed_at(obx: _Segment, sequence: int, ctx: _Context) -> datetime:
     elif ctx.message_time is not None:
         when = ctx.message_time
     else:
-        raise HL7Error(101, "no observation time: OBX-14, OBR-7 and MSH-7 are all empty", "OBX", 14,
-                       sequence=sequence)
-    return when.astimezone(UTC)
+        raise HL7Error(
+            101, "no observation time: OBX-14, OBR-7 and MSH-7 are all empty", "OBX", 14, sequence=sequence
+        )
+    return when
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -1026,7 +1093,7 @@ class Triage:
 def triage(text: str, *, code_map: CodeMap = DEFAULT_CODE_MAP, default_tz: tzinfo = UTC) -> Triage:
     """Parse ``text`` and decide its outcome; never raises :class:`HL7Error`.
 
-    - :class:`HL7Error` from :func:`parse_oru` → its outcome (``rejected`` or ``error``), header read best-effort;
+    - :class:`HL7Error` from :func:`parse_oru` → its outcome (``rejected`` or ``error``), header best-effort;
     - values present but not one OBX mappable → ``error`` with 103 (an "unmappable message");
     - otherwise ``accepted``, even when some OBX are unmapped (they are listed for the log) [DD §4]. A message
       whose OBX carry no values at all (only device-tree rows) is accepted with nothing to store.
@@ -1038,7 +1105,9 @@ def triage(text: str, *, code_map: CodeMap = DEFAULT_CODE_MAP, default_tz: tzinf
     if parsed.unmapped and not parsed.observations:
         first = parsed.unmapped[0]
         codes = ", ".join(f"{u.system}:{u.code}" for u in parsed.unmapped)
-        error = HL7Error(103, f"no OBX could be mapped ({codes}); {first.reason}", "OBX", 3, sequence=first.obx_index)
+        error = HL7Error(
+            103, f"no OBX could be mapped ({codes}); {first.reason}", "OBX", 3, sequence=first.obx_index
+        )
         return Triage(Outcome.ERROR, parsed.header, parsed, error)
     return Triage(Outcome.ACCEPTED, parsed.header, parsed, None)
 
@@ -1054,7 +1123,9 @@ def _header_of(message: str | ParsedMessage | MessageHeader) -> MessageHeader:
     return read_header(message)
 
 
-def ack_code(outcome: Outcome | str, message: str | ParsedMessage | MessageHeader, *, mode: AckMode = "auto") -> str:
+def ack_code(
+    outcome: Outcome | str, message: str | ParsedMessage | MessageHeader, *, mode: AckMode = "auto"
+) -> str:
     """MSA-1 for ``outcome``: accepted → AA/CA, error → AE/CE, rejected → AR/CR.
 
     ``mode="auto"`` follows the message: MSH-15 present and not ``NE`` → enhanced mode (C*), else original
@@ -1080,9 +1151,10 @@ def build_ack(
 
     MSH: sender and receiver swapped (``application`` when the inbound MSH-5 is empty), MSH-7 = ``now`` in
     UTC, MSH-9 ``ACK^<event>^ACK``, MSH-10 = ``control_id`` or a digest of the inbound id and ``now``,
-    MSH-11/12 copied (``P``/``2.6`` when unreadable). MSA-1 = ``code``, MSA-2 = inbound MSH-10, MSA-3 = ``text``
-    or the error message. ERR: ERR-2 location, ERR-3 ``code^name^HL70357``, ERR-4 ``E``, ERR-8 the message.
-    A message whose MSH is unreadable still gets an ACK with empty routing fields. Segments end in CR.
+    MSH-11/12 copied (``P``/``2.6`` when unreadable). MSA-1 = ``code``, MSA-2 = inbound MSH-10,
+    MSA-3 = ``text`` or the error message. ERR: ERR-2 location, ERR-3 ``code^name^HL70357``, ERR-4 ``E``,
+    ERR-8 the message. A message whose MSH is unreadable still gets an ACK with empty routing fields.
+    Segments end in CR.
     """
     if code not in ACK_CODES:
         raise InputError("code", f"must be one of {', '.join(sorted(ACK_CODES))}, got {code!r}")
@@ -1091,21 +1163,38 @@ def build_ack(
     header = _header_of(message)
     stamp = now.astimezone(UTC)
     if control_id is None:
-        digest = hashlib.sha256(f"{header.sending_application}|{header.control_id}|{stamp.isoformat()}".encode())
+        digest = hashlib.sha256(
+            f"{header.sending_application}|{header.control_id}|{stamp.isoformat()}".encode()
+        )
         control_id = "A" + digest.hexdigest()[:19].upper()
     event = f"^{_escape(header.trigger_event)}^ACK" if header.trigger_event else ""
     msh = [
-        "MSH", "^~\\&",
-        header.receiving_application or _escape(application), header.receiving_facility,
-        header.sending_application, header.sending_facility,
-        stamp.strftime("%Y%m%d%H%M%S") + "+0000", "",
-        "ACK" + event, _escape(control_id),
-        _escape(header.processing_id or "P"), _escape(header.version or "2.6"),
+        "MSH",
+        "^~\\&",
+        header.receiving_application or _escape(application),
+        header.receiving_facility,
+        header.sending_application,
+        header.sending_facility,
+        stamp.strftime("%Y%m%d%H%M%S") + "+0000",
+        "",
+        "ACK" + event,
+        _escape(control_id),
+        _escape(header.processing_id or "P"),
+        _escape(header.version or "2.6"),
     ]
     msa = ["MSA", code, _escape(header.control_id), _escape(text or (error.message if error else ""))]
     segments = ["|".join(msh), "|".join(msa).rstrip("|")]
     if error is not None:
-        err = ["ERR", "", error.location, f"{error.code}^{ERROR_CODES[error.code]}^HL70357", "E", "", "", "",
-               _escape(error.message)]
+        err = [
+            "ERR",
+            "",
+            error.location,
+            f"{error.code}^{ERROR_CODES[error.code]}^HL70357",
+            "E",
+            "",
+            "",
+            "",
+            _escape(error.message),
+        ]
         segments.append("|".join(err))
     return "\r".join(segments) + "\r"
