@@ -62,12 +62,15 @@ def seed(ctx: DemoContext) -> None:
     icu = Unit.objects.create(program=program, name="Cardiothoracic ICU")
     Unit.objects.create(program=program, name="Mobile ECMO retrieval")
     admin_user = _user(ctx, "admin", STAFF["admin"][1])
-    admin_user.is_staff = True
-    admin_user.save(update_fields=["is_staff"])
     for username, (role, name) in STAFF.items():
         user = ctx.users.get(username) or _user(ctx, username, name)
         m = Membership.objects.create(user=user, program=program, role=role, unit=icu)
         append(actor=admin_user, action="membership.added", obj=m, after=snapshot(m))
+    # The admin screens (catalogue, memberships, audit trail) are for roles holding those actions; the admin
+    # itself checks the program matrix, is_staff only lets them in.
+    get_user_model().objects.filter(
+        username__in=["admin", "director", "perfusionist", "quality", "auditor"]
+    ).update(is_staff=True)
     elsewhere = Program.objects.create(name=OUTSIDER_PROGRAM, time_zone="Europe/London", is_demo=True)
     outsider = _user(ctx, "outsider", "Alex Outsider")
     Membership.objects.create(user=outsider, program=elsewhere, role=Role.PERFUSIONIST)
