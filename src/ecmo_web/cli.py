@@ -13,7 +13,14 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `ecmo replay … | head`: the reader left; not an error worth a traceback
+        sys.stderr.close()
+        return 0
+
+
+def _dispatch(args: list[str]) -> int:
     if args and args[0] == "calc":
         from ecmo_core.calc import main as calc_main
 
@@ -32,5 +39,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - `python -m ecmo_web.cli`
     raise SystemExit(main())
