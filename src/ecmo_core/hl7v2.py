@@ -74,6 +74,8 @@ ERROR_CODES: Final[Mapping[int, str]] = MappingProxyType(
         201: "Unsupported event code",
         202: "Unsupported processing id",
         203: "Unsupported version id",
+        # 204: no patient, console or bed in the message identifies a run in progress (the listener's binding).
+        204: "Unknown key identifier",
         207: "Application internal error",
     }
 )
