@@ -11,7 +11,7 @@ from ecmo_web.accounts.models import Membership, Program, Role, Unit
 from ecmo_web.audit.chain import append, snapshot
 from ecmo_web.demo.seed import OUTSIDER_PROGRAM, DemoContext
 from ecmo_web.runs import actions
-from ecmo_web.runs.models import CatalogueItem, ComponentKind, EcmoRun, Outcome
+from ecmo_web.runs.models import CatalogueItem, ComponentKind, Outcome
 
 # username → (role, display name). Extra staff let rounds show real attendance (two perfusionists, four nurses).
 STAFF: dict[str, tuple[str, str]] = {
@@ -41,6 +41,60 @@ CATALOGUE = [
     (ComponentKind.TUBING_PACK, "Generic", "3/8 in tubing pack", None),
     (ComponentKind.HEATER, "Generic", "Heater-cooler H", None),
 ]
+
+
+def _cannula(purpose: str, site: str, size_fr: int, inserted_at: str, **extra: Any) -> dict[str, Any]:
+    return {"purpose": purpose, "site": site, "size_fr": size_fr, "inserted_at": inserted_at, **extra}
+
+
+# The five synthetic runs of shared/clinical/demo-scenarios.md. ``n_day``: which run day is the seed day N;
+# times are "Dk HH:MM" on the run, program-local. ``target``: (parameter, low, high, agent, from, note).
+RUNS: list[dict[str, Any]] = [
+    {"code": "DEMO-0001", "n_day": 6, "sex": "male", "age": 52, "indication": "respiratory",
+     "diagnosis": "Influenza A ARDS", "mode": "vv", "flow": "D0 10:05", "weight_kg": 96, "height_cm": 178,
+     "bed": "CICU bed 4", "console": "DEMO-CON-04", "oxygenator_lot": "DEMO-OXA-0412",
+     "pump_head_lot": "DEMO-PHB-0198",
+     "identifiers": {"name": "Demo Patient One", "mrn": "DEMO-MRN-100001"},
+     "cannulas": [_cannula("drainage", "right_femoral_vein", 25, "D0 09:40", length_cm=55,
+                           tip_position="IVC/RA junction", maker_model="multistage"),
+                  _cannula("return", "right_internal_jugular", 21, "D0 09:55", tip_position="SVC/RA junction")],
+     "target": ("anti_xa_iu_ml", 0.30, 0.50, "ufh", "D0 10:05", "UFH 18 U/kg/h on adjusted weight 82.4 kg")},
+    {"code": "DEMO-0002", "n_day": 4, "sex": "male", "age": 58, "indication": "cardiac",
+     "diagnosis": "Anterior STEMI, cardiogenic shock", "mode": "va", "flow": "D0 14:10", "weight_kg": 92,
+     "height_cm": 178, "bed": "CICU bed 6", "console": "DEMO-CON-06", "oxygenator_lot": "DEMO-OXA-0430",
+     "pump_head_lot": "DEMO-PHB-0205",
+     "identifiers": {"name": "Demo Patient Two", "mrn": "DEMO-MRN-100002"},
+     "cannulas": [_cannula("drainage", "right_femoral_vein", 25, "D0 14:00", tip_position="RA"),
+                  _cannula("return", "left_femoral_artery", 17, "D0 14:10"),
+                  _cannula("distal_perfusion", "left_superficial_femoral_artery", 7, "D0 15:55")],
+     "target": ("anti_xa_iu_ml", 0.30, 0.70, "ufh", "D0 20:00", "")},
+    {"code": "DEMO-0003", "n_day": 7, "sex": "male", "age": 49, "indication": "ecpr",
+     "diagnosis": "Witnessed in-hospital VF arrest, NSTEMI", "mode": "va", "flow": "D0 02:49", "weight_kg": 84,
+     "height_cm": 176, "bed": "CICU bed 2", "console": "DEMO-CON-02", "oxygenator_lot": "DEMO-OXA-0455",
+     "pump_head_lot": "DEMO-PHB-0221",
+     "identifiers": {"name": "Demo Patient Three", "mrn": "DEMO-MRN-100003"},
+     "cannulas": [_cannula("drainage", "right_femoral_vein", 25, "D0 02:44"),
+                  _cannula("return", "left_femoral_artery", 17, "D0 02:44"),
+                  _cannula("distal_perfusion", "left_superficial_femoral_artery", 7, "D0 04:40")],
+     "target": ("anti_xa_iu_ml", 0.30, 0.70, "ufh", "D0 04:00", "")},
+    {"code": "DEMO-0004", "n_day": 12, "sex": "female", "age": 36, "indication": "respiratory",
+     "diagnosis": "Pneumococcal pneumonia ARDS", "mode": "vv", "flow": "D0 16:40", "weight_kg": 70,
+     "height_cm": 165, "bed": "CICU bed 9", "console": "DEMO-CON-09", "oxygenator_lot": "DEMO-OXA-0391",
+     "pump_head_lot": "DEMO-PHB-0180",
+     "identifiers": {"name": "Demo Patient Four", "mrn": "DEMO-MRN-100004"},
+     "cannulas": [_cannula("dual_lumen", "right_internal_jugular", 31, "D0 16:30", length_cm=15,
+                           tip_position="depth 15 cm at skin; return jet to tricuspid valve (TOE)")],
+     "target": ("aptt_s", 45, 65, "bivalirudin", "D0 16:40", "bivalirudin 0.04 mg/kg/h")},
+    {"code": "DEMO-0005", "n_day": 30, "sex": "female", "age": 29, "indication": "cardiac",
+     "diagnosis": "Fulminant myocarditis", "mode": "va", "flow": "D0 21:15", "weight_kg": 62, "height_cm": 168,
+     "bed": "CICU bed 1", "console": "DEMO-CON-01", "oxygenator_lot": "DEMO-OXA-0377",
+     "pump_head_lot": "DEMO-PHB-0170",
+     "identifiers": {"name": "Demo Patient Five", "mrn": "DEMO-MRN-100005"},
+     "cannulas": [_cannula("drainage", "right_femoral_vein", 23, "D0 21:15"),
+                  _cannula("return", "left_femoral_artery", 15, "D0 21:15"),
+                  _cannula("distal_perfusion", "left_superficial_femoral_artery", 6, "D0 21:15")],
+     "target": ("aptt_s", 60, 80, "ufh", "D0 22:00", "")},
+]  # fmt: skip
 
 
 def _user(ctx: DemoContext, username: str, full_name: str) -> Any:
@@ -81,139 +135,61 @@ def seed(ctx: DemoContext) -> None:
     ctx.catalogue = catalogue  # type: ignore[attr-defined]
 
     perf = ctx.users["perfusionist"]
-    ctx.n_day.update({"DEMO-0001": 6, "DEMO-0002": 4, "DEMO-0003": 7, "DEMO-0004": 12, "DEMO-0005": 30})
-
-    def circuit(run: EcmoRun, code: str, stamp: str, oxy_lot: str, head_lot: str, console: str) -> None:
-        at = ctx.at(code, stamp)
+    for spec in RUNS:
+        code = spec["code"]
+        ctx.n_day[code] = spec["n_day"]
+        run = actions.start_run(
+            actor=perf, program=program, patient_code=code, sex=spec["sex"],
+            birth_year=ctx.clock.day_n.year - spec["age"], indication=spec["indication"],
+            indication_detail=spec["diagnosis"], mode=spec["mode"], started_at=ctx.at(code, spec["flow"]),
+            weight_kg=spec["weight_kg"], height_cm=spec["height_cm"], location=spec["bed"],
+            console_serial=spec["console"], identifiers=spec["identifiers"],
+        )  # fmt: skip
+        ctx.runs[code] = run
+        for cannula in spec["cannulas"]:
+            actions.add_cannula(
+                actor=perf, run=run, **{**cannula, "inserted_at": ctx.at(code, cannula["inserted_at"])}
+            )
+        at = ctx.at(code, spec["flow"])
+        oxy_lot, console = spec["oxygenator_lot"], spec["console"]
         for kind, lot, serial in [
             (ComponentKind.CONSOLE, "", console),
-            (ComponentKind.PUMP_HEAD, head_lot, ""),
+            (ComponentKind.PUMP_HEAD, spec["pump_head_lot"], ""),
             (ComponentKind.OXYGENATOR, oxy_lot, ""),
             (ComponentKind.TUBING_PACK, f"DEMO-TUB-{oxy_lot[-4:]}", ""),
             (ComponentKind.HEATER, "", f"DEMO-HC-{console[-2:]}"),
         ]:
-            item = catalogue[kind]
             actions.install_component(
                 actor=perf,
                 run=run,
                 kind=kind,
                 maker="",
                 model="",
-                catalogue_item=item,
+                catalogue_item=catalogue[kind],
                 lot=lot,
                 serial=serial,
                 installed_at=at,
             )
+        parameter, low, high, agent, stamp, note = spec["target"]
+        actions.set_target(
+            actor=ctx.users["intensivist"],
+            run=run,
+            parameter=parameter,
+            low=low,
+            high=high,
+            agent=agent,
+            effective_from=ctx.at(code, stamp),
+            note=note,
+        )
 
-    # Run 1: V-V, influenza A ARDS; retrieved by road; oxygenator changed on day N (D6).
-    r1 = actions.start_run(
-        actor=perf,
-        program=program,
-        patient_code="DEMO-0001",
-        sex="male",
-        birth_year=ctx.clock.day_n.year - 52,
-        indication="respiratory",
-        indication_detail="Influenza A ARDS",
-        mode="vv",
-        started_at=ctx.at("DEMO-0001", "D0 10:05"),
-        weight_kg=96,
-        height_cm=178,
-        location="CICU bed 4",
-        console_serial="DEMO-CON-04",
-        identifiers={"name": "Demo Patient One", "mrn": "DEMO-MRN-100001"},
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r1,
-        purpose="drainage",
-        site="right_femoral_vein",
-        size_fr=25,
-        length_cm=55,
-        tip_position="IVC/RA junction",
-        maker_model="multistage",
-        inserted_at=ctx.at("DEMO-0001", "D0 09:40"),
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r1,
-        purpose="return",
-        site="right_internal_jugular",
-        size_fr=21,
-        tip_position="SVC/RA junction",
-        inserted_at=ctx.at("DEMO-0001", "D0 09:55"),
-    )
-    circuit(r1, "DEMO-0001", "D0 10:05", "DEMO-OXA-0412", "DEMO-PHB-0198", "DEMO-CON-04")
-    actions.set_target(
-        actor=ctx.users["intensivist"],
-        run=r1,
-        parameter="anti_xa_iu_ml",
-        low=0.30,
-        high=0.50,
-        agent="ufh",
-        effective_from=ctx.at("DEMO-0001", "D0 10:05"),
-        note="UFH 18 U/kg/h on adjusted weight 82.4 kg",
-    )
-
-    # Run 2: V-A for AMI shock, Impella CP for LV unloading (ECPELLA).
-    cardio = ctx.users["cardiologist"]
-    r2 = actions.start_run(
-        actor=perf,
-        program=program,
-        patient_code="DEMO-0002",
-        sex="male",
-        birth_year=ctx.clock.day_n.year - 58,
-        indication="cardiac",
-        indication_detail="Anterior STEMI, cardiogenic shock",
-        mode="va",
-        started_at=ctx.at("DEMO-0002", "D0 14:10"),
-        weight_kg=92,
-        height_cm=178,
-        location="CICU bed 6",
-        console_serial="DEMO-CON-06",
-        identifiers={"name": "Demo Patient Two", "mrn": "DEMO-MRN-100002"},
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r2,
-        purpose="drainage",
-        site="right_femoral_vein",
-        size_fr=25,
-        tip_position="RA",
-        inserted_at=ctx.at("DEMO-0002", "D0 14:00"),
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r2,
-        purpose="return",
-        site="left_femoral_artery",
-        size_fr=17,
-        inserted_at=ctx.at("DEMO-0002", "D0 14:10"),
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r2,
-        purpose="distal_perfusion",
-        site="left_superficial_femoral_artery",
-        size_fr=7,
-        inserted_at=ctx.at("DEMO-0002", "D0 15:55"),
-    )
-    circuit(r2, "DEMO-0002", "D0 14:10", "DEMO-OXA-0430", "DEMO-PHB-0205", "DEMO-CON-06")
+    # Run 2: Impella CP for LV unloading (ECPELLA), weaned by P-level.
     impella = actions.add_mcs_device(
-        actor=cardio,
-        run=r2,
-        kind="impella",
-        model="Impella CP",
-        site="right femoral artery",
-        inserted_at=ctx.at("DEMO-0002", "D0 19:35"),
+        actor=ctx.users["cardiologist"], run=ctx.runs["DEMO-0002"], kind="impella", model="Impella CP",
+        site="right femoral artery", inserted_at=ctx.at("DEMO-0002", "D0 19:35"),
         notes="LV unloading: pulse pressure 6, aortic valve closed",
-    )
-    for stamp, level, flow in [
-        ("D0 20:00", 6, 2.1),
-        ("D1 06:00", 5, 1.9),
-        ("D2 06:00", 4, 1.6),
-        ("D3 06:00", 4, 1.8),
-        ("D4 06:00", 3, 1.4),
-    ]:
+    )  # fmt: skip
+    for stamp, level, flow in [("D0 20:00", 6, 2.1), ("D1 06:00", 5, 1.9), ("D2 06:00", 4, 1.6),
+                               ("D3 06:00", 4, 1.8), ("D4 06:00", 3, 1.4)]:  # fmt: skip
         actions.record_mcs_setting(
             actor=perf,
             device=impella,
@@ -222,160 +198,13 @@ def seed(ctx: DemoContext) -> None:
             flow_l_min=flow,
             note="purge heparin counted in the total",
         )
-    actions.set_target(
-        actor=ctx.users["intensivist"],
-        run=r2,
-        parameter="anti_xa_iu_ml",
-        low=0.30,
-        high=0.70,
-        agent="ufh",
-        effective_from=ctx.at("DEMO-0002", "D0 20:00"),
-    )
-
-    # Run 3: ECPR after in-hospital VF arrest; pump-head thrombus and change on D5.
-    r3 = actions.start_run(
-        actor=perf,
-        program=program,
-        patient_code="DEMO-0003",
-        sex="male",
-        birth_year=ctx.clock.day_n.year - 49,
-        indication="ecpr",
-        indication_detail="Witnessed in-hospital VF arrest, NSTEMI",
-        mode="va",
-        started_at=ctx.at("DEMO-0003", "D0 02:49"),
-        weight_kg=84,
-        height_cm=176,
-        location="CICU bed 2",
-        console_serial="DEMO-CON-02",
-        identifiers={"name": "Demo Patient Three", "mrn": "DEMO-MRN-100003"},
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r3,
-        purpose="drainage",
-        site="right_femoral_vein",
-        size_fr=25,
-        inserted_at=ctx.at("DEMO-0003", "D0 02:44"),
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r3,
-        purpose="return",
-        site="left_femoral_artery",
-        size_fr=17,
-        inserted_at=ctx.at("DEMO-0003", "D0 02:44"),
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r3,
-        purpose="distal_perfusion",
-        site="left_superficial_femoral_artery",
-        size_fr=7,
-        inserted_at=ctx.at("DEMO-0003", "D0 04:40"),
-    )
-    circuit(r3, "DEMO-0003", "D0 02:49", "DEMO-OXA-0455", "DEMO-PHB-0221", "DEMO-CON-02")
-    actions.set_target(
-        actor=ctx.users["intensivist"],
-        run=r3,
-        parameter="anti_xa_iu_ml",
-        low=0.30,
-        high=0.70,
-        agent="ufh",
-        effective_from=ctx.at("DEMO-0003", "D0 04:00"),
-    )
+    # Run 3: the pump head is changed on D5 for thrombus (haemolysis, flow per rpm falling).
     actions.install_component(
-        actor=perf,
-        run=r3,
-        kind=ComponentKind.PUMP_HEAD,
-        maker="",
-        model="",
-        catalogue_item=catalogue[ComponentKind.PUMP_HEAD],
-        lot="DEMO-PHB-0348",
+        actor=perf, run=ctx.runs["DEMO-0003"], kind=ComponentKind.PUMP_HEAD, maker="", model="",
+        catalogue_item=catalogue[ComponentKind.PUMP_HEAD], lot="DEMO-PHB-0348",
         installed_at=ctx.at("DEMO-0003", "D5 14:32"),
         reason_replaced="pump-head thrombus: flow per rpm -21 %, pfHb 62 mg/dL",
-    )
-
-    # Run 4: V-V, dual-lumen; weaning (sweep-off trial passed on day N = D12).
-    r4 = actions.start_run(
-        actor=perf,
-        program=program,
-        patient_code="DEMO-0004",
-        sex="female",
-        birth_year=ctx.clock.day_n.year - 36,
-        indication="respiratory",
-        indication_detail="Pneumococcal pneumonia ARDS",
-        mode="vv",
-        started_at=ctx.at("DEMO-0004", "D0 16:40"),
-        weight_kg=70,
-        height_cm=165,
-        location="CICU bed 9",
-        console_serial="DEMO-CON-09",
-        identifiers={"name": "Demo Patient Four", "mrn": "DEMO-MRN-100004"},
-    )
-    actions.add_cannula(
-        actor=perf,
-        run=r4,
-        purpose="dual_lumen",
-        site="right_internal_jugular",
-        size_fr=31,
-        length_cm=15,
-        tip_position="depth 15 cm at skin; return jet to tricuspid valve (TOE)",
-        inserted_at=ctx.at("DEMO-0004", "D0 16:30"),
-    )
-    circuit(r4, "DEMO-0004", "D0 16:40", "DEMO-OXA-0391", "DEMO-PHB-0180", "DEMO-CON-09")
-    actions.set_target(
-        actor=ctx.users["intensivist"],
-        run=r4,
-        parameter="aptt_s",
-        low=45,
-        high=65,
-        agent="bivalirudin",
-        effective_from=ctx.at("DEMO-0004", "D0 16:40"),
-        note="bivalirudin 0.04 mg/kg/h",
-    )
-
-    # Run 5: V-A for fulminant myocarditis; weaned and decannulated D7; home D24.
-    r5 = actions.start_run(
-        actor=perf,
-        program=program,
-        patient_code="DEMO-0005",
-        sex="female",
-        birth_year=ctx.clock.day_n.year - 29,
-        indication="cardiac",
-        indication_detail="Fulminant myocarditis",
-        mode="va",
-        started_at=ctx.at("DEMO-0005", "D0 21:15"),
-        weight_kg=62,
-        height_cm=168,
-        location="CICU bed 1",
-        console_serial="DEMO-CON-01",
-        identifiers={"name": "Demo Patient Five", "mrn": "DEMO-MRN-100005"},
-    )
-    for purpose, site, size in [
-        ("drainage", "right_femoral_vein", 23),
-        ("return", "left_femoral_artery", 15),
-        ("distal_perfusion", "left_superficial_femoral_artery", 6),
-    ]:
-        actions.add_cannula(
-            actor=perf,
-            run=r5,
-            purpose=purpose,
-            site=site,
-            size_fr=size,
-            inserted_at=ctx.at("DEMO-0005", "D0 21:15"),
-        )
-    circuit(r5, "DEMO-0005", "D0 21:15", "DEMO-OXA-0377", "DEMO-PHB-0170", "DEMO-CON-01")
-    actions.set_target(
-        actor=ctx.users["intensivist"],
-        run=r5,
-        parameter="aptt_s",
-        low=60,
-        high=80,
-        agent="ufh",
-        effective_from=ctx.at("DEMO-0005", "D0 22:00"),
-    )
-
-    ctx.runs.update({"DEMO-0001": r1, "DEMO-0002": r2, "DEMO-0003": r3, "DEMO-0004": r4, "DEMO-0005": r5})
+    )  # fmt: skip
     # Run 1's oxygenator change and run 5's decannulation come after the steps that record what led to them
     # (telemetry, alerts, decisions); see finish().
     finish(ctx)
