@@ -247,3 +247,47 @@ def test_it_ends_a_run_closing_everything_in_place(run: EcmoRun, perfusionist: A
     assert run.ended_at == end and run.outcome == "weaned"
     assert not Component.objects.filter(circuit__run=run, removed_at__isnull=True).exists()
     assert not run.cannulas.filter(removed_at__isnull=True).exists()
+
+
+def test_it_removes_a_cannula_and_a_device_once_and_not_before_insertion(
+    run: EcmoRun, perfusionist: Any
+) -> None:
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    cannula = actions.add_cannula(
+        actor=perfusionist,
+        run=run,
+        purpose="return",
+        site="right_internal_jugular",
+        size_fr=21,
+        inserted_at=T0,
+    )
+    device = actions.add_mcs_device(actor=perfusionist, run=run, kind="iabp", model="50 cc", inserted_at=T0)
+    with pytest.raises(ValidationError, match="before the cannula was inserted"):
+        actions.remove_cannula(actor=perfusionist, cannula=cannula, removed_at=T0 - dt.timedelta(hours=1))
+    actions.remove_cannula(
+        actor=perfusionist, cannula=cannula, removed_at=T0 + dt.timedelta(days=2), reason="repositioned"
+    )
+    with pytest.raises(ValidationError, match="already removed"):
+        actions.remove_cannula(actor=perfusionist, cannula=cannula, removed_at=T0 + dt.timedelta(days=3))
+    actions.remove_mcs_device(actor=perfusionist, device=device, removed_at=T0 + dt.timedelta(days=1))
+    with pytest.raises(ValidationError, match="this device is already removed"):
+        actions.remove_mcs_device(actor=perfusionist, device=device, removed_at=T0 + dt.timedelta(days=2))
+    event = AuditEvent.objects.get(action="cannula.removed")
+    assert event.reason == "repositioned" and event.before["removed_at"] is None
+
+
+def test_it_refuses_removal_by_a_role_without_the_action(personas: dict[str, Any], run: EcmoRun) -> None:
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    device = actions.add_mcs_device(
+        actor=personas["cardiologist"], run=run, kind="impella", model="Impella CP", inserted_at=T0
+    )
+    with pytest.raises(PermissionDenied):
+        actions.remove_mcs_device(
+            actor=personas["pharmacist"], device=device, removed_at=T0 + dt.timedelta(days=1)
+        )
+    device.refresh_from_db()
+    assert device.removed_at is None

@@ -167,23 +167,38 @@ def add_cannula(
     return cannula
 
 
+def _remove(
+    obj: Cannula | McsDevice,
+    *,
+    actor: Any,
+    permission: str,
+    what: str,
+    audit_action: str,
+    removed_at: dt.datetime,
+    reason: str,
+) -> None:
+    """Close something inserted into the patient (a cannula, an MCS device) at ``removed_at``."""
+    require(actor, permission, obj)
+    removed_at = _aware("removed_at", removed_at)
+    if obj.removed_at is not None:
+        raise ValidationError({"removed_at": f"this {what} is already removed"})
+    if removed_at < obj.inserted_at:
+        raise ValidationError({"removed_at": f"cannot be before the {what} was inserted"})
+    before = snapshot(obj)
+    obj.removed_at = removed_at
+    obj.save(update_fields=["removed_at"])
+    append(actor=actor, action=audit_action, obj=obj, before=before, after=snapshot(obj), reason=reason)
+
+
 @transaction.atomic
 def remove_cannula(*, actor: Any, cannula: Cannula, removed_at: dt.datetime, reason: str = "") -> Cannula:
-    require(actor, "run.edit", cannula)
-    removed_at = _aware("removed_at", removed_at)
-    if cannula.removed_at is not None:
-        raise ValidationError({"removed_at": "this cannula is already removed"})
-    if removed_at < cannula.inserted_at:
-        raise ValidationError({"removed_at": "cannot be before the cannula was inserted"})
-    before = snapshot(cannula)
-    cannula.removed_at = removed_at
-    cannula.save(update_fields=["removed_at"])
-    append(
+    _remove(
+        cannula,
         actor=actor,
-        action="cannula.removed",
-        obj=cannula,
-        before=before,
-        after=snapshot(cannula),
+        permission="run.edit",
+        what="cannula",
+        audit_action="cannula.removed",
+        removed_at=removed_at,
         reason=reason,
     )
     return cannula
@@ -315,21 +330,13 @@ def record_mcs_setting(
 def remove_mcs_device(
     *, actor: Any, device: McsDevice, removed_at: dt.datetime, reason: str = ""
 ) -> McsDevice:
-    require(actor, "mcs.edit", device)
-    removed_at = _aware("removed_at", removed_at)
-    if device.removed_at is not None:
-        raise ValidationError({"removed_at": "this device is already removed"})
-    if removed_at < device.inserted_at:
-        raise ValidationError({"removed_at": "cannot be before the device was inserted"})
-    before = snapshot(device)
-    device.removed_at = removed_at
-    device.save(update_fields=["removed_at"])
-    append(
+    _remove(
+        device,
         actor=actor,
-        action="mcs.device_removed",
-        obj=device,
-        before=before,
-        after=snapshot(device),
+        permission="mcs.edit",
+        what="device",
+        audit_action="mcs.device_removed",
+        removed_at=removed_at,
         reason=reason,
     )
     return device
