@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from ecmo_web.audit.models import AuditEvent
@@ -252,9 +254,6 @@ def test_it_ends_a_run_closing_everything_in_place(run: EcmoRun, perfusionist: A
 def test_it_removes_a_cannula_and_a_device_once_and_not_before_insertion(
     run: EcmoRun, perfusionist: Any
 ) -> None:
-    import pytest
-    from django.core.exceptions import ValidationError
-
     cannula = actions.add_cannula(
         actor=perfusionist,
         run=run,
@@ -279,9 +278,6 @@ def test_it_removes_a_cannula_and_a_device_once_and_not_before_insertion(
 
 
 def test_it_refuses_removal_by_a_role_without_the_action(personas: dict[str, Any], run: EcmoRun) -> None:
-    import pytest
-    from django.core.exceptions import PermissionDenied
-
     device = actions.add_mcs_device(
         actor=personas["cardiologist"], run=run, kind="impella", model="Impella CP", inserted_at=T0
     )
