@@ -32,8 +32,11 @@ def number(
 ) -> float:
     """Return ``value`` as a finite float within [minimum, maximum] (bounds optional, inclusive by default)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(field, f"must be a number{_range_text(minimum, maximum, min_exclusive, max_exclusive, unit)}"
-                         f", got {value!r}")
+        raise InputError(
+            field,
+            f"must be a number{_range_text(minimum, maximum, min_exclusive, max_exclusive, unit)}"
+            f", got {value!r}",
+        )
     result = float(value)
     if not math.isfinite(result):
         raise InputError(field, f"must be a finite number, got {value!r}")
@@ -48,12 +51,14 @@ def number(
     return result
 
 
-def integer(field: str, value: object, *, minimum: int | None = None, maximum: int | None = None,
-            unit: str = "") -> int:
+def integer(
+    field: str, value: object, *, minimum: int | None = None, maximum: int | None = None, unit: str = ""
+) -> int:
     """Return ``value`` as an int within [minimum, maximum]; a float with a fractional part is refused."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(field, f"must be a whole number{_range_text(minimum, maximum, False, False, unit)}"
-                         f", got {value!r}")
+        raise InputError(
+            field, f"must be a whole number{_range_text(minimum, maximum, False, False, unit)}, got {value!r}"
+        )
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
         raise InputError(field, f"must be a whole number, got {value!r}")
     result = int(value)
@@ -94,8 +99,9 @@ def choice(field: str, value: object, choices: Iterable[T]) -> T:
     raise InputError(field, f"must be one of {', '.join(options)}; got {value!r}")
 
 
-def _range_text(minimum: float | None, maximum: float | None, min_exclusive: bool, max_exclusive: bool,
-                unit: str) -> str:
+def _range_text(
+    minimum: float | None, maximum: float | None, min_exclusive: bool, max_exclusive: bool, unit: str
+) -> str:
     u = f" {unit}" if unit else ""
     if minimum is not None and maximum is not None:
         lo = "(" if min_exclusive else "["

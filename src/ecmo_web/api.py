@@ -105,6 +105,6 @@ def _add_routers() -> None:
 
 
 # Other apps' routers (module paths with a ``router``); each app adds its line here.
-API_MODULES: list[str] = []
+API_MODULES: list[str] = ["ecmo_web.surveillance.api", "ecmo_web.decisions.api", "ecmo_web.rounds.api"]
 
 _add_routers()

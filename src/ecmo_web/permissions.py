@@ -31,6 +31,8 @@ ACTIONS: Final[dict[str, str]] = {
     "alert.resolve": "Resolve an alert and link what was done",
     "decision.record": "Record a decision with its inputs, participants and who decided",
     "rounds.record": "Run rounds: attendance, discipline sections, goals",
+    "rounds.perfusion": "Write the perfusion section of a rounds entry",
+    "pathway.record": "Record a pathway as it runs: checklist items, trial observations, transport legs, mobilisation",
     "calculator.use": "Use the calculators",
     "catalogue.manage": "Maintain the device catalogue",
     "settings.manage": "Change the program's clinical thresholds and settings",
@@ -41,21 +43,25 @@ ACTIONS: Final[dict[str, str]] = {
 }
 
 _READ = {"run.view", "patient.identify", "calculator.use"}
-_BEDSIDE = _READ | {"sample.ingest", "alert.acknowledge", "rounds.record"}
+_BEDSIDE = _READ | {"sample.ingest", "alert.acknowledge", "rounds.record", "pathway.record"}
 _CIRCUIT = {"check.record", "check.amend", "circuit.edit", "mcs.edit", "alert.resolve"}
 _PHYSICIAN = _BEDSIDE | {"run.create", "run.edit", "mcs.edit", "alert.resolve", "decision.record"}
 
 MATRIX: Final[dict[str, frozenset[str]]] = {
     Role.PERFUSIONIST: frozenset(
-        _BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record", "catalogue.manage"}
+        _BEDSIDE
+        | _CIRCUIT
+        | {"run.create", "run.edit", "decision.record", "catalogue.manage", "rounds.perfusion"}
     ),
-    Role.ECMO_SPECIALIST: frozenset(_BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record"}),
+    Role.ECMO_SPECIALIST: frozenset(
+        _BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record", "rounds.perfusion"}
+    ),
     Role.INTENSIVIST: frozenset(_PHYSICIAN | {"circuit.edit"}),
     Role.SURGEON: frozenset(_PHYSICIAN | {"circuit.edit"}),
     Role.CARDIOLOGIST: frozenset(_PHYSICIAN),
     Role.BEDSIDE_NURSE: frozenset(_BEDSIDE),
     Role.PHARMACIST: frozenset(_READ | {"rounds.record"}),
-    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record"}),
+    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record", "pathway.record"}),
     Role.DIRECTOR: frozenset(
         _READ
         | {

@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "ecmo_web.accounts",
     "ecmo_web.audit",
     "ecmo_web.runs",
+    "ecmo_web.surveillance",
+    "ecmo_web.decisions",
+    "ecmo_web.rounds",
+    "ecmo_web.calculators",
 ]
 
 MIDDLEWARE = [

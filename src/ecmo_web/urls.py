@@ -10,7 +10,12 @@ from ecmo_web.api import api
 from ecmo_web.runs import views as run_views
 
 # Other apps' url modules, included at the site root; each app adds its line here.
-APP_URLS: list[str] = []
+APP_URLS: list[str] = [
+    "ecmo_web.surveillance.urls",
+    "ecmo_web.decisions.urls",
+    "ecmo_web.calculators.urls",
+    "ecmo_web.rounds.urls",
+]
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", run_views.home, name="home"),

@@ -34,7 +34,9 @@ def test_it_returns_floats_within_inclusive_bounds() -> None:
         ({"maximum": 5, "max_exclusive": True}, 5, "< 5"),
     ],
 )
-def test_it_names_the_field_and_range_when_out_of_range(kwargs: dict[str, object], value: float, text: str) -> None:
+def test_it_names_the_field_and_range_when_out_of_range(
+    kwargs: dict[str, object], value: float, text: str
+) -> None:
     with pytest.raises(InputError) as err:
         v.number("weight_kg", value, **kwargs)  # type: ignore[arg-type]
     assert err.value.field == "weight_kg"

@@ -289,9 +289,17 @@ def test_it_refuses_removal_by_a_role_without_the_action(personas: dict[str, Any
     assert device.removed_at is None
 
 
-def test_it_shows_the_latest_mcs_setting_on_the_run_page(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
-    device = actions.add_mcs_device(actor=perfusionist, run=run, kind="impella", model="Impella CP", inserted_at=T0)
-    actions.record_mcs_setting(actor=perfusionist, device=device, at=T0 + dt.timedelta(hours=1), impella_p_level=6)
-    actions.record_mcs_setting(actor=perfusionist, device=device, at=T0 + dt.timedelta(hours=9), impella_p_level=4)
+def test_it_shows_the_latest_mcs_setting_on_the_run_page(
+    run: EcmoRun, perfusionist: Any, client_for: Any
+) -> None:
+    device = actions.add_mcs_device(
+        actor=perfusionist, run=run, kind="impella", model="Impella CP", inserted_at=T0
+    )
+    actions.record_mcs_setting(
+        actor=perfusionist, device=device, at=T0 + dt.timedelta(hours=1), impella_p_level=6
+    )
+    actions.record_mcs_setting(
+        actor=perfusionist, device=device, at=T0 + dt.timedelta(hours=9), impella_p_level=4
+    )
     body = client_for(perfusionist).get(f"/runs/{run.pk}/").content.decode()
     assert "Impella CP" in body and "P4" in body

@@ -24,7 +24,12 @@ DEMO_PROGRAM = "Demo"
 OUTSIDER_PROGRAM = "Elsewhere (demo)"
 DEFAULT_PASSWORD = "steward-demo"  # noqa: S105 - the published demo password (core-api §7), synthetic data only
 
-STEP_MODULES: list[str] = ["ecmo_web.demo.base"]
+STEP_MODULES: list[str] = [
+    "ecmo_web.demo.base",
+    "ecmo_web.surveillance.demo",
+    "ecmo_web.decisions.demo",
+    "ecmo_web.rounds.demo",
+]
 
 
 class NotADemoDatabase(RuntimeError):
@@ -79,7 +84,10 @@ def seed_demo(*, now: dt.datetime, password: str = DEFAULT_PASSWORD, progress: A
     )
     for module_name in STEP_MODULES:
         module = importlib.import_module(module_name)
-        ctx.say(f"seeding {module_name.rsplit('.', 1)[-1]} …")
+        parts = module_name.split(
+            "."
+        )  # ecmo_web.demo.base → "base"; ecmo_web.surveillance.demo → "surveillance"
+        ctx.say(f"seeding {parts[-2] if parts[-1] == 'demo' else parts[-1]} …")
         with transaction.atomic():
             module.seed(ctx)
     return ctx

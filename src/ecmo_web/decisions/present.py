@@ -1,0 +1,130 @@
+"""How decisions read on screen: the kind's content as labelled rows and the pathway evaluations it holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+
+from ecmo_web.decisions.kinds import KIND_FORMS
+from ecmo_web.decisions.models import Decision
+from ecmo_web.timezones import to_local
+
+EVALUATIONS: dict[str, str] = {
+    "eolia": "VV entry criteria (EOLIA)",
+    "ecpr": "ECPR selection",
+    "lv_distension": "LV distension triggers",
+    "differential_hypoxia": "Differential hypoxia",
+    "readiness": "Ambulation readiness screen",
+    "evaluation": "Trial evaluation at conclusion",
+}
+
+STATUS_TONE: dict[str, str] = {
+    "met": "ok",
+    "not_met": "critical",
+    "missing": "muted",
+    "pass": "ok",
+    "ready": "ok",
+    "criteria_met": "ok",
+    "absent": "ok",
+    "no_trigger": "ok",
+    "fail": "critical",
+    "not_ready": "critical",
+    "criteria_not_met": "critical",
+    "excluded": "critical",
+    "present": "warning",
+    "unloading_indicated": "warning",
+    "in_progress": "info",
+    "incomplete": "info",
+}
+
+DETAIL_LABELS: dict[str, str] = {
+    "no_flow_min": "No-flow",
+    "cpr_before_call_min": "CPR before the ECPR call",
+    "collapse_to_call_min": "Collapse to call",
+    "low_flow_min": "Low-flow (CPR to flow)",
+    "arrest_to_flow_min": "Arrest to flow",
+    "call_to_flow_min": "Call to flow",
+    "puncture_to_flow_min": "Puncture to flow",
+    "predicted_upper_body_so2": "Watershed model: upper-body SO2",
+}
+
+
+def _display(field: forms.Field, value: Any, program: Any) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(field, forms.NullBooleanField | forms.BooleanField):
+        return "yes" if value else "no"
+    if isinstance(field, forms.DateTimeField) and isinstance(value, str):
+        shown = to_local(dt.datetime.fromisoformat(value), program)
+        return shown.strftime("%Y-%m-%d %H:%M:%S").removesuffix(":00") if shown else value
+    choices = dict(getattr(field, "choices", []) or [])
+    if isinstance(value, list):
+        return "; ".join(str(choices.get(v, v)) for v in value)
+    if choices and not isinstance(field, forms.ModelChoiceField):
+        return str(choices.get(value, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def content_rows(decision: Decision) -> list[tuple[str, str]]:
+    """The kind's fields in form order with their labels, leaving out empty ones."""
+    form_class = KIND_FORMS.get(decision.kind)
+    if form_class is None:
+        return []
+    program = decision.run.program
+    rows = []
+    for name, field in form_class.base_fields.items():
+        if name in decision.content:
+            text = _display(field, decision.content[name], program)
+            if text:
+                rows.append((str(field.label or name.replace("_", " ").capitalize()), text))
+    return rows
+
+
+def evaluations(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pathway evaluations stored in a decision's content, ready for ``decisions/_result.html``."""
+    out = []
+    for key, title in EVALUATIONS.items():
+        result = content.get(key)
+        if isinstance(result, dict) and "status" in result:
+            out.append(result_view(title, result))
+    return out
+
+
+def result_view(title: str, result: dict[str, Any]) -> dict[str, Any]:
+    details = []
+    for key, value in (result.get("details") or {}).items():
+        if key in DETAIL_LABELS and value is not None:
+            if key.endswith("_min"):
+                minutes, seconds = divmod(round(float(value) * 60), 60)
+                details.append((DETAIL_LABELS[key], f"{minutes}:{seconds:02d} min"))
+            else:
+                details.append((DETAIL_LABELS[key], f"{float(value):.2f}"))
+    return {
+        "title": title,
+        "status": result["status"],
+        "status_label": result["status"].replace("_", " "),
+        "tone": STATUS_TONE.get(result["status"], "info"),
+        "criteria": [
+            {
+                **c,
+                "tone": STATUS_TONE.get(c["status"], "muted"),
+                "observed_text": _observed(c.get("observed")),
+            }
+            for c in result.get("criteria", [])
+        ],
+        "details": details,
+    }
+
+
+def _observed(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}".removesuffix(".0")
+    return str(value)

@@ -1,0 +1,442 @@
+"""API for circuit surveillance (core-api §6): samples, hourly checks, alerts.
+
+Numbers and times are accepted as JSON numbers or strings and checked by the actions, so that every bad value is
+a 400 naming ``samples[i].field`` (or the check field) with the accepted range and unit, never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+
+from ecmo_web.runs.models import Component, EcmoRun
+from ecmo_web.shortcuts import get_checked
+from ecmo_web.surveillance import actions
+from ecmo_web.surveillance.models import (
+    Alert,
+    AlertTransition,
+    CircuitCheck,
+    ClotFinding,
+    IngestBatch,
+    Sample,
+)
+
+router = Router(tags=["surveillance"])
+
+MAX_SAMPLES_PER_BATCH = 50_000
+
+
+class SampleIn(Schema):
+    observed_at: str = Field(..., description="ISO 8601 with a UTC offset or Z, e.g. 2026-11-20T10:00:00Z")
+    parameter: str = Field(..., description="a core-api §4 code, e.g. blood_flow_l_min")
+    value: float | str = Field(..., description="a number in the parameter's unit (fractions 0–1)")
+    source: str = Field("device", description="device (console), check, lab, estimate …")
+
+
+class SamplesIn(Schema):
+    samples: list[SampleIn]
+    batch_ref: str = Field(
+        "", max_length=200, description="the batch's id at its origin; a repeated id adds nothing"
+    )
+
+
+class SampleOut(Schema):
+    observed_at: dt.datetime
+    parameter: str
+    value: float
+    source: str
+
+
+class IngestOut(Schema):
+    created: int
+    duplicates: int
+    transitions: int
+
+
+def _run(request: HttpRequest, run_id: int, action: str) -> EcmoRun:
+    return get_checked(EcmoRun.objects.select_related("program"), request.user, action, pk=run_id)
+
+
+def _time(name: str, value: str | None) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError({name: f"{value!r} is not an ISO 8601 date and time"}) from None
+    if parsed.tzinfo is None:
+        raise ValidationError({name: "must include a UTC offset or Z"})
+    return parsed
+
+
+@router.get("/runs/{run_id}/samples", response=list[SampleOut])
+def list_samples(
+    request: HttpRequest,
+    run_id: int,
+    parameter: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+    limit: int = 10_000,
+) -> Any:
+    """Samples of a run, oldest first; filter by ``parameter``, ``source`` and [``since``, ``until``]."""
+    run = _run(request, run_id, "run.view")
+    if not 1 <= limit <= 100_000:
+        raise ValidationError({"limit": "must be between 1 and 100000"})
+    qs = Sample.objects.filter(run=run)
+    if parameter:
+        qs = qs.filter(parameter=parameter)
+    if source:
+        qs = qs.filter(source=source)
+    start, end = _time("since", since), _time("until", until)
+    if start is not None:
+        qs = qs.filter(observed_at__gte=start)
+    if end is not None:
+        qs = qs.filter(observed_at__lte=end)
+    return list(
+        qs.order_by("observed_at", "parameter", "source").values(
+            "observed_at", "parameter", "value", "source"
+        )[:limit]
+    )
+
+
+@router.post("/runs/{run_id}/samples", response=IngestOut)
+def post_samples(request: HttpRequest, run_id: int, payload: SamplesIn) -> dict[str, int]:
+    """Store a batch of samples; idempotent on (run, parameter, observed_at, source). All or nothing."""
+    run = _run(request, run_id, "sample.ingest")
+    if len(payload.samples) > MAX_SAMPLES_PER_BATCH:
+        raise ValidationError({"samples": f"at most {MAX_SAMPLES_PER_BATCH} samples per batch"})
+    result = actions.ingest_samples(
+        actor_or_system=request.user,
+        run=run,
+        samples=[s.dict() for s in payload.samples],
+        batch_ref=payload.batch_ref,
+        kind=IngestBatch.Kind.API,
+    )
+    return {
+        "created": result.created,
+        "duplicates": result.duplicates,
+        "transitions": len(result.transitions),
+    }
+
+
+# --- checks ---------------------------------------------------------------------------------------------------
+
+Number = float | str | None
+
+
+class ClotIn(Schema):
+    location: str
+    appearance: str
+    size_mm: Number = None
+    change: str = "new"
+    action: str = "observe"
+
+
+class ClotOut(Schema):
+    location: str
+    appearance: str
+    size_mm: float | None
+    change: str
+    action: str
+
+
+class CheckIn(Schema):
+    observed_at: str
+    pump_speed_rpm: Number = None
+    blood_flow_l_min: Number = None
+    access_pressure_mmhg: Number = None
+    pre_oxygenator_pressure_mmhg: Number = None
+    post_oxygenator_pressure_mmhg: Number = None
+    sweep_gas_l_min: Number = None
+    fdo2: Number = None
+    blood_temperature_c: Number = None
+    heater_set_temperature_c: Number = None
+    colour_difference: str = ""
+    air_in_circuit: bool = False
+    connectors_secure: bool = True
+    cannula_sites_ok: bool = True
+    hand_crank_present: bool = True
+    clamps_present: bool = True
+    backup_console_ready: bool = True
+    battery_charged: bool = True
+    gas_supply_connected: bool = True
+    notes: str = ""
+    clots: list[ClotIn] = []
+
+
+class AmendIn(CheckIn):
+    reason: str
+    observed_at: str | None = None  # type: ignore[assignment]
+
+
+class CheckOut(Schema):
+    id: int
+    run_id: int
+    observed_at: dt.datetime
+    recorded_by: str | None
+    recorded_at: dt.datetime
+    version: int
+    original_id: int | None
+    amendment_reason: str
+    is_current: bool
+    pump_speed_rpm: float | None
+    blood_flow_l_min: float | None
+    access_pressure_mmhg: float | None
+    pre_oxygenator_pressure_mmhg: float | None
+    post_oxygenator_pressure_mmhg: float | None
+    delta_p_mmhg: float | None
+    sweep_gas_l_min: float | None
+    fdo2: float | None
+    blood_temperature_c: float | None
+    heater_set_temperature_c: float | None
+    colour_difference: str
+    air_in_circuit: bool
+    connectors_secure: bool
+    cannula_sites_ok: bool
+    hand_crank_present: bool
+    clamps_present: bool
+    backup_console_ready: bool
+    battery_charged: bool
+    gas_supply_connected: bool
+    notes: str
+    prefilled_fields: list[str]
+    clots: list[ClotOut]
+
+
+def _check_out(check: CircuitCheck) -> dict[str, Any]:
+    data = {f: getattr(check, f) for f in CheckOut.model_fields if f not in ("recorded_by", "clots")}
+    user = check.recorded_by
+    data["recorded_by"] = None if user is None else (user.get_full_name() or user.get_username())
+    data["clots"] = [c.as_dict() for c in check.clots.all()]
+    return data
+
+
+def _check_data(payload: CheckIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = payload.dict(exclude={"clots", "observed_at", "reason"})
+    return data, [c.dict() for c in payload.clots]
+
+
+@router.get("/runs/{run_id}/checks", response=list[CheckOut])
+def list_checks(
+    request: HttpRequest,
+    run_id: int,
+    since: str | None = None,
+    until: str | None = None,
+    include_amended: bool = False,
+) -> list[dict[str, Any]]:
+    """Hourly checks, newest first; ``include_amended=true`` adds every earlier version (amendment chain)."""
+    run = _run(request, run_id, "run.view")
+    qs = (
+        CircuitCheck.objects.filter(run=run)
+        .select_related("recorded_by")
+        .prefetch_related(Prefetch("clots", queryset=ClotFinding.objects.order_by("pk")))
+    )
+    if not include_amended:
+        qs = qs.filter(is_current=True)
+    start, end = _time("since", since), _time("until", until)
+    if start is not None:
+        qs = qs.filter(observed_at__gte=start)
+    if end is not None:
+        qs = qs.filter(observed_at__lte=end)
+    return [_check_out(c) for c in qs.order_by("-observed_at", "-version")[:2000]]
+
+
+@router.post("/runs/{run_id}/checks", response={201: CheckOut})
+def post_check(request: HttpRequest, run_id: int, payload: CheckIn) -> Status[dict[str, Any]]:
+    """Record an hourly circuit check (pump speed and flow are required)."""
+    run = _run(request, run_id, "check.record")
+    data, clots = _check_data(payload)
+    check = actions.record_check(
+        actor=request.user, run=run, observed_at=payload.observed_at, data=data, clots=clots
+    )
+    return Status(201, _check_out(check))
+
+
+@router.post("/checks/{check_id}/amend", response={201: CheckOut})
+def amend_check(request: HttpRequest, check_id: int, payload: AmendIn) -> Status[dict[str, Any]]:
+    """Amend a check with a reason: a new version; the original stays readable."""
+    check = get_checked(
+        CircuitCheck.objects.select_related("run__program"), request.user, "check.amend", pk=check_id
+    )
+    data, clots = _check_data(payload)
+    amended = actions.amend_check(
+        actor=request.user,
+        check=check,
+        reason=payload.reason,
+        data=data,
+        observed_at=payload.observed_at,
+        clots=clots,
+    )
+    return Status(201, _check_out(amended))
+
+
+# --- alerts ---------------------------------------------------------------------------------------------------
+
+
+class TransitionOut(Schema):
+    at: dt.datetime
+    rule_id: str
+    rule_version: int
+    from_status: str | None
+    to_status: str
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+
+
+class AlertOut(Schema):
+    id: int
+    run_id: int
+    rule_id: str
+    rule_version: int
+    title: str
+    severity: str
+    peak_severity: str
+    status: str
+    opened_at: dt.datetime
+    firing_since: dt.datetime | None
+    message: str
+    evidence: dict[str, Any]
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+    acknowledged_comment: str
+    escalated_at: dt.datetime | None
+    escalated_to_role: str | None
+    resolved_at: dt.datetime | None
+    resolved_by: str | None
+    resolved_comment: str
+    resolved_component_id: int | None
+    transitions: int
+
+
+class AlertDetailOut(AlertOut):
+    history: list[TransitionOut]
+
+
+def _name(user: Any) -> str | None:
+    return None if user is None else (user.get_full_name() or user.get_username())
+
+
+def _alert_out(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.pk,
+        "run_id": alert.run_id,
+        "rule_id": alert.rule_id,
+        "rule_version": alert.rule_version,
+        "title": alert.rule_title,
+        "severity": alert.severity,
+        "peak_severity": alert.peak_severity,
+        "status": alert.status,
+        "opened_at": alert.opened_at,
+        "firing_since": alert.firing_since,
+        "message": alert.message,
+        "evidence": alert.evidence,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": _name(alert.acknowledged_by),
+        "acknowledged_comment": alert.acknowledged_comment,
+        "escalated_at": alert.escalated_at,
+        "escalated_to_role": alert.escalated_to_role or None,
+        "resolved_at": alert.resolved_at,
+        "resolved_by": _name(alert.resolved_by),
+        "resolved_comment": alert.resolved_comment,
+        "resolved_component_id": alert.resolved_component_id,
+        "transitions": getattr(alert, "n_transitions", 0),
+    }
+
+
+def _alerts() -> Any:
+    return Alert.objects.select_related("acknowledged_by", "resolved_by", "run__program")
+
+
+@router.get("/runs/{run_id}/alerts", response=list[AlertOut])
+def list_alerts(
+    request: HttpRequest,
+    run_id: int,
+    status: str | None = None,
+    open: bool | None = None,
+    rule_id: str | None = None,
+    since: str | None = None,
+) -> list[dict[str, Any]]:
+    """Alerts of a run, newest first. Filters: ``status`` (firing, clear, indeterminate, not_applicable), ``open``
+    (unresolved), ``rule_id``, ``since`` (opened at or after)."""
+    run = _run(request, run_id, "run.view")
+    qs = _alerts().filter(run=run).annotate(n_transitions=Count("transitions"))
+    if status:
+        qs = qs.filter(status=status)
+    if open is not None:
+        qs = qs.filter(resolved_at__isnull=open)
+    if rule_id:
+        qs = qs.filter(rule_id=rule_id)
+    start = _time("since", since)
+    if start is not None:
+        qs = qs.filter(opened_at__gte=start)
+    return [_alert_out(a) for a in qs.order_by("-opened_at")]
+
+
+@router.get("/alerts/{alert_id}", response=AlertDetailOut)
+def get_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+    """An alert with every transition of its episode."""
+    alert = get_checked(
+        _alerts().annotate(n_transitions=Count("transitions")), request.user, "run.view", pk=alert_id
+    )
+    history = list(AlertTransition.objects.filter(alert=alert).order_by("at", "pk"))
+    return {**_alert_out(alert), "history": history}
+
+
+class AcknowledgeIn(Schema):
+    comment: str = Field("", max_length=2000)
+
+
+class EscalateIn(Schema):
+    role: str
+    reason: str = Field("", max_length=500)
+
+
+class ResolveIn(Schema):
+    comment: str = Field(..., max_length=2000)
+    component_id: int | None = None
+
+
+def _alert_for(request: HttpRequest, alert_id: int, action: str) -> Alert:
+    return get_checked(_alerts(), request.user, action, pk=alert_id)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
+def acknowledge(request: HttpRequest, alert_id: int, payload: AcknowledgeIn) -> dict[str, Any]:
+    """Acknowledge an open alert (who and when are recorded)."""
+    alert = _alert_for(request, alert_id, "alert.acknowledge")
+    return _alert_out(actions.acknowledge_alert(actor=request.user, alert=alert, comment=payload.comment))
+
+
+@router.post("/alerts/{alert_id}/escalate", response=AlertOut)
+def escalate(request: HttpRequest, alert_id: int, payload: EscalateIn) -> dict[str, Any]:
+    """Escalate an open alert to a named role (e.g. ``intensivist``)."""
+    alert = _alert_for(request, alert_id, "alert.acknowledge")
+    return _alert_out(
+        actions.escalate_alert(
+            actor_or_system=request.user, alert=alert, role=payload.role, reason=payload.reason
+        )
+    )
+
+
+@router.post("/alerts/{alert_id}/resolve", response=AlertOut)
+def resolve(request: HttpRequest, alert_id: int, payload: ResolveIn) -> dict[str, Any]:
+    """Resolve an alert with what was done, optionally linking the component fitted (a circuit change)."""
+    alert = _alert_for(request, alert_id, "alert.resolve")
+    component = None
+    if payload.component_id is not None:
+        component = Component.objects.filter(pk=payload.component_id, circuit__run_id=alert.run_id).first()
+        if component is None:
+            raise ValidationError({"component_id": "no such component on this run"})
+    return _alert_out(
+        actions.resolve_alert(
+            actor=request.user, alert=alert, comment=payload.comment, component=component, now=timezone.now()
+        )
+    )

@@ -1,0 +1,226 @@
+"""Read what the rules need from the database: the run context, the site settings and the telemetry.
+
+Pure reading; ``actions.evaluate_run`` does the writing. The context is rebuilt from the records of the run —
+configuration history, every oxygenator and pump-head install time (so a new oxygenator resets its own
+baseline), weaning trials from other apps, anticoagulation targets (``RunTarget``) and check times — so that a
+replay across a target change or a settings change judges each moment by what held then ("segments").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Q
+
+from ecmo_core.surveillance import (
+    ANTICOAGULATION_TESTS,
+    CONFIGURATIONS,
+    PARAMETERS,
+    RunContext,
+    SurveillanceConfig,
+    Timeline,
+    config_from_mapping,
+)
+from ecmo_core.surveillance import (
+    Sample as CoreSample,
+)
+from ecmo_web.runs.models import Component, ComponentKind, EcmoRun, RunTarget
+from ecmo_web.surveillance import hooks
+from ecmo_web.surveillance.models import CircuitCheck, Sample, SurveillanceSetting, core_source
+
+# A baseline window may start a little after the install (first data); load this much beyond it.
+_BASELINE_MARGIN = dt.timedelta(hours=1)
+
+
+def settings_history(program_id: int) -> list[SurveillanceSetting]:
+    """The program's settings, oldest first."""
+    return list(SurveillanceSetting.objects.filter(program_id=program_id).order_by("effective_from", "pk"))
+
+
+def config_of(setting: SurveillanceSetting | None) -> SurveillanceConfig:
+    return SurveillanceConfig() if setting is None else config_from_mapping(setting.rules or {})
+
+
+def setting_at(program_id: int, at: dt.datetime) -> SurveillanceSetting | None:
+    return (
+        SurveillanceSetting.objects.filter(program_id=program_id, effective_from__lte=at)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+
+
+@dataclass
+class RunFacts:
+    """Everything about a run that goes into its ``RunContext``, loaded once (five queries)."""
+
+    run: EcmoRun
+    configurations: list[tuple[dt.datetime, str]]
+    oxygenator_installs: list[dt.datetime]
+    pump_head_installs: list[dt.datetime]
+    targets: list[RunTarget]
+    check_times: list[dt.datetime]
+    weaning: list[tuple[dt.datetime, dt.datetime | None]]
+    settings: list[SurveillanceSetting]
+
+    @classmethod
+    def load(cls, run: EcmoRun) -> RunFacts:
+        # V-PA has no ecmo_core configuration; it is left out (configuration-specific rules keep the last known).
+        configurations = [
+            (at, mode)
+            for at, mode in run.configurations.order_by("started_at").values_list("started_at", "mode")
+            if mode in CONFIGURATIONS
+        ]
+        installs = list(
+            Component.objects.filter(
+                circuit__run=run,
+                kind__in=[ComponentKind.OXYGENATOR, ComponentKind.PUMP_HEAD],
+            )
+            .order_by("installed_at")
+            .values_list("kind", "installed_at")
+        )
+        targets = list(
+            RunTarget.objects.filter(run=run, parameter__in=ANTICOAGULATION_TESTS).order_by(
+                "effective_from", "pk"
+            )
+        )
+        checks = list(
+            CircuitCheck.objects.filter(run=run, is_current=True)
+            .order_by("observed_at")
+            .values_list("observed_at", flat=True)
+        )
+        return cls(
+            run=run,
+            configurations=configurations,
+            oxygenator_installs=[at for kind, at in installs if kind == ComponentKind.OXYGENATOR],
+            pump_head_installs=[at for kind, at in installs if kind == ComponentKind.PUMP_HEAD],
+            targets=targets,
+            check_times=checks,
+            weaning=hooks.weaning_trials(run),
+            settings=settings_history(run.program_id),
+        )
+
+    # --- segments: moments between changes of targets or settings share one context and config ---------------
+    @cached_property
+    def boundaries(self) -> list[dt.datetime]:
+        times = {t.effective_from for t in self.targets} | {s.effective_from for s in self.settings}
+        return sorted(times)
+
+    def segment_key(self, at: dt.datetime) -> int:
+        return bisect_right(self.boundaries, at)
+
+    def targets_at(self, at: dt.datetime) -> dict[str, tuple[float, float]]:
+        current: dict[str, RunTarget] = {}
+        for target in self.targets:
+            if target.effective_from <= at:
+                current[target.parameter] = target
+        result: dict[str, tuple[float, float]] = {}
+        for test, target in current.items():
+            spec = PARAMETERS[test]
+            low = spec.minimum if target.low is None else target.low
+            high = spec.maximum if target.high is None else target.high
+            if low < high:  # a point target (low == high) cannot be judged as a range
+                result[test] = (low, high)
+        return result
+
+    def setting_at(self, at: dt.datetime) -> SurveillanceSetting | None:
+        current = None
+        for setting in self.settings:
+            if setting.effective_from <= at:
+                current = setting
+        return current
+
+    def context_at(self, at: dt.datetime) -> RunContext:
+        return RunContext(
+            configuration_history=tuple(self.configurations),
+            run_started_at=self.run.started_at,
+            oxygenator_install_times=tuple(self.oxygenator_installs),
+            pump_head_install_times=tuple(self.pump_head_installs),
+            weaning_trials=tuple(self.weaning),
+            anticoagulation_targets=self.targets_at(at),
+            check_times=tuple(self.check_times),
+        )
+
+    def config_at(self, at: dt.datetime) -> SurveillanceConfig:
+        return config_of(self.setting_at(at))
+
+    def all_configs(self) -> list[SurveillanceConfig]:
+        return [SurveillanceConfig()] + [config_of(s) for s in self.settings]
+
+
+def lookback(configs: list[SurveillanceConfig]) -> dt.timedelta:
+    """How far back before the first moment the rules may look (the longest maximum age of any reading)."""
+    hours = 0.0
+    for c in configs:
+        hours = max(
+            hours,
+            c.post_po2_low.gas_max_age_h,
+            c.pfhb_high.max_age_h,
+            c.recirculation_high.max_age_h,
+            c.anticoagulation.anti_xa_max_age_h,
+            c.anticoagulation.aptt_max_age_h,
+            c.anticoagulation.act_max_age_h,
+            c.engine.check_max_age_min / 60.0,
+            c.engine.median_window_min / 60.0,
+        )
+    return dt.timedelta(hours=hours + 1)
+
+
+def _baseline_hours(configs: list[SurveillanceConfig]) -> dt.timedelta:
+    hours = max(max(c.delta_p_rise.baseline_hours, c.flow_per_rpm_fall.baseline_hours) for c in configs)
+    return dt.timedelta(hours=hours)
+
+
+def _latest_at_or_before(times: list[dt.datetime], at: dt.datetime) -> dt.datetime | None:
+    past = [t for t in times if t <= at]
+    return max(past) if past else None
+
+
+def load_timeline(facts: RunFacts, *, start: dt.datetime, end: dt.datetime) -> Timeline:
+    """The samples the rules need to judge every moment in [start, end], as an indexed ``Timeline``.
+
+    Loaded: everything from ``start − lookback`` to ``end``, plus the baseline window of the oxygenator and of
+    the pump head in use at ``start`` (the first hours of data after each was installed). Two to four queries;
+    nothing between a component's baseline and the look-back window is read.
+    """
+    configs = facts.all_configs()
+    run = facts.run
+    begin = start - lookback(configs)
+    baseline = _baseline_hours(configs) + _BASELINE_MARGIN
+    spans = Q(observed_at__gte=begin, observed_at__lte=end)
+    for installs in (facts.oxygenator_installs, facts.pump_head_installs):
+        anchor = _latest_at_or_before(installs, start)
+        if anchor is not None and anchor >= begin:
+            continue
+        first_qs = Sample.objects.filter(run=run, observed_at__lte=end)
+        if anchor is not None:
+            first_qs = first_qs.filter(observed_at__gte=anchor)
+        first = first_qs.order_by("observed_at").values_list("observed_at", flat=True).first()
+        if first is None or first >= begin:
+            continue
+        spans |= Q(observed_at__gte=anchor or first, observed_at__lte=min(first + baseline, end))
+    rows = (
+        Sample.objects.filter(run=run, parameter__in=list(PARAMETERS))
+        .filter(spans)
+        .values_list("observed_at", "parameter", "value", "source")
+    )
+    return Timeline(
+        stored_sample(at, parameter, value, core_source(source)) for at, parameter, value, source in rows
+    )
+
+
+def stored_sample(observed_at: dt.datetime, parameter: str, value: float, source: str) -> CoreSample:
+    """A core ``Sample`` from a stored row, without validating it again.
+
+    Every stored sample was validated by ``ecmo_core`` on its way in (``actions.ingest_samples``); re-validating
+    10⁵ rows for each evaluation would cost more than evaluating them. The time is converted to UTC as the core
+    would.
+    """
+    sample = object.__new__(CoreSample)
+    object.__setattr__(sample, "observed_at", observed_at.astimezone(dt.UTC))
+    object.__setattr__(sample, "parameter", parameter)
+    object.__setattr__(sample, "value", float(value))
+    object.__setattr__(sample, "source", source)
+    return sample

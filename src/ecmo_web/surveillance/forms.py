@@ -1,0 +1,258 @@
+"""Forms of circuit surveillance. Ranges are checked by the actions (ecmo_core's plausibility bounds); the forms
+only turn text into numbers and local times into UTC, with messages that name the field and its accepted range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from ecmo_core.errors import InputError
+from ecmo_core.surveillance import PARAMETERS, check_value
+from ecmo_web.accounts.models import Role
+from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.surveillance.models import CHECK_PARAMETERS, ClotFinding, ColourDifference
+
+LABELS: dict[str, str] = {
+    "pump_speed_rpm": "Pump speed (rpm)",
+    "blood_flow_l_min": "Blood flow (L/min)",
+    "access_pressure_mmhg": "Access pressure (mmHg)",
+    "pre_oxygenator_pressure_mmhg": "Pre-oxygenator pressure (mmHg)",
+    "post_oxygenator_pressure_mmhg": "Post-oxygenator pressure (mmHg)",
+    "sweep_gas_l_min": "Sweep gas (L/min)",
+    "fdo2": "FdO2 (fraction 0.21–1)",
+    "blood_temperature_c": "Blood temperature (°C)",
+    "heater_set_temperature_c": "Heater set (°C)",
+}
+
+LAB_PARAMETERS: tuple[str, ...] = (
+    "post_oxygenator_po2_mmhg",
+    "post_oxygenator_pco2_mmhg",
+    "post_oxygenator_so2",
+    "pre_oxygenator_so2",
+    "plasma_free_hb_mg_dl",
+    "ldh_u_l",
+    "anti_xa_iu_ml",
+    "aptt_s",
+    "act_s",
+    "fibrinogen_mg_dl",
+    "platelets_10e3_ul",
+    "hemoglobin_g_dl",
+    "d_dimer_mg_l",
+    "lactate_mmol_l",
+)
+LAB_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Post-oxygenator blood gas",
+        (
+            "post_oxygenator_po2_mmhg",
+            "post_oxygenator_pco2_mmhg",
+            "post_oxygenator_so2",
+            "pre_oxygenator_so2",
+        ),
+    ),
+    ("Haemolysis", ("plasma_free_hb_mg_dl", "ldh_u_l")),
+    ("Anticoagulation", ("anti_xa_iu_ml", "aptt_s", "act_s")),
+    (
+        "Coagulation and blood count",
+        ("fibrinogen_mg_dl", "platelets_10e3_ul", "hemoglobin_g_dl", "d_dimer_mg_l", "lactate_mmol_l"),
+    ),
+)
+
+
+def _range(code: str) -> str:
+    spec = PARAMETERS[code]
+    unit = "" if spec.unit == "fraction" else f" {spec.unit}"
+    return f"{spec.minimum:g} to {spec.maximum:g}{unit}"
+
+
+def _plausible(code: str) -> Any:
+    """The same check as the actions (ecmo_core ``check_value``), so every field's error shows at once."""
+
+    def validate(value: float | None) -> None:
+        if value is None:
+            return
+        try:
+            check_value(code, value)
+        except InputError as error:
+            raise ValidationError(f"{error.message} (accepted {_range(code)})") from None
+
+    return validate
+
+
+def number_field(code: str, label: str | None = None) -> forms.FloatField:
+    spec = PARAMETERS[code]
+    unit = "fraction" if spec.unit == "fraction" else spec.unit
+    return forms.FloatField(
+        required=False,
+        label=label or f"{spec.description[:1].upper()}{spec.description[1:]} ({unit})",
+        error_messages={"invalid": f"must be a number ({_range(code)})"},
+        validators=[_plausible(code)],
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
+    )
+
+
+class CheckForm(ProgramForm):
+    """The hourly circuit check: one screen, big targets, telemetry prefilled and marked."""
+
+    observed_at = LocalDateTimeField(label="Time of check")
+    heater_set_temperature_c = forms.FloatField(
+        required=False,
+        label=LABELS["heater_set_temperature_c"],
+        error_messages={"invalid": "must be a number (15 to 41 °C)"},
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    colour_difference = forms.ChoiceField(
+        label="Colour difference across the oxygenator",
+        required=False,
+        choices=ColourDifference.choices,
+        widget=forms.RadioSelect,
+    )
+    air_in_circuit = forms.BooleanField(required=False, label="Air seen in the circuit")
+    connectors_secure = forms.BooleanField(required=False, label="Connectors and ties secure", initial=True)
+    cannula_sites_ok = forms.BooleanField(
+        required=False, label="Cannula sites dry, sutures intact", initial=True
+    )
+    hand_crank_present = forms.BooleanField(required=False, label="Hand crank present", initial=True)
+    clamps_present = forms.BooleanField(required=False, label="Clamps at the bedside", initial=True)
+    backup_console_ready = forms.BooleanField(required=False, label="Backup console ready", initial=True)
+    battery_charged = forms.BooleanField(required=False, label="Console battery charged", initial=True)
+    gas_supply_connected = forms.BooleanField(
+        required=False, label="O2 and air supply connected", initial=True
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        required=False,
+        label="Reason for the amendment",
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. access pressure misread"}),
+    )
+
+    MEASURED = CHECK_PARAMETERS
+    GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("Pump and flow", ("pump_speed_rpm", "blood_flow_l_min")),
+        (
+            "Pressures",
+            ("access_pressure_mmhg", "pre_oxygenator_pressure_mmhg", "post_oxygenator_pressure_mmhg"),
+        ),
+        ("Gas", ("sweep_gas_l_min", "fdo2")),
+        ("Temperature", ("blood_temperature_c", "heater_set_temperature_c")),
+    )
+    INSPECTION = ("air_in_circuit", "connectors_secure", "cannula_sites_ok")
+    SAFETY = (
+        "hand_crank_present",
+        "clamps_present",
+        "backup_console_ready",
+        "battery_charged",
+        "gas_supply_connected",
+    )
+
+    def __init__(self, *args: Any, amending: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code in CHECK_PARAMETERS:
+            self.fields[code] = number_field(code, LABELS[code])
+        if not amending:
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True
+
+    def group_fields(self) -> list[tuple[str, list[Any]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def inspection_fields(self) -> list[Any]:
+        return [self[name] for name in self.INSPECTION]
+
+    def safety_fields(self) -> list[Any]:
+        return [self[name] for name in self.SAFETY]
+
+    def check_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        data = {name: d.get(name) for name in (*CHECK_PARAMETERS, "heater_set_temperature_c")}
+        data.update({name: bool(d.get(name)) for name in (*self.INSPECTION, *self.SAFETY)})
+        data["colour_difference"] = d.get("colour_difference") or ""
+        data["notes"] = d.get("notes") or ""
+        return data
+
+
+CLOT_ROWS = 3
+
+
+def clot_rows(post: Any, initial: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Clot finding rows from a POST (``clot-N-field``) or from the previous check (to record change)."""
+    if post is None:
+        rows = [dict(r) for r in (initial or [])]
+        for row in rows:
+            row["change"] = ClotFinding.Change.UNCHANGED
+        target = max(CLOT_ROWS, len(rows) + 1)
+        while len(rows) < target:
+            rows.append(
+                {"location": "", "appearance": "", "size_mm": "", "change": "new", "action": "observe"}
+            )
+        return rows
+    rows = []
+    count = int(post.get("clot-count") or CLOT_ROWS)
+    for i in range(min(count, 20)):
+        rows.append(
+            {
+                name: (post.get(f"clot-{i}-{name}") or "").strip()
+                for name in ("location", "appearance", "size_mm", "change", "action")
+            }
+        )
+    return rows
+
+
+class LabForm(ProgramForm):
+    """Results of the blood-gas and coagulation panel, entered by hand (source "lab")."""
+
+    observed_at = LocalDateTimeField(label="Sample drawn at")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code in LAB_PARAMETERS:
+            self.fields[code] = number_field(code)
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        return [(title, [self[c] for c in codes]) for title, codes in LAB_GROUPS]
+
+    def values(self) -> dict[str, float]:
+        return {c: self.cleaned_data[c] for c in LAB_PARAMETERS if self.cleaned_data.get(c) is not None}
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(required=False, label="Console export (CSV)")
+    source = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Source of device columns",
+        help_text="device (default) or the console's name; columns ending @lab, @check keep their own source",
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Comment",
+        widget=forms.TextInput(attrs={"placeholder": "what you found and what you will do"}),
+    )
+
+
+class ResolveForm(ProgramForm):
+    comment = forms.CharField(
+        max_length=2000, label="What was done", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    component = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Component fitted (circuit change)",  # type: ignore[arg-type]
+        empty_label="— none —",
+    )
+
+
+class EscalateForm(forms.Form):
+    role = forms.ChoiceField(
+        choices=[(r, label) for r, label in Role.choices if r not in ("researcher", "admin")],
+        initial=Role.INTENSIVIST,
+    )
+    reason = forms.CharField(required=False, max_length=500)

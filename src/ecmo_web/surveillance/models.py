@@ -1,0 +1,563 @@
+"""Circuit surveillance: telemetry samples, hourly circuit checks, alerts as state transitions, site settings.
+
+- ``Sample`` holds every value, whatever its way in (console over HL7, CSV, API, an hourly check, a lab). It is
+  unique on (run, parameter, observed_at, source), so a replayed message or file adds nothing.
+- ``CircuitCheck`` is one hourly check; an amendment is a new version row pointing at the original, which stays
+  readable. Its values are also written as samples with source ``"check"`` so that the rules see them.
+- ``RuleState`` is the current state of each rule on a run; ``AlertTransition`` stores every change of that
+  state (healthchecks' ``Flip``) and is never rewritten; ``Alert`` is one episode from the moment a rule fires
+  until a person resolves it, with acknowledgement and escalation.
+- ``SurveillanceSetting`` keeps the program's rule settings (validated by ``ecmo_core``) with their history.
+- ``DeviceAssociation`` and ``DeadLetter`` serve the HL7 listener (console/bed → run; messages not taken).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from ecmo_web.accounts.models import Program, Role
+from ecmo_web.runs.models import Component, EcmoRun
+
+DEVICE = "device"
+CHECK = "check"
+LAB = "lab"
+
+# Sources that are console or monitor telemetry. ``ecmo_core`` calls only "device" a device; the web layer keeps
+# the finer name (the console, or "hl7:<device id>") in storage and maps it to "device" for the rules.
+DEVICE_SOURCES = frozenset({DEVICE, "console"})
+DEVICE_SOURCE_PREFIXES = ("hl7:", "device:", "console:")
+
+
+def is_device_source(source: str) -> bool:
+    return source in DEVICE_SOURCES or source.startswith(DEVICE_SOURCE_PREFIXES)
+
+
+def core_source(source: str) -> str:
+    """The source name the ``ecmo_core`` rules understand: "device" for any telemetry, else as stored."""
+    return DEVICE if is_device_source(source) else source
+
+
+class IngestBatch(models.Model):
+    """One way-in event: an API batch, a CSV file, an HL7 message, a check, a lab entry or the demo seed.
+
+    ``ref`` identifies the batch at its source (HL7 ``sending_application|control_id``, the SHA-256 of a CSV
+    file, an API client's batch id); a second batch with the same (run, kind, ref) is the same batch.
+    """
+
+    class Kind(models.TextChoices):
+        API = "api", "API"
+        CSV = "csv", "CSV import"
+        HL7 = "hl7", "HL7 message"
+        CHECK = "check", "Hourly check"
+        LAB = "lab", "Lab entry"
+        MANUAL = "manual", "Manual entry"
+        DEMO = "demo", "Demo seed"
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="ingest_batches")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    ref = models.CharField(max_length=200, blank=True)
+    actor_name = models.CharField(max_length=150)
+    received_at = models.DateTimeField()
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+
+    program_path = "run__program"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "kind", "ref"], condition=~Q(ref=""), name="ingest_batch_ref_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.ref or self.pk}"
+
+
+class Sample(models.Model):
+    """One observation of one parameter (a core-api §4 code) on a run."""
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="samples")
+    parameter = models.CharField(max_length=60)
+    observed_at = models.DateTimeField()
+    value = models.FloatField()
+    source = models.CharField(max_length=64, default=DEVICE)
+    received_at = models.DateTimeField()
+    batch = models.ForeignKey(
+        IngestBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+    )
+    # Set for samples written from an hourly check: an amendment replaces them with the new version's values.
+    check_record = models.ForeignKey(
+        "CircuitCheck", null=True, blank=True, on_delete=models.CASCADE, related_name="samples"
+    )
+
+    program_path = "run__program"
+
+    class Meta:
+        constraints = [
+            # Idempotency (core-api §6). Its index, led by (run, parameter, observed_at), also serves every
+            # "series of one parameter in a time range" and "latest value" query.
+            models.UniqueConstraint(
+                fields=["run", "parameter", "observed_at", "source"], name="sample_unique"
+            ),
+        ]
+        indexes = [
+            # Loading a run's telemetry for evaluation reads all parameters in a time range.
+            models.Index(fields=["run", "observed_at"], name="sample_run_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parameter}={self.value:g} @ {self.observed_at:%Y-%m-%d %H:%M} ({self.source})"
+
+
+class ColourDifference(models.TextChoices):
+    PRESENT = "present", "Present (dark in, bright out)"
+    ABSENT = "absent", "Absent"
+    NOT_APPLICABLE = "not_applicable", "n/a (sweep off)"
+
+
+# The check's measured values are named by their core-api §4 codes and written as samples with source "check".
+CHECK_PARAMETERS: tuple[str, ...] = (
+    "pump_speed_rpm",
+    "blood_flow_l_min",
+    "access_pressure_mmhg",
+    "pre_oxygenator_pressure_mmhg",
+    "post_oxygenator_pressure_mmhg",
+    "sweep_gas_l_min",
+    "fdo2",
+    "blood_temperature_c",
+)
+SAFETY_FIELDS: tuple[str, ...] = (
+    "hand_crank_present",
+    "clamps_present",
+    "backup_console_ready",
+    "battery_charged",
+    "gas_supply_connected",
+)
+INSPECTION_FIELDS: tuple[str, ...] = ("air_in_circuit", "connectors_secure", "cannula_sites_ok")
+
+
+class CircuitCheck(models.Model):
+    """One hourly circuit check at the bedside. Amending creates a new version; the original is kept."""
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="circuit_checks")
+    observed_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    # Pump and flow
+    pump_speed_rpm = models.FloatField(null=True, blank=True)
+    blood_flow_l_min = models.FloatField(null=True, blank=True)
+    # Pressures (ΔP = pre − post is computed)
+    access_pressure_mmhg = models.FloatField(null=True, blank=True)
+    pre_oxygenator_pressure_mmhg = models.FloatField(null=True, blank=True)
+    post_oxygenator_pressure_mmhg = models.FloatField(null=True, blank=True)
+    # Gas
+    sweep_gas_l_min = models.FloatField(null=True, blank=True)
+    fdo2 = models.FloatField(null=True, blank=True)
+    # Temperatures
+    blood_temperature_c = models.FloatField(null=True, blank=True)
+    heater_set_temperature_c = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(15), MaxValueValidator(41)]
+    )
+    # Visual inspection (clots and fibrin are ClotFinding rows)
+    colour_difference = models.CharField(max_length=16, choices=ColourDifference.choices, blank=True)
+    air_in_circuit = models.BooleanField(default=False)
+    connectors_secure = models.BooleanField(default=True)
+    cannula_sites_ok = models.BooleanField(default=True)
+    # Safety equipment
+    hand_crank_present = models.BooleanField(default=True)
+    clamps_present = models.BooleanField(default=True)
+    backup_console_ready = models.BooleanField(default=True)
+    battery_charged = models.BooleanField(default=True)
+    gas_supply_connected = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+    # Fields whose value was taken from telemetry and left unchanged: name → {"at", "source", "value"}.
+    prefilled_fields = models.JSONField(default=list, blank=True)
+    prefill_detail = models.JSONField(default=dict, blank=True)
+    # Amendment chain: version 1 has no original; version n points at version 1 and at the version it replaced.
+    version = models.PositiveSmallIntegerField(default=1)
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="amendments"
+    )
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="superseded_by"
+    )
+    amendment_reason = models.CharField(max_length=500, blank=True)
+    is_current = models.BooleanField(default=True)
+
+    program_path = "run__program"
+
+    class Meta:
+        ordering = ["-observed_at", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["original", "version"], name="check_version_unique"),
+            models.CheckConstraint(
+                condition=Q(version=1, original__isnull=True) | Q(version__gt=1, original__isnull=False),
+                name="check_version_chain",
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "is_current", "observed_at"], name="check_current_idx")]
+
+    def __str__(self) -> str:
+        return f"Check {self.observed_at:%Y-%m-%d %H:%M} v{self.version}"
+
+    @property
+    def delta_p_mmhg(self) -> float | None:
+        if self.pre_oxygenator_pressure_mmhg is None or self.post_oxygenator_pressure_mmhg is None:
+            return None
+        return self.pre_oxygenator_pressure_mmhg - self.post_oxygenator_pressure_mmhg
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.original_id or self.pk)
+
+    def safety_missing(self) -> list[str]:
+        return [str(self._meta.get_field(f).verbose_name) for f in SAFETY_FIELDS if not getattr(self, f)]
+
+
+class ClotFinding(models.Model):
+    """A clot or fibrin deposit seen at a check: where, what it looks like, size, change, action."""
+
+    class Change(models.TextChoices):
+        NEW = "new", "New"
+        UNCHANGED = "unchanged", "Unchanged"
+        GROWING = "growing", "Growing"
+        SMALLER = "smaller", "Smaller"
+
+    class Action(models.TextChoices):
+        OBSERVE = "observe", "Observe"
+        MARKED = "marked", "Outlined / photographed"
+        ESCALATE = "escalate", "Escalate"
+        CHANGE = "change", "Change component"
+
+    check_record = models.ForeignKey(CircuitCheck, on_delete=models.CASCADE, related_name="clots")
+    location = models.CharField(max_length=120, help_text="e.g. oxygenator inflow face, lower corner")
+    appearance = models.CharField(max_length=120, help_text="e.g. white fibrin, dark clot")
+    size_mm = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(200)]
+    )
+    change = models.CharField(max_length=10, choices=Change.choices, default=Change.NEW)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.OBSERVE)
+
+    program_path = "check_record__run__program"
+
+    class Meta:
+        ordering = ["pk"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "appearance": self.appearance,
+            "size_mm": self.size_mm,
+            "change": self.change,
+            "action": self.action,
+        }
+
+
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", "Firing"
+    CLEAR = "clear", "Clear"
+    INDETERMINATE = "indeterminate", "Indeterminate"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+class Alert(models.Model):
+    """One alert episode: from the moment a rule fires on a run until a person resolves it.
+
+    While unresolved, ``status`` follows the rule (it may clear and fire again within the same episode); after
+    resolution the next firing opens a new alert. Adverse events and M&M cases link to alerts through
+    ``AlertLink``; the component that followed is ``resolved_component``.
+    """
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="alerts")
+    rule_id = models.CharField(max_length=80)
+    rule_version = models.PositiveIntegerField()
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    peak_severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices)
+    opened_at = models.DateTimeField()
+    firing_since = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField()
+    message = models.TextField()
+    evidence = models.JSONField(default=dict)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_comment = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to_role = models.CharField(max_length=32, choices=Role.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_comment = models.TextField(blank=True)
+    resolved_component = models.ForeignKey(
+        Component, null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_alerts"
+    )
+
+    program_path = "run__program"
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["run", "resolved_at"], name="alert_run_open_idx"),
+            # The escalation worker looks only at unacknowledged, unescalated, unresolved alerts.
+            models.Index(
+                fields=["status"],
+                name="alert_escalation_due_idx",
+                condition=Q(
+                    acknowledged_at__isnull=True, escalated_at__isnull=True, resolved_at__isnull=True
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on run {self.run_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def rule_title(self) -> str:
+        from ecmo_core.surveillance import RULES
+
+        rule = RULES.get(self.rule_id)
+        return rule.title if rule else self.rule_id
+
+    @property
+    def tone(self) -> str:
+        """CSS tone: the severity while firing, else the status."""
+        return self.severity if self.status == AlertStatus.FIRING else self.status
+
+
+class AlertTransition(models.Model):
+    """A change of one rule's state on a run, stored once and never recomputed (healthchecks' ``Flip``).
+
+    ``alert`` is set while an alert episode is open (and for the transition that opened it). ``processed`` marks
+    transitions the worker (``ecmo surveil``) has handed to the notifiers.
+    """
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="alert_transitions")
+    rule_id = models.CharField(max_length=80)
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="transitions"
+    )
+    at = models.DateTimeField()
+    from_status = models.CharField(
+        max_length=16, choices=AlertStatus.choices, blank=True
+    )  # "" = first finding
+    to_status = models.CharField(max_length=16, choices=AlertStatus.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    rule_version = models.PositiveIntegerField()
+    message = models.TextField()
+    evidence = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    processed = models.BooleanField(default=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    program_path = "run__program"
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["run", "at"], name="transition_run_at_idx"),
+            # The worker's queue: only unprocessed rows are indexed, so the index stays tiny.
+            models.Index(
+                fields=["created_at"], name="transition_unprocessed_idx", condition=Q(processed=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.from_status or '—'} → {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RuleState(models.Model):
+    """The current state of one rule on one run, with the latest finding (updated at every evaluation)."""
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="rule_states")
+    rule_id = models.CharField(max_length=80)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    rule_version = models.PositiveIntegerField()
+    since = models.DateTimeField()
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict)
+    evaluated_at = models.DateTimeField()
+
+    program_path = "run__program"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "rule_id"], name="rule_state_unique")]
+
+
+class EvaluationCursor(models.Model):
+    """How far a run has been evaluated. Transitions before it are history and are never recomputed."""
+
+    run = models.OneToOneField(EcmoRun, on_delete=models.CASCADE, related_name="evaluation_cursor")
+    evaluated_through = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    program_path = "run__program"
+
+
+class AlertLink(models.Model):
+    """A link from an alert to what followed or what builds on it: a decision, an adverse event, an M&M case."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="links")
+    relation = models.CharField(max_length=40, help_text="resolved_by, adverse_event, mm_case, decision …")
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    target_id = models.PositiveBigIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    program_path = "alert__run__program"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "relation", "target_type", "target_id"], name="alert_link_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="alert_link_target_idx")]
+
+    @property
+    def target(self) -> Any:
+        return self.target_type.get_object_for_this_type(pk=self.target_id)
+
+
+class SurveillanceSetting(models.Model):
+    """The program's surveillance settings from ``effective_from``; a change is a new row (history kept).
+
+    ``rules`` is the mapping of ``ecmo_core.surveillance.config_from_mapping`` (sections are rule ids and
+    ``engine``), holding only values that differ from the defaults.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="surveillance_settings")
+    rules = models.JSONField(default=dict, blank=True)
+    escalate_warning_after_min = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="Minutes a firing warning may stay unacknowledged before it is escalated",
+    )
+    escalate_critical_after_min = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Minutes a firing critical alert may stay unacknowledged before it is escalated",
+    )
+    escalate_to_role = models.CharField(max_length=32, choices=Role.choices, default=Role.INTENSIVIST)
+    effective_from = models.DateTimeField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    program_path = "program"
+
+    class Meta:
+        ordering = ["-effective_from", "-pk"]
+        indexes = [models.Index(fields=["program", "effective_from"], name="surveil_setting_eff_idx")]
+
+    def escalation_minutes(self, severity: str) -> int:
+        return (
+            self.escalate_critical_after_min
+            if severity == Severity.CRITICAL
+            else self.escalate_warning_after_min
+        )
+
+
+class DeviceAssociation(models.Model):
+    """Which run a console (by serial) or a bed feeds, from when to when: binds HL7 messages without a PID."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="device_associations")
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="device_associations")
+    console_serial = models.CharField(max_length=120, blank=True, help_text="console serial or EUI-64")
+    bed = models.CharField(max_length=120, blank=True, help_text="point of care and bed, e.g. ICU^BED07")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    program_path = "program"
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(console_serial="") | ~Q(bed=""), name="association_has_key"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="association_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["console_serial", "started_at"], name="association_serial_idx"),
+            models.Index(fields=["bed", "started_at"], name="association_bed_idx"),
+        ]
+
+    def active_at(self, at: dt.datetime) -> bool:
+        return self.started_at <= at and (self.ended_at is None or at <= self.ended_at)
+
+
+class DeadLetter(models.Model):
+    """An HL7 message the listener could not take: kept whole with the reason, for a person to review."""
+
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters"
+    )
+    raw_message = models.TextField()
+    reason = models.TextField()
+    error_code = models.CharField(max_length=10, blank=True)
+    error_location = models.CharField(max_length=60, blank=True)
+    sending_application = models.CharField(max_length=200, blank=True)
+    control_id = models.CharField(max_length=200, blank=True)
+    peer = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    program_path = "program"
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                name="dead_letter_unreviewed_idx",
+                condition=Q(reviewed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sending_application}|{self.control_id}: {self.reason[:60]}"
