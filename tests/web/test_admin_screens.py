@@ -84,3 +84,52 @@ def test_it_keeps_the_audit_trail_read_only_and_scoped(personas: dict[str, Any],
     assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     outsider = _staff(personas["outsider"])
     assert outsider.get("/admin/audit/auditevent/").status_code == 403
+
+
+def test_it_lets_circuit_staff_associate_a_console_with_their_run_only(
+    personas: dict[str, Any], run: EcmoRun, other_program: Any
+) -> None:
+    from ecmo_web.surveillance.models import DeviceAssociation
+
+    client = _staff(personas["perfusionist"])
+    form = {
+        "program": run.program_id,
+        "run": run.pk,
+        "console_serial": "CON-7",
+        "bed": "",
+        "started_at_0": "2026-11-20",
+        "started_at_1": "10:00",
+    }
+    assert client.post("/admin/surveillance/deviceassociation/add/", form).status_code == 302
+    association = DeviceAssociation.objects.get()
+    assert association.console_serial == "CON-7"
+    assert AuditEvent.objects.filter(action="deviceassociation.added").exists()
+    refused = client.post("/admin/surveillance/deviceassociation/add/", {**form, "program": other_program.pk})
+    assert refused.status_code == 200 and DeviceAssociation.objects.count() == 1
+    assert _staff(personas["pharmacist"]).get("/admin/surveillance/deviceassociation/").status_code == 403
+
+
+def test_it_shows_dead_letters_for_review_without_letting_anyone_forge_one(
+    personas: dict[str, Any], run: EcmoRun
+) -> None:
+    from django.utils import timezone
+
+    from ecmo_web.surveillance.models import DeadLetter
+
+    letter = DeadLetter.objects.create(
+        program=run.program,
+        raw_message="MSH|...",
+        reason="no run matches",
+        error_code="204",
+        received_at=timezone.now(),
+    )
+    client = _staff(personas["perfusionist"])
+    assert "no run matches" in client.get("/admin/surveillance/deadletter/").content.decode()
+    assert client.get("/admin/surveillance/deadletter/add/").status_code == 403
+    response = client.post(
+        f"/admin/surveillance/deadletter/{letter.pk}/change/",
+        {"review_note": "console re-associated; gateway resent"},
+    )
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.reviewed_by == personas["perfusionist"] and letter.review_note.startswith("console")
