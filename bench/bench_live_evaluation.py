@@ -40,7 +40,7 @@ def _setup() -> tuple[object, dt.datetime]:
 
     call_command("migrate", verbosity=0)
     program = Program.objects.create(name="Bench")
-    user = get_user_model().objects.create_user("bench", password="bench-password-1")
+    user = get_user_model().objects.create_user("bench")  # no password: never logs in
     Membership.objects.create(user=user, program=program, role="perfusionist")
     start = dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
     run = actions.start_run(
