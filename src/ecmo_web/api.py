@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ecmo_core.errors import InputError
+from ecmo_web.accounts import throttle
 from ecmo_web.accounts.models import ApiToken
 
 
@@ -85,12 +86,16 @@ class TokenOut(Schema):
     token: str
 
 
-@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict}, tags=["auth"])
+@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 429: dict}, tags=["auth"])
 def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]]:
     """Exchange a username and password for a bearer token (the raw token is shown only here)."""
+    if throttle.is_locked(payload.username):
+        return Status(429, {"detail": throttle.LOCKED_MESSAGE})
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
+        throttle.record_failure(payload.username)
         return Status(401, {"detail": "unknown username or wrong password"})
+    throttle.record_success(payload.username)
     _, raw = ApiToken.issue(user, label="api")
     return Status(200, {"token": raw})
 

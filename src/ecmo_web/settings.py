@@ -156,5 +156,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Sign-in throttling counts live in the cache: local memory by default, Redis when ECMO_CACHE_URL is set
+# (several web processes then share the counts; needs `pip install redis`).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["ECMO_CACHE_URL"]}
+        if os.environ.get("ECMO_CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Optional broker for long jobs: without it jobs run in-process (see docs/decisions/0003-jobs.md).
 CELERY_BROKER_URL = os.environ.get("ECMO_BROKER_URL", "")

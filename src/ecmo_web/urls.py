@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
+from ecmo_web.accounts.forms import ThrottledAuthenticationForm
 from ecmo_web.api import api
 from ecmo_web.runs import views as run_views
 
@@ -19,7 +20,13 @@ APP_URLS: list[str] = [
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", run_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -88,3 +88,11 @@ def client_for() -> Callable[[Any], Client]:
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 is deliberately slow; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Sign-in throttling counts live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
