@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from ecmo_web.accounts.models import Program
 from ecmo_web.timezones import from_local, to_local
+
+T = TypeVar("T")
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -55,3 +59,28 @@ class ProgramForm(forms.Form):
                 self.add_error(field if field in self.fields else None, errors)
         else:
             self.add_error(None, error)
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """The action ran; ``value`` is what it returned (e.g. the new run)."""
+
+    value: T
+
+
+def submit(form: ProgramForm, perform: Callable[[dict[str, Any]], T]) -> Done[T] | None:
+    """Validate ``form`` and, if valid, call ``perform(form.cleaned_data)``; ``Done(result)`` if it ran, else None.
+
+    Every write goes through an action, and an action may refuse its input with a ValidationError keyed by field
+    (or with no field). The view shows those errors beside the fields, just like the form's own errors, so the
+    action's ValidationError is attached with ``form.add_action_errors`` and None is returned. None is also
+    returned (without calling ``perform``) when the form itself is invalid. Any other exception propagates.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        value = perform(form.cleaned_data)
+    except ValidationError as exc:
+        form.add_action_errors(exc)
+        return None
+    return Done(value)

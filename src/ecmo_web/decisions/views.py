@@ -57,6 +57,7 @@ from ecmo_web.decisions.models import (
 )
 from ecmo_web.decisions.present import content_rows, evaluations, result_view
 from ecmo_web.decisions.serialize import decision_queryset
+from ecmo_web.forms import submit
 from ecmo_web.permissions import can
 from ecmo_web.runs.models import EcmoRun, McsDevice
 from ecmo_web.shortcuts import get_checked
@@ -318,20 +319,18 @@ def _detail_error(request: HttpRequest, decision: Decision, **forms: Any) -> Htt
 def decision_decide(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "decision.record")
     form = DecideForm(request.POST, program=decision.run.program)
-    if form.is_valid():
-        try:
-            actions.decide(
-                actor=request.user,
-                decision=decision,
-                decided_by=int(form.cleaned_data["decided_by"]),
-                decided_at=form.cleaned_data["decided_at"],
-                recommendation=form.cleaned_data["recommendation"] or None,
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            messages.success(request, "Decision recorded as decided.")
-            return redirect("decision_detail", decision_id=decision.pk)
+    if submit(
+        form,
+        lambda d: actions.decide(
+            actor=request.user,
+            decision=decision,
+            decided_by=int(d["decided_by"]),
+            decided_at=d["decided_at"],
+            recommendation=d["recommendation"] or None,
+        ),
+    ):
+        messages.success(request, "Decision recorded as decided.")
+        return redirect("decision_detail", decision_id=decision.pk)
     return _detail_error(request, decision, decide_form=form)
 
 
@@ -340,19 +339,17 @@ def decision_decide(request: HttpRequest, decision_id: int) -> HttpResponse:
 def decision_add_participant(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "decision.record")
     form = ParticipantForm(request.POST, program=decision.run.program, prefix="p")
-    if form.is_valid():
-        try:
-            actions.add_participant(
-                actor=request.user,
-                decision=decision,
-                user=int(form.cleaned_data["user"]),
-                role=form.cleaned_data["role"],
-                contribution=form.cleaned_data["contribution"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("decision_detail", decision_id=decision.pk)
+    if submit(
+        form,
+        lambda d: actions.add_participant(
+            actor=request.user,
+            decision=decision,
+            user=int(d["user"]),
+            role=d["role"],
+            contribution=d["contribution"],
+        ),
+    ):
+        return redirect("decision_detail", decision_id=decision.pk)
     return _detail_error(request, decision, participant_form=form)
 
 
@@ -361,19 +358,17 @@ def decision_add_participant(request: HttpRequest, decision_id: int) -> HttpResp
 def decision_add_dissent(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "decision.record")
     form = DissentForm(request.POST, program=decision.run.program, prefix="d")
-    if form.is_valid():
-        try:
-            actions.add_dissent(
-                actor=request.user,
-                decision=decision,
-                user=int(form.cleaned_data["user"]),
-                reason=form.cleaned_data["reason"],
-                resolution=form.cleaned_data["resolution"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("decision_detail", decision_id=decision.pk)
+    if submit(
+        form,
+        lambda d: actions.add_dissent(
+            actor=request.user,
+            decision=decision,
+            user=int(d["user"]),
+            reason=d["reason"],
+            resolution=d["resolution"],
+        ),
+    ):
+        return redirect("decision_detail", decision_id=decision.pk)
     return _detail_error(request, decision, dissent_form=form)
 
 
@@ -474,19 +469,14 @@ def checklist_mark(request: HttpRequest, item_id: int) -> HttpResponse:
 def checklist_complete(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "pathway.record")
     form = CompleteForm(request.POST, program=decision.run.program)
-    if form.is_valid():
-        try:
-            actions.complete_checklist(
-                actor=request.user,
-                decision=decision,
-                completed_at=form.cleaned_data["completed_at"],
-                end_run=form.cleaned_data["end_run"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            messages.success(request, "Checklist complete.")
-            return redirect("decision_checklist", decision_id=decision.pk)
+    if submit(
+        form,
+        lambda d: actions.complete_checklist(
+            actor=request.user, decision=decision, completed_at=d["completed_at"], end_run=d["end_run"]
+        ),
+    ):
+        messages.success(request, "Checklist complete.")
+        return redirect("decision_checklist", decision_id=decision.pk)
     return render(
         request,
         "decisions/checklist.html",
@@ -597,23 +587,21 @@ def trial_observe(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "pathway.record")
     trial_type = decision.content.get("trial_type", "vv_sweep_off")
     form = ObservationForm(request.POST, program=decision.run.program, trial_type=trial_type)
-    if form.is_valid():
-        try:
-            actions.record_observation(
-                actor=request.user,
-                decision=decision,
-                at=form.cleaned_data["at"],
-                values=form.values(),
-                step=form.cleaned_data["step"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            decision = _decision(request, decision.pk, "run.view")
-            if request.htmx:  # type: ignore[attr-defined]
-                return render(request, "decisions/_trial_panel.html", _trial_context(request, decision))
-            return redirect("decision_trial", decision_id=decision.pk)
+    if submit(
+        form,
+        lambda d: actions.record_observation(
+            actor=request.user,
+            decision=decision,
+            at=d["at"],
+            values=form.values(),
+            step=d["step"],
+            note=d["note"],
+        ),
+    ):
+        decision = _decision(request, decision.pk, "run.view")
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "decisions/_trial_panel.html", _trial_context(request, decision))
+        return redirect("decision_trial", decision_id=decision.pk)
     template = "decisions/_trial_panel.html" if request.htmx else "decisions/trial.html"  # type: ignore[attr-defined]
     return render(request, template, _trial_context(request, decision, observation_form=form), status=400)
 
@@ -658,20 +646,18 @@ def trial_preview(request: HttpRequest, decision_id: int) -> HttpResponse:
 def trial_conclude(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "decision.record")
     form = ConcludeForm(request.POST, program=decision.run.program)
-    if form.is_valid():
-        try:
-            actions.conclude_trial(
-                actor=request.user,
-                decision=decision,
-                outcome=form.cleaned_data["outcome"],
-                concluded_at=form.cleaned_data["concluded_at"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            messages.success(request, "Trial concluded.")
-            return redirect("decision_trial", decision_id=decision.pk)
+    if submit(
+        form,
+        lambda d: actions.conclude_trial(
+            actor=request.user,
+            decision=decision,
+            outcome=d["outcome"],
+            concluded_at=d["concluded_at"],
+            reason=d["reason"],
+        ),
+    ):
+        messages.success(request, "Trial concluded.")
+        return redirect("decision_trial", decision_id=decision.pk)
     return render(
         request, "decisions/trial.html", _trial_context(request, decision, conclude_form=form), status=400
     )
@@ -718,13 +704,8 @@ def decision_transport(request: HttpRequest, decision_id: int) -> HttpResponse:
 def transport_leg(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "pathway.record")
     form = LegForm(request.POST, program=decision.run.program, prefix="leg")
-    if form.is_valid():
-        try:
-            actions.add_transport_leg(actor=request.user, decision=decision, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("decision_transport", decision_id=decision.pk)
+    if submit(form, lambda d: actions.add_transport_leg(actor=request.user, decision=decision, **d)):
+        return redirect("decision_transport", decision_id=decision.pk)
     return render(
         request, "decisions/transport.html", _transport_context(request, decision, leg_form=form), status=400
     )
@@ -755,13 +736,8 @@ def transport_leg_times(request: HttpRequest, leg_id: int) -> HttpResponse:
 def transport_event(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "pathway.record")
     form = TransportEventForm(request.POST, program=decision.run.program, prefix="ev")
-    if form.is_valid():
-        try:
-            actions.add_transport_event(actor=request.user, decision=decision, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("decision_transport", decision_id=decision.pk)
+    if submit(form, lambda d: actions.add_transport_event(actor=request.user, decision=decision, **d)):
+        return redirect("decision_transport", decision_id=decision.pk)
     return render(
         request,
         "decisions/transport.html",
@@ -804,13 +780,8 @@ def decision_ambulation(request: HttpRequest, decision_id: int) -> HttpResponse:
 def ambulation_session(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = _decision(request, decision_id, "pathway.record")
     form = AmbulationSessionForm(request.POST, program=decision.run.program)
-    if form.is_valid():
-        try:
-            actions.record_ambulation_session(actor=request.user, decision=decision, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("decision_ambulation", decision_id=decision.pk)
+    if submit(form, lambda d: actions.record_ambulation_session(actor=request.user, decision=decision, **d)):
+        return redirect("decision_ambulation", decision_id=decision.pk)
     return render(
         request,
         "decisions/ambulation.html",
@@ -836,25 +807,22 @@ def mcs_device(request: HttpRequest, device_id: int) -> HttpResponse:
     form = McsCheckForm(request.POST or None, program=program, now=_now(), device_kind=device.kind)
     if request.method == "POST":
         get_checked(McsDevice.objects.all(), request.user, "mcs.edit", pk=device_id)
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                actions.record_mcs_check(
-                    actor=request.user,
-                    device=device,
-                    at=d["at"],
-                    readings=form.readings(),
-                    position_confirmed=d["position_confirmed"],
-                    position_note=d["position_note"],
-                    limb_perfusion_ok=d["limb_perfusion_ok"],
-                    alarms=d["alarms"],
-                    note=d["note"],
-                )
-            except ValidationError as exc:
-                form.add_action_errors(exc)
-            else:
-                messages.success(request, "Check recorded.")
-                return redirect("mcs_device", device_id=device.pk)
+        if submit(
+            form,
+            lambda d: actions.record_mcs_check(
+                actor=request.user,
+                device=device,
+                at=d["at"],
+                readings=form.readings(),
+                position_confirmed=d["position_confirmed"],
+                position_note=d["position_note"],
+                limb_perfusion_ok=d["limb_perfusion_ok"],
+                alarms=d["alarms"],
+                note=d["note"],
+            ),
+        ):
+            messages.success(request, "Check recorded.")
+            return redirect("mcs_device", device_id=device.pk)
     labels = {
         code: (label, unit) for code, (_lo, _hi, unit, label) in MCS_READINGS.get(device.kind, {}).items()
     }
@@ -888,10 +856,10 @@ def mcs_device(request: HttpRequest, device_id: int) -> HttpResponse:
 def session_new(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "decision.record", pk=program_id)
     form = SessionForm(request.POST or None, program=program, now=_now())
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            session = actions.create_session(
+    if request.method == "POST":
+        done = submit(
+            form,
+            lambda d: actions.create_session(
                 actor=request.user,
                 program=program,
                 kind=d["kind"],
@@ -900,11 +868,10 @@ def session_new(request: HttpRequest, program_id: int) -> HttpResponse:
                 attendees=form.attendee_rows(),
                 location=d["location"],
                 notes=d["notes"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("decision_session", session_id=session.pk)
+            ),
+        )
+        if done:
+            return redirect("decision_session", session_id=done.value.pk)
     return render(
         request,
         "decisions/session_form.html",

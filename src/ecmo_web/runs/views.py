@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from ecmo_web import timeline
 from ecmo_web.accounts.models import Program
-from ecmo_web.forms import ProgramForm
+from ecmo_web.forms import ProgramForm, submit
 from ecmo_web.permissions import can, programs_for, restrict
 from ecmo_web.runs import actions, summary
 from ecmo_web.runs.forms import (
@@ -129,10 +128,10 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def start_run(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "run.create", pk=program_id)
     form = StartRunForm(request.POST or None, program=program, now=timezone.now())
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            run = actions.start_run(
+    if request.method == "POST":
+        done = submit(
+            form,
+            lambda d: actions.start_run(
                 actor=request.user,
                 program=program,
                 patient_code=d["patient_code"].upper(),
@@ -147,11 +146,10 @@ def start_run(request: HttpRequest, program_id: int) -> HttpResponse:
                 location=d["location"],
                 console_serial=d["console_serial"],
                 identifiers={"name": d["name"], "mrn": d["mrn"]},
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            return redirect("run_detail", run_id=run.pk)
+            ),
+        )
+        if done:
+            return redirect("run_detail", run_id=done.value.pk)
     return render(
         request,
         "runs/form.html",
@@ -164,7 +162,7 @@ def _run_form_view(
     form_class: type[ProgramForm],
     action: str,
     title: str,
-    submit: str,
+    submit_label: str,
     perform: Callable[[HttpRequest, EcmoRun, dict[str, Any]], object],
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     """A page that shows ``form_class`` for a run and calls ``perform`` (an action) with the cleaned data."""
@@ -177,17 +175,12 @@ def _run_form_view(
         form = form_class(request.POST or None, program=run.program, now=timezone.now())
         if isinstance(form, McsSettingForm):
             form.fields["device"].queryset = run.mcs_devices.filter(removed_at__isnull=True)  # type: ignore[attr-defined]
-        if request.method == "POST" and form.is_valid():
-            try:
-                perform(request, run, form.cleaned_data)
-            except ValidationError as exc:
-                form.add_action_errors(exc)
-            else:
-                return redirect("run_detail", run_id=run.pk)
+        if request.method == "POST" and submit(form, lambda d: perform(request, run, d)):
+            return redirect("run_detail", run_id=run.pk)
         return render(
             request,
             "runs/form.html",
-            {"program": run.program, "run": run, "form": form, "title": title, "submit": submit},
+            {"program": run.program, "run": run, "form": form, "title": title, "submit": submit_label},
             status=400 if form.errors else 200,
         )
 

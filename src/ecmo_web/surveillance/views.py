@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from ecmo_core.surveillance import PARAMETERS, SECTIONS, SurveillanceConfig
 from ecmo_web.accounts.models import Program, Role
+from ecmo_web.forms import submit
 from ecmo_web.permissions import can, restrict
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.shortcuts import get_checked
@@ -476,19 +477,14 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
             f"{c.get_kind_display()} · lot {c.lot or '—'} · fitted {to_local(c.installed_at, run.program):%d %b %H:%M}"
         )
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.resolve_alert(
-                actor=request.user,
-                alert=alert,
-                comment=form.cleaned_data["comment"],
-                component=form.cleaned_data["component"],
-            )
-        except ValidationError as exc:
-            form.add_action_errors(exc)
-        else:
-            messages.success(request, f"Alert resolved: {alert.rule_title}.")
-            return redirect(f"{reverse('run_detail', kwargs={'run_id': run.pk})}#alerts")
+    if request.method == "POST" and submit(
+        form,
+        lambda d: actions.resolve_alert(
+            actor=request.user, alert=alert, comment=d["comment"], component=d["component"]
+        ),
+    ):
+        messages.success(request, f"Alert resolved: {alert.rule_title}.")
+        return redirect(f"{reverse('run_detail', kwargs={'run_id': run.pk})}#alerts")
     history = AlertTransition.objects.filter(alert=alert).order_by("at", "pk")
     return render(
         request,
