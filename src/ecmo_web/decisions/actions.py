@@ -576,6 +576,9 @@ def _apply(actor: Any, decision: Decision, form: Any) -> None:
     run = decision.run
     when = decision.decided_at
     assert when is not None
+    form.apply(
+        actor=actor, decision=decision
+    )  # the kind's own writes (e.g. circuit selection installs parts)
     for target in form.targets():
         created = run_actions.set_target(
             actor=actor,

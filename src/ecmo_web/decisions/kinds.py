@@ -126,6 +126,9 @@ class KindForm(ProgramForm):
     def targets(self) -> list[dict[str, Any]]:
         return []
 
+    def apply(self, *, actor: Any, decision: Any) -> None:
+        """What deciding writes beyond targets (through the owning app's actions); most kinds write nothing."""
+
     def _input_error(self, err: InputError | InfeasibleError, fallback: str) -> None:
         field = err.field if err.field in self.fields else fallback
         self.add_error(field if field in self.fields else None, err.message)
@@ -764,6 +767,8 @@ class McsForm(KindForm):
         return data
 
 
+# Kinds whose form lives in another app are added to this table by that app's AppConfig.ready()
+# (circuit_selection: ecmo_web.perfusion), so that the form can import KindForm without an import cycle.
 KIND_FORMS: dict[str, type[KindForm]] = {
     Kind.CANDIDACY: CandidacyForm,
     Kind.MODALITY: ModalityForm,
