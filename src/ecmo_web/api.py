@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ecmo_core.errors import InputError
+from ecmo_web import contributions
 from ecmo_web.accounts import throttle
 from ecmo_web.accounts.models import ApiToken
 
@@ -100,16 +101,6 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]
     return Status(200, {"token": raw})
 
 
-def _add_routers() -> None:
-    from ecmo_web.runs.api import router as runs_router
-
-    api.add_router("/", runs_router)
-    for module in API_MODULES:
-        imported = __import__(module, fromlist=["router"])
-        api.add_router("/", imported.router)
-
-
-# Other apps' routers (module paths with a ``router``); each app adds its line here.
-API_MODULES: list[str] = ["ecmo_web.surveillance.api", "ecmo_web.decisions.api", "ecmo_web.rounds.api"]
-
-_add_routers()
+# Each app's routers (``AppConfig.contributions().api_routers``), in INSTALLED_APPS order.
+for _prefix, _router in contributions.api_routers():
+    api.add_router(_prefix, _router)

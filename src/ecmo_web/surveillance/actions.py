@@ -1119,7 +1119,7 @@ def link_alert(
 
 @transaction.atomic
 def process_transitions(*, now: dt.datetime, limit: int = 500) -> int:
-    """Hand unprocessed transitions to the notifiers (``hooks.register_notifier``) once, oldest first."""
+    """Hand unprocessed transitions to the notifiers (``notifiers`` in an app's ``contributions()``) once, oldest first."""
     batch = list(
         AlertTransition.objects.select_for_update()
         .filter(processed=False)
