@@ -113,21 +113,22 @@ def aware(value: Any, *, field: str, tz: dt.tzinfo | None = None) -> dt.datetime
     A value without a UTC offset is refused — unless ``tz`` is given, in which case it is wall-clock time there
     (a form in the program's time zone).
     """
+    parsed: object = value
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+            parsed = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
             raise ValidationError(
                 {field: f"{value!r} is not an ISO 8601 date and time (e.g. 2026-11-20T10:00:00Z)"}
             ) from None
-    if not isinstance(value, dt.datetime):
+    if not isinstance(parsed, dt.datetime):
         raise ValidationError({field: "must be a date and time (ISO 8601 with a UTC offset or Z)"})
-    if value.tzinfo is None or value.utcoffset() is None:
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
         if tz is None:
             raise ValidationError({field: "must include a time zone (UTC offset or Z)"})
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(dt.UTC)
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(dt.UTC)
 
 
 def not_in_future(
