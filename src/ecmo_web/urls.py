@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("ecmo_web.accounts.twofactor")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("programs/<int:program_id>/runs/", run_views.run_list, name="run_list"),
