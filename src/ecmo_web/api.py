@@ -81,6 +81,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str = ""  # the one-time code, required when the user has an authenticator or their role needs one
 
 
 class TokenOut(Schema):
@@ -96,6 +97,16 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]
     if user is None or not user.is_active:
         throttle.record_failure(payload.username)
         return Status(401, {"detail": "unknown username or wrong password"})
+    from ecmo_web.security import has_authenticator, requires_second_factor
+
+    if has_authenticator(user) or requires_second_factor(user):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        code = payload.otp.strip()
+        devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+        if not code or not any(device.verify_token(code) for device in devices):
+            throttle.record_failure(payload.username)
+            return Status(401, {"detail": "otp: a valid six-digit one-time code is required for this user"})
     throttle.record_success(payload.username)
     _, raw = ApiToken.issue(user, label="api")
     return Status(200, {"token": raw})

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("ecmo_web.accounts.twofactor")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     *[path("", include(module)) for module in contributions.urls()],
