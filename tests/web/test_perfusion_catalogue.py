@@ -22,7 +22,7 @@ from ecmo_web.audit.models import AuditEvent
 from ecmo_web.perfusion.actions.catalogue import import_catalogue
 from ecmo_web.runs.models import CatalogueItem, EcmoRun
 from tests.web.pathway_support import BrowserClient
-from tests.web.perfusion_support import DEMO_CSV, catalogue  # noqa: F401
+from tests.web.perfusion_support import OPERATOR, catalogue  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_it_imports_the_demo_catalogue(catalogue: dict[str, CatalogueItem]) -> N
 def test_it_updates_an_item_with_the_same_kind_maker_and_model(catalogue: dict[str, CatalogueItem]) -> None:  # noqa: F811
     before = CatalogueItem.objects.count()
     result = import_catalogue(
-        actor=None, text=HEADER + "oxygenator,Generic,Oxygenator S (PMP 1.3 m²),5.5,180,,,\n"
+        actor=OPERATOR, text=HEADER + "oxygenator,Generic,Oxygenator S (PMP 1.3 m²),5.5,180,,,\n"
     )
     assert (result.created, result.updated) == (0, 1)
     assert CatalogueItem.objects.count() == before
@@ -89,14 +89,14 @@ def test_it_updates_an_item_with_the_same_kind_maker_and_model(catalogue: dict[s
 def test_it_refuses_a_file_with_errors_naming_row_and_column(row: str, message: str) -> None:
     text = HEADER + "oxygenator,Acme,O0,5,200,,,\n" + row + "\n"
     with pytest.raises(ValidationError) as err:
-        import_catalogue(actor=None, text=text)
+        import_catalogue(actor=OPERATOR, text=text)
     assert any(message in m for m in err.value.message_dict["csv"]), err.value.message_dict
     assert not CatalogueItem.objects.filter(maker="Acme").exists()  # the good row 2 is not written either
 
 
 def test_it_names_unknown_and_missing_columns() -> None:
     with pytest.raises(ValidationError) as err:
-        import_catalogue(actor=None, text="kind,maker,colour\noxygenator,Acme,red\n")
+        import_catalogue(actor=OPERATOR, text="kind,maker,colour\noxygenator,Acme,red\n")
     errors = " ".join(err.value.message_dict["csv"])
     assert "unknown column(s) colour" in errors and "missing column(s) model" in errors
 
@@ -153,6 +153,14 @@ def test_it_serves_the_catalogue_over_the_api(
     assert len(everything) == CatalogueItem.objects.count()
     bad = client.get("/api/v1/catalogue?kind=pump")
     assert bad.status_code == 400 and "kind" in bad.json()["detail"]
+
+
+def test_it_refuses_an_anonymous_import(db: Any) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        import_catalogue(actor=AnonymousUser(), text=HEADER)
 
 
 def test_it_requires_sign_in_for_the_api(db: Any) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web import kernel
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.perfusion.catalogue import rows_to_items
 from ecmo_web.permissions import programs_for
 
@@ -21,8 +22,8 @@ class ImportResult:
 
 def _may_manage(actor: Any) -> None:
     """The catalogue is shared by every program: anyone holding catalogue.manage in a program maintains it.
-    ``actor=None`` is the demo seed or a management command run by the operator."""
-    if actor is not None and not programs_for(actor, "catalogue.manage"):
+    A SystemActor (the demo seed, a command run by the operator) may too."""
+    if not kernel.is_system(actor) and not programs_for(actor, "catalogue.manage"):
         raise PermissionDenied("catalogue.manage is not permitted here")
 
 
@@ -37,9 +38,9 @@ def import_catalogue(*, actor: Any, text: str, reason: str = "") -> ImportResult
         is_new = item.pk is None
         before = None if is_new else snapshot(type(item).objects.get(pk=item.pk))
         item.save()
-        append(
-            actor=actor,
-            action="catalogue.item_added" if is_new else "catalogue.item_updated",
+        kernel.audit(
+            actor,
+            "catalogue.item_added" if is_new else "catalogue.item_updated",
             obj=item,
             before=before,
             after=snapshot(item),

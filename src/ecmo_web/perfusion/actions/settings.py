@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.perfusion import site
 from ecmo_web.perfusion.models import PerfusionSettings
-from ecmo_web.permissions import require
 
 
 @transaction.atomic
@@ -22,7 +22,7 @@ def set_settings(
     *, actor: Any, program: Program, values: Mapping[str, Any], reason: str, now: dt.datetime | None = None
 ) -> PerfusionSettings:
     """Record new values (every key of ``site.SETTINGS`` not given keeps its current value)."""
-    require(actor, "settings.manage", program)
+    kernel.require(actor, "settings.manage", program)
     if not reason.strip():
         raise ValidationError({"reason": "say why the settings change"})
     merged = site.current(program)
@@ -47,10 +47,10 @@ def set_settings(
         program=program,
         values=merged,
         reason=reason.strip()[:300],
-        set_by=actor if getattr(actor, "is_authenticated", False) else None,
+        set_by=kernel.user_of(actor),
         set_at=now or timezone.now(),
     )
     row.full_clean()
     row.save()
-    append(actor=actor, action="perfusion.settings_changed", obj=row, after=snapshot(row), reason=reason)
+    kernel.audit(actor, "perfusion.settings_changed", obj=row, after=snapshot(row), reason=reason)
     return row

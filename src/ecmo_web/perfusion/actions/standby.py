@@ -15,11 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.perfusion import site
 from ecmo_web.perfusion.models import StandbyCircuit, StandbyNotice, StandbyStatus
-from ecmo_web.permissions import require
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import CatalogueItem, CatalogueKind, ComponentKind, EcmoRun
 
@@ -33,13 +33,8 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
     ("console_ready", "Console, back-up drive and gas line checked and with the circuit"),
 )
 CHECKLIST_KEYS = tuple(k for k, _ in CHECKLIST)
-SYSTEM = "system:perfusion-standby"
-
-
-def _aware(name: str, value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValidationError({name: "must include a time zone"})
-    return value.astimezone(dt.UTC)
+# The surveillance worker (or any scheduler) expires circuits as this actor.
+SYSTEM = kernel.SystemActor("system:perfusion-standby")
 
 
 def _item(name: str, item: CatalogueItem | None, kind: str, required: bool) -> None:
@@ -82,8 +77,8 @@ def prime_standby_circuit(
 ) -> StandbyCircuit:
     """Record a circuit primed for standby. The prime volume defaults to the sum of its parts' priming volumes,
     the heparin to the program's IU/mL × that volume, and the expiry to primed time + the program's policy."""
-    require(actor, "circuit.edit", program)
-    primed_at = _aware("primed_at", primed_at)
+    kernel.require(actor, "circuit.edit", program)
+    primed_at = kernel.aware(primed_at, field="primed_at")
     if primed_at > (now or timezone.now()) + dt.timedelta(minutes=1):
         raise ValidationError({"primed_at": "cannot be in the future"})
     if not label.strip():
@@ -113,29 +108,27 @@ def prime_standby_circuit(
         prime_volume_ml=prime_volume_ml,
         heparin_iu=heparin_iu,
         primed_at=primed_at,
-        primed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        primed_by=kernel.user_of(actor),
         expires_at=primed_at + dt.timedelta(days=values["standby_expiry_days"]),
         checklist=_checklist(checklist),
         notes=notes.strip(),
     )
     circuit.full_clean()
     circuit.save()
-    append(actor=actor, action="standby.primed", obj=circuit, after=snapshot(circuit))
+    kernel.audit(actor, "standby.primed", obj=circuit, after=snapshot(circuit))
     return circuit
 
 
 @transaction.atomic
 def confirm_checklist(*, actor: Any, circuit: StandbyCircuit, keys: Iterable[str]) -> StandbyCircuit:
     """Confirm checklist items (adds to those already confirmed; nothing is unconfirmed)."""
-    require(actor, "circuit.edit", circuit)
+    kernel.require(actor, "circuit.edit", circuit)
     if circuit.status != StandbyStatus.STANDBY:
         raise ValidationError({"checklist": "the circuit is no longer on standby"})
     before = snapshot(circuit)
     circuit.checklist = _checklist([*circuit.checklist, *keys])
     circuit.save(update_fields=["checklist"])
-    append(
-        actor=actor, action="standby.checklist_confirmed", obj=circuit, before=before, after=snapshot(circuit)
-    )
+    kernel.audit(actor, "standby.checklist_confirmed", obj=circuit, before=before, after=snapshot(circuit))
     return circuit
 
 
@@ -151,8 +144,8 @@ def close_standby_circuit(
 ) -> StandbyCircuit:
     """Take a circuit off standby: ``used`` (on ``run``: its parts are installed on the run's circuit through
     the runs actions) or ``discarded`` (with a reason)."""
-    require(actor, "circuit.edit", circuit)
-    at = _aware("at", at)
+    kernel.require(actor, "circuit.edit", circuit)
+    at = kernel.aware(at, field="at")
     if circuit.status != StandbyStatus.STANDBY:
         raise ValidationError({"status": f"the circuit is already {circuit.get_status_display().lower()}"})
     if status not in (StandbyStatus.USED, StandbyStatus.DISCARDED):
@@ -170,12 +163,12 @@ def close_standby_circuit(
             raise ValidationError({"at": "the circuit had expired by then"})
     before = snapshot(circuit)
     circuit.status, circuit.closed_at, circuit.close_reason = status, at, reason.strip()[:300]
-    circuit.closed_by = actor if getattr(actor, "is_authenticated", False) else None
+    circuit.closed_by = kernel.user_of(actor)
     circuit.used_on_run = run if status == StandbyStatus.USED else None
     circuit.save(update_fields=["status", "closed_at", "close_reason", "closed_by", "used_on_run"])
-    append(
-        actor=actor,
-        action=f"standby.{status}",
+    kernel.audit(
+        actor,
+        f"standby.{status}",
         obj=circuit,
         before=before,
         after=snapshot(circuit),
@@ -205,16 +198,14 @@ def close_standby_circuit(
 
 @transaction.atomic
 def acknowledge_notice(*, actor: Any, notice: StandbyNotice, now: dt.datetime | None = None) -> StandbyNotice:
-    require(actor, "circuit.edit", notice)
+    kernel.require(actor, "circuit.edit", notice)
     if notice.acknowledged_at is not None:
         raise ValidationError({"notice": "already acknowledged"})
     before = snapshot(notice)
-    notice.acknowledged_by = actor if getattr(actor, "is_authenticated", False) else None
+    notice.acknowledged_by = kernel.user_of(actor)
     notice.acknowledged_at = now or timezone.now()
     notice.save(update_fields=["acknowledged_by", "acknowledged_at"])
-    append(
-        actor=actor, action="standby.notice_acknowledged", obj=notice, before=before, after=snapshot(notice)
-    )
+    kernel.audit(actor, "standby.notice_acknowledged", obj=notice, before=before, after=snapshot(notice))
     return notice
 
 
@@ -224,7 +215,7 @@ def _notice(circuit: StandbyCircuit, kind: str, message: str, now: dt.datetime) 
     notice = StandbyNotice.objects.create(
         program_id=circuit.program_id, circuit=circuit, kind=kind, message=message[:300], created_at=now
     )
-    append(actor=None, actor_name=SYSTEM, action=f"standby.notice_{kind}", obj=notice, after=snapshot(notice))
+    kernel.audit(SYSTEM, f"standby.notice_{kind}", obj=notice, after=snapshot(notice))
     return notice
 
 
@@ -232,7 +223,7 @@ def _notice(circuit: StandbyCircuit, kind: str, message: str, now: dt.datetime) 
 def expire_standby_circuits(now: dt.datetime) -> list[StandbyNotice]:
     """Mark standby circuits past their expiry as expired and notify; notify once for those expiring within the
     program's warning window. Returns the notices created (none on a second call at the same ``now``)."""
-    now = _aware("now", now)
+    now = kernel.aware(now, field="now")
     created: list[StandbyNotice] = []
     due = StandbyCircuit.objects.select_for_update().filter(status=StandbyStatus.STANDBY, expires_at__lte=now)
     for circuit in due:
@@ -240,10 +231,9 @@ def expire_standby_circuits(now: dt.datetime) -> list[StandbyNotice]:
         circuit.status, circuit.closed_at = StandbyStatus.EXPIRED, circuit.expires_at
         circuit.close_reason = "expired by the standby policy"
         circuit.save(update_fields=["status", "closed_at", "close_reason"])
-        append(
-            actor=None,
-            actor_name=SYSTEM,
-            action="standby.expired",
+        kernel.audit(
+            SYSTEM,
+            "standby.expired",
             obj=circuit,
             before=before,
             after=snapshot(circuit),
