@@ -333,6 +333,10 @@ def circuit_selection(request: HttpRequest, run_id: int) -> HttpResponse:
             "result": kind_form.result if kind_form.is_bound else None,
             "flow_working": kind_form.flow_working,
             "incomplete": getattr(kind_form, "incomplete", []),
+            "margins": {
+                "oxygenator": round(kind_form.site_values["oxygenator_margin_fraction"] * 100),
+                "pump": round(kind_form.site_values["pump_margin_fraction"] * 100),
+            },
         },
         status=status,
     )

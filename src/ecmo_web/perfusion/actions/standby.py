@@ -229,7 +229,7 @@ def expire_standby_circuits(now: dt.datetime) -> list[StandbyNotice]:
     for circuit in due:
         before = snapshot(circuit)
         circuit.status, circuit.closed_at = StandbyStatus.EXPIRED, circuit.expires_at
-        circuit.close_reason = "expired by the standby policy"
+        circuit.close_reason = "past the program's standby expiry"
         circuit.save(update_fields=["status", "closed_at", "close_reason"])
         kernel.audit(
             SYSTEM,
