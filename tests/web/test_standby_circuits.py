@@ -195,3 +195,19 @@ def test_it_shows_the_standby_page_with_flags_and_notices(
         BrowserClient(personas["auditor"]).get(f"/api/v1/programs/{run.program_id}/standby-circuits").json()
     )
     assert {c["label"] for c in body} == {"Adult standby A", "Adult standby B", "Paediatric standby"}
+
+
+def test_it_runs_the_expiry_from_the_command_line(
+    personas: dict[str, Any],
+    run: EcmoRun,
+    catalogue: dict[str, CatalogueItem],  # noqa: F811
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    _prime(personas, run, catalogue, "Old", T0)
+    out = io.StringIO()
+    with time_machine.travel(T0 + dt.timedelta(days=31), tick=False):
+        call_command("expire_standby", stdout=out)
+    assert "North: Old expired: re-prime or discard it" in out.getvalue() and "1 notice(s)" in out.getvalue()
