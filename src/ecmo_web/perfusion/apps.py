@@ -25,6 +25,6 @@ class PerfusionConfig(AppConfig):
         return Contributions(
             urls="ecmo_web.perfusion.urls",
             api_routers=(("/", api.router),),
-            run_panels=(RunPanel("perfusion/_run_panel.html", "run.view", order=45),),
+            run_panels=(RunPanel("perfusion/_run_panel.html", "run.view", order=60),),
             navigation=(NavItem("Perfusion", "perfusion_home", "run.view", order=55),),
         )
