@@ -179,6 +179,12 @@ def test_it_keeps_a_choice_made_against_the_checks(
         "Generic Return 17 Fr 18 cm: return: pressure drop 205 mmHg at 4.8 L/min > limit 150 mmHg"
     ]
     assert Cannula.objects.get(run=va_run, purpose="return").size_fr == 17
+    check = decision.content["catalogue_check"]
+    assert check["status"] == "criteria_not_met"
+    assert [c["status"] for c in check["criteria"] if c["label"].startswith("Return cannula")] == ["not_met"]
+    html = BrowserClient(personas["auditor"]).get(f"/decisions/{decision.pk}/").content.decode()
+    assert "Chosen parts against the catalogue checks" in html
+    assert "Generic Return 17 Fr 18 cm" in html and "pressure drop ≤ 150 mmHg" in html
 
 
 def test_it_uses_the_vv_model_and_flags_recirculation(

@@ -273,7 +273,38 @@ class CircuitSelectionForm(KindForm):
             found = [c for c in checks[name] if c.key == str(item.pk)]
             if found and not found[0].passes:
                 against.append(f"{item}: {'; '.join(found[0].reasons)}")
+        lim = r.limits
+        needs = {
+            "oxygenator": f"rated flow ≥ {r.flow_target_l_min * (1 + lim.oxygenator_margin_fraction):.1f} L/min",
+            "pump": f"maximum flow ≥ {r.flow_target_l_min * (1 + lim.pump_margin_fraction):.1f} L/min",
+            "tubing_pack": f"rated flow ≥ {r.flow_target_l_min:.1f} L/min",
+            "drainage_cannula": f"pressure drop ≤ {lim.drainage_pressure_drop_max_mmhg:g} mmHg",
+            "return_cannula": f"pressure drop ≤ {lim.return_pressure_drop_max_mmhg:g} mmHg",
+            "dual_lumen_cannula": f"drainage ≤ {lim.drainage_pressure_drop_max_mmhg:g}, return ≤ "
+            f"{lim.return_pressure_drop_max_mmhg:g} mmHg",
+        }
+        labels = {name: str(self.fields[name].label) for name, _ in PARTS}
+        criteria = []
+        for name, item in chosen.items():
+            found = [c for c in checks[name] if item is not None and c.key == str(item.pk)]
+            if item is None or not found:
+                continue
+            criteria.append(
+                {
+                    "label": f"{labels[name]}: {item}",
+                    "observed": "; ".join(found[0].reasons),
+                    "requirement": needs[name],
+                    "status": "met" if found[0].passes else "not_met",
+                    "source": "program settings",
+                }
+            )
         return {
+            # Shown with the decision like the pathway evaluations (decisions.present.EVALUATIONS).
+            "catalogue_check": {
+                "status": "criteria_met" if not against and not r.nothing_fits else "criteria_not_met",
+                "criteria": criteria,
+                "details": {},
+            },
             "flow_target_l_min_used": r.flow_target_l_min,
             "flow_working": self.flow_working,
             "selection": {
