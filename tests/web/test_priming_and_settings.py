@@ -118,3 +118,25 @@ def test_it_changes_settings_with_a_reason_and_keeps_the_history(
     assert nurse.get(url).status_code == 200
     assert nurse.post(url, {**values, "reason": "x"}).status_code == 403
     assert PerfusionSettings.objects.count() == 1
+
+
+def test_it_refuses_unknown_settings_and_non_numbers_naming_them(
+    personas: dict[str, Any], run: EcmoRun
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from ecmo_web.perfusion.actions.settings import set_settings
+
+    with pytest.raises(ValidationError) as err:
+        set_settings(
+            actor=personas["director"],
+            program=run.program,
+            values={"colour": 1, "child_ml_kg": "lots", "neonate_ml_kg": 200},
+            reason="x",
+        )
+    assert set(err.value.message_dict) == {"colour", "child_ml_kg", "neonate_ml_kg"}
+    assert "40–120 mL/kg" in err.value.message_dict["neonate_ml_kg"][0]
+    with pytest.raises(ValidationError) as err:
+        set_settings(actor=personas["director"], program=run.program, values={}, reason=" ")
+    assert "reason" in err.value.message_dict
+    assert not PerfusionSettings.objects.exists()
