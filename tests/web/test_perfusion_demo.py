@@ -1,6 +1,7 @@
 """The perfusion demo step (ecmo_web.perfusion.demo) on top of the base step.
 
-- the illustrative catalogue is loaded, labelled as not from a maker's IFU, with ten cannulas and their curves
+- the illustrative catalogue is loaded, labelled as not from a maker's IFU, with ten cannulas and their curves;
+  six real dual-lumen cannulas carry points computed from public digitised curves, labelled with that source
 - DEMO-0002 has a decided circuit selection (surgeon decided; perfusionist, surgeon, cardiologist took part;
   a dissent with its resolution) whose evaluation shows the 17 Fr return chosen against the checks
 - standby: "Adult standby A" ready, "Adult standby B" expiring (notice), "Paediatric standby" expired (notice)
@@ -26,11 +27,14 @@ def demo(db: Any, monkeypatch: Any) -> Any:
 
 
 def test_the_demo_shows_the_catalogue_the_selection_and_standby_circuits(demo: Any) -> None:
-    cannulas = CatalogueItem.objects.filter(kind="cannula")
-    assert cannulas.count() == 10
-    assert all(
-        c.source == "illustrative, not from a maker's IFU" and c.pressure_flow_points for c in cannulas
-    )
+    generic = CatalogueItem.objects.filter(kind="cannula", maker="Generic")
+    assert generic.count() == 10
+    assert all(c.source == "illustrative, not from a maker's IFU" and c.pressure_flow_points for c in generic)
+    public = CatalogueItem.objects.filter(kind="cannula").exclude(maker="Generic")
+    assert public.count() == 6 and all("nickmmark/ecmo-calculations" in c.source for c in public)
+    # Avalon 27 Fr return lumen: 10.984 Q² + 5.3044 Q at 3 L/min = 98.86 + 15.91 = 114.8 → 115 mmHg
+    avalon = public.get(model="Avalon Elite bi-caval dual lumen 27 Fr")
+    assert [3.0, 115.0] in avalon.return_pressure_flow_points
     decision = Decision.objects.get(run=demo.runs["DEMO-0002"], kind="circuit_selection")
     assert decision.status == "decided" and decision.decided_by.username == "surgeon"
     assert {p.role for p in decision.participants.all()} == {"perfusionist", "surgeon", "cardiologist"}

@@ -1,4 +1,5 @@
-"""Demo step: the illustrative catalogue (figures labelled "illustrative, not from a maker's IFU"), a circuit
+"""Demo step: the illustrative catalogue (figures labelled "illustrative, not from a maker's IFU") and six
+dual-lumen cannulas whose points come from public digitised curves (labelled with that source), a circuit
 and cannula selection on the V-A run DEMO-0002 with who took part and who decided, and the program's primed
 circuits on standby — one ready, one about to expire and one expired with its notice."""
 
@@ -15,6 +16,8 @@ from ecmo_web.perfusion.actions.catalogue import import_catalogue
 from ecmo_web.runs.models import CatalogueItem
 
 CATALOGUE_CSV = Path(__file__).parent / "data" / "demo_catalogue.csv"
+# Real dual-lumen cannulas with points computed from public digitised curves (source on each row).
+PUBLIC_CURVES_CSV = Path(__file__).parent / "data" / "public_dual_lumen_curves.csv"
 DEMO = SystemActor("system:demo")
 
 
@@ -25,6 +28,11 @@ def _item(model: str) -> CatalogueItem:
 def seed(ctx: DemoContext) -> None:
     assert ctx.program is not None
     import_catalogue(actor=DEMO, text=CATALOGUE_CSV.read_text(encoding="utf-8"), reason="demo catalogue")
+    import_catalogue(
+        actor=DEMO,
+        text=PUBLIC_CURVES_CSV.read_text(encoding="utf-8"),
+        reason="public digitised dual-lumen curves",
+    )
     users = ctx.users
     # DEMO-0002, 92 kg, 178 cm, V-A: BSA √(178 × 92 / 3600) = 2.13 m²; CI 2.4 → 5.12 → 5.2 L/min. The selection
     # is recorded after cannulation (the run starts at flow), with the parts already on the run from the base step.
