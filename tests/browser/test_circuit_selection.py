@@ -38,7 +38,7 @@ def test_it_selects_a_circuit_for_a_new_run_and_shows_its_components(
     result = page.locator("#selection-result")
     expect(result).to_contain_text("Flow target 4.8 L/min")
     expect(result).to_contain_text("pressure drop 149 mmHg at 4.8 L/min ≤ limit 150 mmHg")
-    expect(result.locator("tr.fails", has_text="Return 17 Fr")).to_contain_text("205 mmHg")
+    expect(result.locator("tr.sel-fail", has_text="Return 17 Fr")).to_contain_text("205 mmHg")
 
     surgeon = str(demo.users["surgeon"].pk)
     page.select_option("#id_participant_user_0", surgeon)
