@@ -137,12 +137,17 @@ def test_it_does_not_escalate_an_acknowledged_alert(run: EcmoRun, perfusionist: 
     assert actions.escalate_due_alerts(T0 + dt.timedelta(hours=2)) == []
 
 
-def test_the_worker_escalates_and_processes_transitions(run: EcmoRun, capsys: Any) -> None:
+def test_the_worker_escalates_and_processes_transitions(
+    run: EcmoRun, capsys: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     _air_alert(run)
     seen: list[Any] = []
     hooks.register_notifier(seen.append)
     try:
-        with time_machine.travel(T0 + 30 * MIN, tick=False):
+        with (
+            time_machine.travel(T0 + 30 * MIN, tick=False),
+            django_capture_on_commit_callbacks(execute=True),  # notifiers run after the commit
+        ):
             call_command("surveil", "--once")
     finally:
         hooks._notifiers.remove(seen.append)

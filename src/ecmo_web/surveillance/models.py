@@ -561,3 +561,12 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sending_application}|{self.control_id}: {self.reason[:60]}"
+
+
+# The worker's own tables (channels, deliveries, parked work, pending uploads) live in their own module.
+from ecmo_web.surveillance.worker_models import (  # noqa: E402, F401
+    Delivery,
+    NotificationChannel,
+    PendingUpload,
+    WorkFailure,
+)
