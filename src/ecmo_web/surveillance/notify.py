@@ -33,12 +33,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from ecmo_web.audit.chain import append
+from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.permissions import require
 from ecmo_web.surveillance.worker_models import Delivery, NotificationChannel
 
 logger = logging.getLogger("ecmo.surveillance.notify")
@@ -59,6 +61,44 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 class DeliveryError(Exception):
     """The channel refused or could not be reached; the message says why."""
+
+
+# --- channels -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_channel(
+    *,
+    actor: Any,
+    program: Any,
+    name: str,
+    kind: str,
+    target: str,
+    roles: Iterable[str] = (),
+    firing: str = "",
+    active: bool = True,
+) -> NotificationChannel:
+    """Add a notification channel to ``program`` (its director or administrator: ``program.manage``)."""
+    require(actor, "program.manage", program)
+    channel = NotificationChannel(
+        program=program,
+        name=name.strip(),
+        kind=kind,
+        target=target.strip(),
+        roles=list(roles),
+        firing=firing,
+        active=active,
+    )
+    channel.full_clean()
+    if kind == NotificationChannel.Kind.WEBHOOK and not webhook_secret(program.pk):
+        raise ValidationError(
+            {
+                "kind": f"no signing secret for this program: the site sets ECMO_WEBHOOK_SECRET_{program.pk} first"
+            }
+        )
+    channel.save()
+    append(actor=actor, action="notificationchannel.added", obj=channel, after=snapshot(channel))
+    return channel
 
 
 # --- queueing -------------------------------------------------------------------------------------------------
