@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -29,7 +27,7 @@ from ecmo_web.forms import submit
 from ecmo_web.permissions import can, restrict
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.shortcuts import get_checked
-from ecmo_web.surveillance import actions, charts, queries
+from ecmo_web.surveillance import actions, charts, queries, uploads
 from ecmo_web.surveillance.evaluation import setting_at
 from ecmo_web.surveillance.forms import (
     AcknowledgeForm,
@@ -321,11 +319,6 @@ def _sample_errors(form: Any, exc: ValidationError, codes: list[str]) -> None:
 # --- CSV import -----------------------------------------------------------------------------------------------
 
 
-def _pending_path(run: EcmoRun, digest: str) -> Path:
-    """Where a previewed file waits for confirmation (var/imports; the name is its SHA-256, never user input)."""
-    return Path(settings.VAR_DIR) / "imports" / f"run{run.pk}-{digest}.csv"
-
-
 @login_required
 def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
     """Upload → preview (with every bad row and column, or a summary and the first rows) → confirm."""
@@ -342,13 +335,13 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
     upload = form.cleaned_data.get("file")
     text = ""
     if confirm:
-        path = _pending_path(run, pending)
-        if not path.exists():
+        held = uploads.find(actor=request.user, run=run, digest=pending, now=timezone.now())
+        if held is None:
             context["errors"] = [
                 actions.CsvError(1, "file", "the previewed file has expired: choose it again")
             ]
             return render(request, "surveillance/csv_import.html", context, status=400)
-        text = path.read_text(encoding="utf-8")
+        text = held
     elif upload is not None:
         if upload.size > actions.MAX_CSV_BYTES:
             context["errors"] = [actions.CsvError(1, "file", "the file is larger than 20 MB: split it")]
@@ -367,7 +360,7 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
         context.update(errors=exc.errors, filename=getattr(upload, "name", ""))
         return render(request, "surveillance/csv_import.html", context, status=400)
     if confirm:
-        _pending_path(run, pending).unlink(missing_ok=True)
+        uploads.discard(actor=request.user, run=run, digest=pending)
         assert preview.result is not None
         fired = [t for t in preview.result.transitions if t.to_status == "firing"]
         messages.success(
@@ -377,9 +370,7 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
             f"{f'; {len(fired)} alert(s) fired' if fired else ''}.",
         )
         return redirect("run_detail", run_id=run.pk)
-    path = _pending_path(run, preview.sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    uploads.hold(actor=request.user, run=run, digest=preview.sha256, text=text, now=timezone.now())
     context.update(
         preview=preview,
         pending=preview.sha256,
