@@ -643,6 +643,12 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
                 if value != s["default"]:
                     rules.setdefault(row["section"], {})[s["name"]] = value
         values = rules
+        vo2_raw = (request.POST.get("estimated_vo2_ml_kg_min") or "").strip()
+        vo2 = (current or SurveillanceSetting()).estimated_vo2_ml_kg_min
+        try:
+            vo2 = float(vo2_raw) if vo2_raw else vo2
+        except ValueError:
+            errors["estimated_vo2_ml_kg_min"] = f"{vo2_raw!r} is not a number: give 1 to 10 mL/kg/min"
         if not errors:
             try:
                 actions.save_settings(
@@ -653,6 +659,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
                     escalate_warning_after_min=int(request.POST.get("escalate_warning_after_min") or 30),
                     escalate_critical_after_min=int(request.POST.get("escalate_critical_after_min") or 10),
                     escalate_to_role=request.POST.get("escalate_to_role") or "intensivist",
+                    estimated_vo2_ml_kg_min=vo2,
                     now=now,
                 )
             except (ValidationError, ValueError) as exc:
@@ -675,6 +682,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         "warning": post.get("escalate_warning_after_min") or base.escalate_warning_after_min,
         "critical": post.get("escalate_critical_after_min") or base.escalate_critical_after_min,
         "role": post.get("escalate_to_role") or base.escalate_to_role,
+        "vo2": post.get("estimated_vo2_ml_kg_min") or base.estimated_vo2_ml_kg_min,
     }
     return render(
         request,
