@@ -11,6 +11,6 @@ class SurveillanceConfig(AppConfig):
     def ready(self) -> None:
         # Contributions to pages owned by other apps: the run page panels, the run timeline, the run list column
         # and the program navigation.
-        from ecmo_web.surveillance import registrations
+        from ecmo_web.surveillance import deadletters, registrations  # noqa: F401 (deadletters: audit receiver)
 
         registrations.register_all()
