@@ -4,6 +4,8 @@
 - a new dead letter is audited in the same transaction, under its program when it has one, without its content
 - ending a run audits the run and, one by one, every circuit, component, cannula and device it closes
 - (API tokens issued and revoked: tests/web/test_api_tokens.py)
+- the guard active in every web test fails a write made outside an action, or by an action that wrote no audit
+  event; a fixture opts out explicitly
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from django.db import transaction
 from django.test import Client
 
 from ecmo_web.accounts.models import Unit
+from ecmo_web.audit.chain import append
 from ecmo_web.audit.models import AuditEvent
 from ecmo_web.runs import actions
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance.models import DeadLetter
+from tests.web import audit_guard
 from tests.web.conftest import T0
 
 
@@ -94,3 +98,20 @@ def test_ending_a_run_audits_everything_it_closes(run: EcmoRun, perfusionist: An
         and removed.after["reason_removed"] == "run ended"
     )
     assert AuditEvent.objects.filter(action="run.ended", reason="recovered").count() == 1
+
+
+def test_the_guard_catches_writes_without_an_audit_event(program: Any, db: Any) -> None:
+    with audit_guard.guarding() as guard:
+        assert guard is not None
+        Unit.objects.create(program=program, name="by hand")
+        with transaction.atomic():  # an "action" that forgets its audit event
+            Unit.objects.create(program=program, name="silent")
+        with transaction.atomic():  # a proper one
+            unit = Unit.objects.create(program=program, name="audited")
+            append(actor=None, actor_name="test", action="unit.added", obj=unit)
+        with audit_guard.unaudited():  # a fixture's explicit opt-out
+            Unit.objects.create(program=program, name="fixture")
+    problems = guard.problems()
+    assert len(problems) == 2
+    assert "accounts.unit" in problems[0] and "outside any action" in problems[0]
+    assert "in an action that wrote no audit event" in problems[1]

@@ -77,5 +77,12 @@ def test_the_command_exits_2(tmp_path: Any) -> None:
 
 def test_it_allows_a_second_seed_over_demo_data_alone(db: Any) -> None:
     demo_seed.seed_demo(now=timezone.now(), password="steward-demo-test")
+    from ecmo_web.surveillance.models import NotificationChannel
+
+    channels = NotificationChannel.objects.filter(program__name="Demo")  # the demo shows the pager set-up
+    assert sorted(channels.values_list("name", flat=True)) == [
+        "Intensivist on call",
+        "Perfusion team: critical alerts",
+    ]
     demo_seed.ensure_demo_only()  # demo data alone: a second seed may replace it
     assert demo_seed._not_demo() == []

@@ -27,6 +27,7 @@ DEFAULT_PASSWORD = "steward-demo"  # noqa: S105 - the published demo password (c
 STEP_MODULES: list[str] = [
     "ecmo_web.demo.base",
     "ecmo_web.surveillance.demo",
+    "ecmo_web.surveillance.demo_channels",
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
 ]
