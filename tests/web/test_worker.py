@@ -22,10 +22,12 @@ from django.core.management import call_command
 from django.db.models.signals import post_save
 
 from ecmo_core.surveillance import Sample
+from ecmo_web import contributions
 from ecmo_web.audit.models import AuditEvent
+from ecmo_web.contributions import Contributions
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import actions, hooks
+from ecmo_web.surveillance import actions
 from ecmo_web.surveillance.models import Alert, AlertTransition, EvaluationCursor, SurveillanceSetting
 from tests.web.conftest import T0
 
@@ -196,16 +198,12 @@ def test_a_failing_notifier_gives_back_only_its_own_transition(
             raise ConnectionError("pager gateway down")
         seen.append(transition.pk)
 
-    hooks.register_notifier(pager)
-    try:
+    with contributions.added(Contributions(notifiers=(pager,))):
+        # Before: the first call raised and left every transition unprocessed, to be sent again.
         with django_capture_on_commit_callbacks(execute=True):
-            actions.process_transitions(
-                now=T0 + 2 * MIN
-            )  # raised and left every transition unprocessed before
+            actions.process_transitions(now=T0 + 2 * MIN)
         with django_capture_on_commit_callbacks(execute=True):
             actions.process_transitions(now=T0 + 2 * MIN + 10 * dt.timedelta(seconds=1))
-    finally:
-        hooks._notifiers.remove(pager)
     south = sorted(AlertTransition.objects.filter(run=south_run).values_list("pk", flat=True))
     assert south and sorted(seen) == south  # sent once each, not again with the failed ones
     assert not AlertTransition.objects.filter(run=south_run, processed=False).exists()

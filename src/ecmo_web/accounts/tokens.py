@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecmo_web.accounts.models import ApiToken
-from ecmo_web.audit.chain import append
+from ecmo_web.kernel import audit
 
 ISSUE_LIMIT = 20
 ISSUE_WINDOW_SECONDS = 3600
@@ -62,8 +62,8 @@ def issue_token(*, user: Any, label: str = "api", now: dt.datetime | None = None
         raise PermissionDenied("inactive user")
     _count_issue(user)
     token, raw = ApiToken.issue(user, label=label.strip()[:80], now=now)
-    append(
-        actor=user,
+    audit(
+        user,
         action="api_token.issued",
         object_type="accounts.apitoken",
         object_id=str(token.pk),
@@ -83,8 +83,8 @@ def revoke_token(*, actor: Any, token: ApiToken, now: dt.datetime | None = None)
     if not revoked:
         when = f" at {token.revoked_at:%Y-%m-%d %H:%M} UTC" if token.revoked_at else ""
         raise ValidationError({"token": f"already revoked{when}"})
-    append(
-        actor=actor,
+    audit(
+        actor,
         action="api_token.revoked",
         object_type="accounts.apitoken",
         object_id=str(token.pk),

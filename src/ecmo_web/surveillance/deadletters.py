@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from ecmo_web.audit.chain import append
+from ecmo_web.kernel import SystemActor, audit
 from ecmo_web.surveillance.models import DeadLetter
 
 DEFAULT_ACTOR = "system:mllp"
@@ -26,9 +26,8 @@ def _audit_new_dead_letter(sender: Any, instance: DeadLetter, created: bool, **k
     if not created or kwargs.get("raw"):
         return
     with transaction.atomic():  # joins the caller's transaction when there is one
-        append(
-            actor=None,
-            actor_name=getattr(instance, "_audit_actor_name", DEFAULT_ACTOR),
+        audit(
+            SystemActor(getattr(instance, "_audit_actor_name", DEFAULT_ACTOR)),
             action="deadletter.created",
             obj=instance,
             program_id=instance.program_id,

@@ -39,13 +39,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.permissions import require
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.kernel import SystemActor, audit, require
 from ecmo_web.surveillance.worker_models import Delivery, NotificationChannel
 
 logger = logging.getLogger("ecmo.surveillance.notify")
 
-SYSTEM = "system:notify"
+NOTIFIER = SystemActor("system:notify")
 MAX_ATTEMPTS = 5
 RETRY_DELAYS = (
     dt.timedelta(minutes=1),
@@ -97,7 +97,7 @@ def add_channel(
             }
         )
     channel.save()
-    append(actor=actor, action="notificationchannel.added", obj=channel, after=snapshot(channel))
+    audit(actor, "notificationchannel.added", channel, after=snapshot(channel))
     return channel
 
 
@@ -156,9 +156,8 @@ def _queue(
         )
     )
     for delivery in queued:
-        append(
-            actor=None,
-            actor_name=SYSTEM,
+        audit(
+            NOTIFIER,
             action="notification.queued",
             obj=delivery,
             after={"channel": delivery.channel_id, "event": event, "role": role, "alert": alert.pk},
@@ -314,9 +313,8 @@ def _record(delivery: Delivery, *, ok: bool, response: str, now: dt.datetime) ->
         )
         if not updated:  # another sender recorded this attempt first
             return
-        append(
-            actor=None,
-            actor_name=SYSTEM,
+        audit(
+            NOTIFIER,
             action=f"notification.{'sent' if ok else outcome}",
             obj=delivery,
             after={"attempt": attempts, "outcome": outcome, "response": response[:500]},

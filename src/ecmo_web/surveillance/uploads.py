@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ecmo_web.audit.chain import append
+from ecmo_web.kernel import audit
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance.worker_models import PendingUpload
 
@@ -28,8 +28,8 @@ def hold(*, actor: Any, run: EcmoRun, digest: str, text: str, now: dt.datetime) 
         digest=digest,
         defaults={"uploaded_by": actor, "text": text, "created_at": now, "expires_at": now + LIFETIME},
     )
-    append(
-        actor=actor,
+    audit(
+        actor,
         action="surveillance.upload_held",
         obj=run,
         after={"digest": digest, "bytes": len(text.encode()), "expires_at": upload.expires_at},
@@ -50,4 +50,4 @@ def discard(*, actor: Any, run: EcmoRun, digest: str) -> None:
     """Remove a held file once it has been imported."""
     deleted, _ = PendingUpload.objects.filter(run=run, digest=digest).delete()
     if deleted:
-        append(actor=actor, action="surveillance.upload_taken", obj=run, after={"digest": digest})
+        audit(actor, "surveillance.upload_taken", run, after={"digest": digest})

@@ -10,7 +10,7 @@ Built like a monitoring service's alert sender (healthchecks' ``sendalerts``):
 - **Conditional updates.** An escalation is ``UPDATE alert … WHERE acknowledged_at IS NULL AND escalated_at IS
   NULL AND resolved_at IS NULL``: an alert acknowledged (or escalated by hand) after the worker read it is left
   alone and nothing else is rolled back. A transition is claimed with ``UPDATE … WHERE processed = false``.
-- **Notifications after commit.** Notifiers (``hooks.register_notifier``) and channel deliveries run after the
+- **Notifications after commit.** Notifiers (``notifiers`` in an app's ``contributions()``) and channel deliveries run after the
   transaction that claimed the item has committed, outside every lock; each delivery is logged and retried
   (``notify``).
 - **A loop that survives.** ``loop`` logs an exception of a whole pass and tries again at the next interval.
@@ -27,7 +27,7 @@ from typing import Any
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from ecmo_web.audit.chain import append
+from ecmo_web.kernel import SystemActor, audit
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, notify
 from ecmo_web.surveillance.evaluation import setting_at
@@ -42,7 +42,7 @@ from ecmo_web.surveillance.models import (
 
 logger = logging.getLogger("ecmo.surveillance.worker")
 
-WORKER_NAME = "system:surveil"
+WORKER = SystemActor("system:surveil")
 MAX_FAILURES = 5
 RETRY_DELAYS = (
     dt.timedelta(minutes=1),
@@ -84,9 +84,8 @@ def _record_failure(
             failure.parked_at = now
         failure.next_try_at = now + RETRY_DELAYS[min(failure.failures - 1, len(RETRY_DELAYS) - 1)]
         failure.save()
-        append(
-            actor=None,
-            actor_name=WORKER_NAME,
+        audit(
+            WORKER,
             action="surveillance.work_parked" if failure.parked_at else "surveillance.work_failed",
             obj=failure,
             after={"kind": kind, "object_id": object_id, "failures": failure.failures, "error": text},
@@ -103,9 +102,8 @@ def _record_success(kind: str, object_id: int) -> None:
         failure = WorkFailure.objects.filter(kind=kind, object_id=object_id).first()
         if failure is None:
             return
-        append(
-            actor=None,
-            actor_name=WORKER_NAME,
+        audit(
+            WORKER,
             action="surveillance.work_recovered",
             obj=failure,
             before={"failures": failure.failures},
@@ -121,9 +119,8 @@ def retry_parked(*, kind: str | None = None) -> int:
         parked = parked.filter(kind=kind)
     count = 0
     for failure in parked:
-        append(
-            actor=None,
-            actor_name=WORKER_NAME,
+        audit(
+            WORKER,
             action="surveillance.work_released",
             obj=failure,
             before={"failures": failure.failures, "parked_at": failure.parked_at},
@@ -174,9 +171,8 @@ def escalate_if_still_due(alert: Alert, *, role: str, reason: str, now: dt.datet
         if not updated:
             return None
         alert = Alert.objects.select_related("run__program").get(pk=alert.pk)
-        append(
-            actor=None,
-            actor_name=WORKER_NAME,
+        audit(
+            WORKER,
             action="alert.escalated",
             obj=alert,
             before={"escalated_at": None, "escalated_to_role": ""},
@@ -244,7 +240,7 @@ def _hand_on(transition: AlertTransition, now: dt.datetime, had_failed: bool) ->
 
 def process_transitions(*, now: dt.datetime, limit: int = 500) -> int:
     """Hand unprocessed transitions on, oldest first, each once: claim it (``UPDATE … WHERE processed = false``),
-    queue its channel deliveries, commit, and only then call the notifiers (``hooks.register_notifier``). A
+    queue its channel deliveries, commit, and only then call the notifiers (``notifiers`` in an app's ``contributions()``). A
     notifier that raises gives that transition back for a retry (parked after repeated failures); the others
     are not sent again."""
     skip, failing = _blocked(WorkFailure.Kind.TRANSITION, now)
@@ -285,9 +281,8 @@ def remove_expired_uploads(*, now: dt.datetime) -> int:
         with transaction.atomic():
             deleted, _ = PendingUpload.objects.filter(pk=upload.pk).delete()
             if deleted:
-                append(
-                    actor=None,
-                    actor_name=WORKER_NAME,
+                audit(
+                    WORKER,
                     action="surveillance.upload_expired",
                     obj=upload.run,
                     after={"digest": upload.digest, "created_at": upload.created_at},
