@@ -36,6 +36,7 @@ from ecmo_web.surveillance.models import Alert, Delivery, NotificationChannel
 from tests.web import audit_guard
 from tests.web.conftest import T0
 from tests.web.outbound_support import http_gateway, smtp_server
+from tests.web.surveil_support import post_form
 
 MIN = dt.timedelta(minutes=1)
 IDENTIFIERS = ("Test Patient", "TEST-MRN-1", "TEST-0001")
@@ -118,7 +119,7 @@ def test_a_webhook_is_signed_with_the_programs_secret(
     actions.escalate_alert(
         actor_or_system=personas["bedside_nurse"], alert=alert, role="surgeon", now=T0 + 3 * MIN
     )
-    assert notify.deliver_due(now=T0 + 3 * MIN) == 1  # a hand escalation goes out with the next pass
+    assert notify.deliver_due(now=T0 + 3 * MIN) == 1  # (outside a test it is sent as soon as it commits)
     (request,) = received.requests
     headers, body = request["headers"], request["body"]
     timestamp = headers["X-ECMO-Timestamp"]
@@ -314,3 +315,24 @@ def test_the_director_keeps_channels_in_the_admin(
         assert NotificationChannel.objects.get().roles == ["intensivist", "surgeon"]
         assert AuditEvent.objects.get(action="notificationchannel.added").actor == personas[role]
         assert client.get("/admin/surveillance/delivery/").status_code == 200
+
+
+def test_a_hand_escalation_from_the_run_page_is_sent_when_it_commits(
+    run: EcmoRun,
+    personas: dict[str, Any],
+    gateway: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    url, received = gateway
+    _channel(personas["director"], run.program, name="Pager", kind="webhook", target=url, roles=["surgeon"])
+    alert = _air(run)
+    client = client_for(personas["bedside_nurse"])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_form(
+            client, f"/alerts/{alert.pk}/escalate/", {"role": "surgeon", "reason": "bleeding"}
+        )
+    assert response.status_code == 302 and len(callbacks) == 1
+    (request,) = received.requests
+    assert json.loads(request["body"])["escalated_to_role"] == "surgeon"
+    assert Delivery.objects.get().outcome == "sent"
