@@ -211,3 +211,25 @@ def test_it_runs_the_expiry_from_the_command_line(
     with time_machine.travel(T0 + dt.timedelta(days=31), tick=False):
         call_command("expire_standby", stdout=out)
     assert "North: Old expired: re-prime or discard it" in out.getvalue() and "1 notice(s)" in out.getvalue()
+
+
+def test_it_expires_circuits_on_the_surveillance_workers_pass(
+    personas: dict[str, Any],
+    run: EcmoRun,
+    catalogue: dict[str, CatalogueItem],  # noqa: F811
+) -> None:
+    from ecmo_web.contributions import Contributions, added
+    from ecmo_web.surveillance import worker
+
+    old = _prime(personas, run, catalogue, "Old", T0)
+
+    def broken(now: dt.datetime) -> int:
+        raise RuntimeError("another app's housekeeping failed")
+
+    # a failing housekeeping stage of another app does not stop the perfusion stage
+    with added(Contributions(periodic=(("broken", broken),))):
+        summary = worker.one_pass(T0 + dt.timedelta(days=30, hours=1))
+    old.refresh_from_db()
+    assert old.status == "expired"
+    assert "1 standby notices" in summary and "failed broken" in summary
+    assert StandbyNotice.objects.filter(circuit=old, kind="expired").count() == 1

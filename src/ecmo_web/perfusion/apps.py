@@ -21,10 +21,12 @@ class PerfusionConfig(AppConfig):
 
     def contributions(self) -> Contributions:
         from ecmo_web.perfusion import api
+        from ecmo_web.perfusion.actions.standby import expire_standby_circuits
 
         return Contributions(
             urls="ecmo_web.perfusion.urls",
             api_routers=(("/", api.router),),
             run_panels=(RunPanel("perfusion/_run_panel.html", "run.view", order=60),),
             navigation=(NavItem("Perfusion", "perfusion_home", "run.view", order=55),),
+            periodic=(("standby notices", lambda now: len(expire_standby_circuits(now))),),
         )
