@@ -28,6 +28,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.demo.base",
     "ecmo_web.surveillance.demo",
     "ecmo_web.surveillance.demo_channels",
+    "ecmo_web.surveillance.hl7_demo",
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
     "ecmo_web.perfusion.demo",
