@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ecmo_web.decisions",
     "ecmo_web.rounds",
     "ecmo_web.calculators",
+    "ecmo_web.registry",
 ]
 
 MIDDLEWARE = [
@@ -168,3 +169,11 @@ CACHES = {
 
 # Optional broker for long jobs: without it jobs run in-process (see docs/decisions/0003-jobs.md).
 CELERY_BROKER_URL = os.environ.get("ECMO_BROKER_URL", "")
+
+# Exports (docs/exports/): an export of more runs than this answers 202 with a job URL instead of the file.
+ECMO_EXPORT_SYNC_MAX_RUNS = int(os.environ.get("ECMO_EXPORT_SYNC_MAX_RUNS", "50"))
+# ECLS CDM ecls_circuit.tubing_size_in_inches is mandatory and not recorded per circuit: the program's standard
+# adult tubing (3/8 inch, local practice).
+ECMO_TUBING_SIZE_IN_INCHES = float(os.environ.get("ECMO_TUBING_SIZE_IN_INCHES", "0.375"))
+# Key of the research pseudonyms (HMAC); defaults to one derived from SECRET_KEY. Keep it secret and stable.
+ECMO_RESEARCH_KEY = os.environ.get("ECMO_RESEARCH_KEY", "")
