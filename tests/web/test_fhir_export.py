@@ -23,6 +23,11 @@ def _resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
 
 
+@pytest.fixture(autouse=True)
+def _exports_in_tmp(settings: Any, tmp_path: Any) -> None:
+    settings.VAR_DIR = tmp_path
+
+
 @pytest.fixture
 def full_run(program: Any, perfusionist: Any) -> Any:
     return build_run(program, perfusionist)

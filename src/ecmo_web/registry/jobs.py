@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_job(job_id: int) -> ExportJob:
-    """Run one queued job to completion (or failure). Safe to call twice: only one caller takes the job."""
+def run_job(job_id: int, on_progress: Callable[[int, int], None] | None = None) -> ExportJob:
+    """Run one queued job to completion (or failure). Safe to call twice: only one caller takes the job.
+
+    ``on_progress(done, total)`` is called as runs are written, besides the progress stored on the job.
+    """
     taken = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
         status=ExportJob.Status.RUNNING, started_at=timezone.now()
     )
@@ -71,6 +75,8 @@ def run_job(job_id: int) -> ExportJob:
 
     def progress(done: int, total: int) -> None:
         ExportJob.objects.filter(pk=job_id).update(progress_done=done, progress_total=total)
+        if on_progress is not None:
+            on_progress(done, total)
 
     runs = job_runs(job)
     now = timezone.now()
