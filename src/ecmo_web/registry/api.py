@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from ecmo_core.exports import elso
 from ecmo_core.exports.fhir import run_bundle
@@ -206,14 +206,17 @@ def submit_job(request: HttpRequest, job_id: int, payload: SubmissionIn) -> Any:
     """Record that this ELSO export was sent to the registry."""
     job = checked_job(request.user, job_id)
     made = actions.record_submission(actor=request.user, job=job, note=payload.note)
-    return 201, [
-        {
-            "run_id": s.run_id,
-            "job_id": s.job_id,
-            "submitted_at": s.submitted_at,
-            "submitted_by": s.submitted_by_name,
-            "file_sha256": s.file_sha256,
-            "note": s.note,
-        }
-        for s in made
-    ]
+    return Status(
+        201,
+        [
+            {
+                "run_id": s.run_id,
+                "job_id": s.job_id,
+                "submitted_at": s.submitted_at,
+                "submitted_by": s.submitted_by_name,
+                "file_sha256": s.file_sha256,
+                "note": s.note,
+            }
+            for s in made
+        ],
+    )
