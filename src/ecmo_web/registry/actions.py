@@ -1,7 +1,8 @@
 """Every write of the registry app: export requests, registry submissions, studies and their contributors.
 
-Each action checks permission (a ``SystemActor`` — the ``ecmo export`` command run by the operator — is trusted and
-named in the audit trail), validates, writes, and appends an audit event in the same transaction.
+Each action goes through the action kernel: permission (a ``SystemActor`` — the ``ecmo export`` command run by
+the operator — is trusted and named in the audit trail), validation, the write, and an audit event in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.permissions import require
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.kernel import SystemActor, actor_name, audit, require, user_of
 from ecmo_web.registry.models import (
     Contributor,
     CreditRole,
@@ -27,7 +28,6 @@ from ecmo_web.registry.models import (
     StudyOutput,
 )
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance.actions import SystemActor
 
 CLI = SystemActor("system:cli")
 EXPORT_ACTIONS = {
@@ -37,19 +37,6 @@ EXPORT_ACTIONS = {
 }
 
 
-def _require(actor: Any, action: str, obj: Any) -> None:
-    if not isinstance(actor, SystemActor):
-        require(actor, action, obj)
-
-
-def _name(actor: Any) -> str:
-    return str(actor.get_username())
-
-
-def _user(actor: Any) -> Any:
-    return None if isinstance(actor, SystemActor) else actor
-
-
 @transaction.atomic
 def request_export(
     *, actor: Any, program: Program, kind: str, fmt: str = "", run_ids: list[int] | None = None
@@ -57,7 +44,7 @@ def request_export(
     """Queue an export of ``program``'s runs (all, or ``run_ids``); the caller runs or starts the job."""
     if kind not in EXPORT_ACTIONS:
         raise ValidationError({"kind": f"must be one of {', '.join(EXPORT_ACTIONS)}"})
-    _require(actor, EXPORT_ACTIONS[ExportKind(kind)], program)
+    require(actor, EXPORT_ACTIONS[ExportKind(kind)], program)
     params: dict[str, Any] = {}
     if kind == ExportKind.ELSO:
         fmt = fmt or "json"
@@ -74,18 +61,18 @@ def request_export(
         kind=kind,
         params=params,
         program=program,
-        requested_by=_user(actor),
-        requested_by_name=_name(actor),
+        requested_by=user_of(actor),
+        requested_by_name=actor_name(actor),
         created_at=timezone.now(),
     )
-    append(actor=actor, actor_name=_name(actor), action="export.requested", obj=job, after=snapshot(job))
+    audit(actor, "export.requested", job, after=snapshot(job))
     return job
 
 
 @transaction.atomic
 def record_submission(*, actor: Any, job: ExportJob, note: str = "") -> list[RegistrySubmission]:
     """Log that the runs of a finished ELSO export were sent to the registry (what, when, by whom)."""
-    _require(actor, "export.registry", job.program)
+    require(actor, "export.registry", job.program)
     if job.kind != ExportKind.ELSO:
         raise ValidationError({"job": "only an ELSO registry export can be submitted to the registry"})
     if job.status != ExportJob.Status.DONE:
@@ -102,19 +89,18 @@ def record_submission(*, actor: Any, job: ExportJob, note: str = "") -> list[Reg
             run=run,
             job=job,
             submitted_at=now,
-            submitted_by=_user(actor),
-            submitted_by_name=_name(actor),
+            submitted_by=user_of(actor),
+            submitted_by_name=actor_name(actor),
             file_sha256=job.result_sha256,
             note=note,
         )
         for run in job_runs(job).order_by("pk")
     ]
     RegistrySubmission.objects.bulk_create(made)
-    append(
-        actor=actor,
-        actor_name=_name(actor),
-        action="registry.submitted",
-        obj=job,
+    audit(
+        actor,
+        "registry.submitted",
+        job,
         after={"runs": [s.run_id for s in made], "sha256": job.result_sha256, "note": note},
     )
     return made
@@ -133,7 +119,7 @@ def create_study(
     registration: str = "",
     status: str = Study.Status.PLANNED,
 ) -> Study:
-    _require(actor, "study.manage", program)
+    require(actor, "study.manage", program)
     if not title.strip():
         raise ValidationError({"title": "a study needs a title"})
     if kind not in Study.Kind.values:
@@ -151,16 +137,16 @@ def create_study(
         ethics_ref=ethics_ref,
         ethics_approved_on=ethics_approved_on,
         registration=registration,
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=timezone.now(),
     )
-    append(actor=actor, actor_name=_name(actor), action="study.created", obj=study, after=snapshot(study))
+    audit(actor, "study.created", study, after=snapshot(study))
     return study
 
 
 @transaction.atomic
 def enrol_run(*, actor: Any, study: Study, run: EcmoRun) -> Enrolment:
-    _require(actor, "study.manage", study)
+    require(actor, "study.manage", study)
     if run.program_id != study.program_id:
         raise ValidationError({"run": "the run belongs to another program"})
     if not study.ethics_ref:
@@ -170,13 +156,12 @@ def enrol_run(*, actor: Any, study: Study, run: EcmoRun) -> Enrolment:
     if Enrolment.objects.filter(study=study, run=run).exists():
         raise ValidationError({"run": "this run is already enrolled"})
     enrolment = Enrolment.objects.create(
-        study=study, run=run, enrolled_at=timezone.now(), enrolled_by=_user(actor)
+        study=study, run=run, enrolled_at=timezone.now(), enrolled_by=user_of(actor)
     )
-    append(
-        actor=actor,
-        actor_name=_name(actor),
-        action="study.enrolled",
-        obj=enrolment,
+    audit(
+        actor,
+        "study.enrolled",
+        enrolment,
         after=snapshot(enrolment),
     )
     return enrolment
@@ -193,7 +178,7 @@ def add_contributor(
     user: Any = None,
     note: str = "",
 ) -> Contributor:
-    _require(actor, "study.manage", study)
+    require(actor, "study.manage", study)
     if not name.strip():
         raise ValidationError({"name": "a contributor needs a name"})
     if not discipline.strip():
@@ -210,11 +195,10 @@ def add_contributor(
         credit_role=credit_role,
         note=note,
     )
-    append(
-        actor=actor,
-        actor_name=_name(actor),
-        action="study.contributor_added",
-        obj=contributor,
+    audit(
+        actor,
+        "study.contributor_added",
+        contributor,
         after=snapshot(contributor),
     )
     return contributor
@@ -231,7 +215,7 @@ def add_output(
     reference: str = "",
     published_on: dt.date | None = None,
 ) -> StudyOutput:
-    _require(actor, "study.manage", study)
+    require(actor, "study.manage", study)
     if kind not in StudyOutput.Kind.values:
         raise ValidationError({"kind": f"must be one of {', '.join(StudyOutput.Kind.values)}"})
     if not title.strip():
@@ -247,7 +231,5 @@ def add_output(
         published_on=published_on,
         authors=names,
     )
-    append(
-        actor=actor, actor_name=_name(actor), action="study.output_added", obj=output, after=snapshot(output)
-    )
+    audit(actor, "study.output_added", output, after=snapshot(output))
     return output

@@ -2,13 +2,23 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from ecmo_web.contributions import Contributions, NavItem
+
 
 class RegistryConfig(AppConfig):
     name = "ecmo_web.registry"
     label = "registry"
     verbose_name = "Registry, research and interoperability exports"
 
-    def ready(self) -> None:
-        from ecmo_web.registry import registrations
+    def contributions(self) -> Contributions:
+        from ecmo_web.registry import api
 
-        registrations.register_all()
+        return Contributions(
+            urls="ecmo_web.registry.urls",
+            api_routers=(("/", api.router),),
+            navigation=(
+                NavItem("Exports", "registry_exports", "export.registry", order=80),
+                NavItem("Research", "registry_research", "export.research", order=81),
+                NavItem("Studies", "study_list", "study.manage", order=82),
+            ),
+        )
