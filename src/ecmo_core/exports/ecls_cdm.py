@@ -216,7 +216,7 @@ class EclsCdmBuilder:
             )
         if table == "ecls_membrane_lung_material":
             row["coating"] = None
-        self._material_rows.append((table, row))
+        self._material_rows.append((table, {column: row[column] for column in COLUMNS[table]}))
         return material_id
 
     def run_rows(self, run: RunRecord) -> Iterator[tuple[str, Row]]:
@@ -399,7 +399,7 @@ class EclsCdmBuilder:
         }
         if table == "ecls_membrane_lung":
             row["priming_solution_concept_id"] = 0
-        yield table, row
+        yield table, {column: row[column] for column in COLUMNS[table]}
         self._link_id += 1
         yield (
             "ecls_circuit_component",

@@ -164,6 +164,8 @@ class RunRecord:
     def mode_segments(self) -> list[tuple[ConfigurationRecord, dt.datetime | None]]:
         """Each configuration with the time it ended (the next one's start, else the run's end)."""
         ordered = sorted(self.configurations, key=lambda c: c.started_at)
+        if not ordered:
+            return []
         ends: list[dt.datetime | None] = [c.started_at for c in ordered[1:]]
         ends.append(self.ended_at)
         return list(zip(ordered, ends, strict=True))
