@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ninja import Router
 
     from ecmo_web.runs.summary import Column
-    from ecmo_web.surveillance.hooks import Notifier, WeaningProvider
+    from ecmo_web.surveillance.hooks import CheckHook, Notifier, WeaningProvider
     from ecmo_web.timeline import Provider
 
 __all__ = ["Contributions", "NavItem", "RunPanel", "added", "collected"]
@@ -72,6 +72,9 @@ class Contributions:
     weaning_providers: tuple[WeaningProvider, ...] = ()
     # fn(transition): called once by the surveillance worker for every stored alert transition
     notifiers: tuple[Notifier, ...] = ()
+    # fn(check, amended): called by the check actions inside their transaction, after the check is written (e.g.
+    # an outbox row for the EHR that commits or rolls back with the check)
+    check_hooks: tuple[CheckHook, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,3 +164,7 @@ def weaning_providers() -> list[WeaningProvider]:
 
 def notifiers() -> list[Notifier]:
     return _all("notifiers")
+
+
+def check_hooks() -> list[CheckHook]:
+    return _all("check_hooks")

@@ -203,3 +203,11 @@ ECMO_EXPORT_SYNC_MAX_RUNS = int(os.environ.get("ECMO_EXPORT_SYNC_MAX_RUNS", "50"
 ECMO_TUBING_SIZE_IN_INCHES = float(os.environ.get("ECMO_TUBING_SIZE_IN_INCHES", "0.375"))
 # Key of the research pseudonyms (HMAC); defaults to one derived from SECRET_KEY. Keep it secret and stable.
 ECMO_RESEARCH_KEY = os.environ.get("ECMO_RESEARCH_KEY", "")
+# EHR outbound (docs/ehr-outbound.md): hourly checks to an interface engine over MLLP ("host:port") and/or a FHIR
+# server (base URL). Unset: nothing is queued.
+ECMO_EHR_MLLP = os.environ.get("ECMO_EHR_MLLP", "")
+ECMO_EHR_FHIR_URL = os.environ.get("ECMO_EHR_FHIR_URL", "")
+ECMO_EHR_APPLICATION = os.environ.get("ECMO_EHR_APPLICATION", "EHR")
+ECMO_EHR_TIMEOUT_S = float(os.environ.get("ECMO_EHR_TIMEOUT_S", "10"))
+ECMO_EHR_RETRY_BASE_S = float(os.environ.get("ECMO_EHR_RETRY_BASE_S", "5"))
+ECMO_EHR_RETRY_MAX_S = float(os.environ.get("ECMO_EHR_RETRY_MAX_S", "900"))

@@ -31,6 +31,7 @@ from ecmo_core.exports.records import (
     ComponentRecord,
     McsRecord,
     Measurement,
+    PatientRecord,
     RunRecord,
     TelemetrySummary,
 )
@@ -519,3 +520,31 @@ def _adverse_event(
     if device is not None:
         resource["suspectEntity"] = [{"instance": {"reference": device}}]
     return resource
+
+
+OUTBOUND_SYSTEM = "urn:ecmo-steward:outbound"
+
+
+def check_observation(
+    check: CheckRecord, *, patient: PatientRecord, control_id: str, amended: bool = False
+) -> Resource:
+    """One hourly check as a standalone Observation for an EHR's FHIR server.
+
+    The subject is a logical reference by identifier (the MRN, else the program pseudonym), since the EHR's own
+    Patient id is not known here; ``identifier`` carries the outbox control id so that the server can create
+    it once (conditional create). An amended check has status ``amended``.
+    """
+    mrn = dict(patient.identifiers).get("mrn")
+    subject = (
+        {"system": IDENTIFIER_SYSTEMS["mrn"], "value": mrn}
+        if mrn
+        else {"system": PATIENT_CODE_SYSTEM, "value": patient.key}
+    )
+    resource = _check(check, {"subject": {"identifier": subject}}, True)
+    if amended:
+        resource["status"] = "amended"
+    return {
+        "resourceType": "Observation",
+        "identifier": [{"system": OUTBOUND_SYSTEM, "value": control_id}],
+        **resource,
+    }

@@ -11,10 +11,11 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry, research and interoperability exports"
 
     def contributions(self) -> Contributions:
-        from ecmo_web.registry import api
+        from ecmo_web.registry import api, ehr
 
         return Contributions(
             urls="ecmo_web.registry.urls",
+            check_hooks=(ehr.enqueue_check,),
             api_routers=(("/", api.router),),
             navigation=(
                 NavItem("Exports", "registry_exports", "export.registry", order=80),

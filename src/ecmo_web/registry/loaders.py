@@ -137,6 +137,28 @@ def _checks(run_ids: list[int]) -> dict[int, list[CheckRecord]]:
     return found
 
 
+def check_record(check: CircuitCheck) -> tuple[CheckRecord, PatientRecord]:
+    """One check and its patient, identified (for the EHR, which files results by MRN)."""
+    patient = check.run.patient
+    who = check.recorded_by.get_username() if check.recorded_by else ""
+    record = CheckRecord(
+        id=check.pk,
+        observed_at=check.observed_at,
+        recorded_by=who,
+        values=tuple(
+            (name, float(getattr(check, name)))
+            for name in CHECK_PARAMETERS
+            if getattr(check, name) is not None
+        ),
+        items=tuple((name, bool(getattr(check, name))) for name in (*INSPECTION_FIELDS, *SAFETY_FIELDS)),
+        notes=check.notes,
+    )
+    identifiers = tuple((i.kind, i.value) for i in patient.identifiers.all())
+    return record, PatientRecord(
+        key=patient.code, sex=patient.sex, birth_year=patient.birth_year, identifiers=identifiers
+    )
+
+
 def export_queryset(queryset: QuerySet[EcmoRun], *, identified: bool) -> QuerySet[EcmoRun]:
     prefetch: list[Any] = [
         "configurations",

@@ -190,3 +190,51 @@ class StudyOutput(models.Model):
 
     class Meta:
         ordering = ["-published_on", "title"]
+
+
+class OutboundMessage(models.Model):
+    """The EHR outbox: one row per message to send (an HL7 ORU^R01 over MLLP, or a FHIR Observation), written in
+    the same transaction as the check it carries, so a check is never stored without its message or vice versa.
+
+    The sender marks a row ``sent`` only on a positive acknowledgement (AA/CA, or FHIR 200/201); until then it
+    retries with back-off. The receiver de-duplicates on ``control_id`` (MSH-10; the FHIR Observation identifier
+    with a conditional create), so a resend after a lost acknowledgement delivers the check once.
+    """
+
+    class Channel(models.TextChoices):
+        HL7 = "hl7", "HL7 v2 over MLLP"
+        FHIR = "fhir", "FHIR Observation"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        REJECTED = "rejected", "Rejected by the receiver"
+
+    run = models.ForeignKey(EcmoRun, on_delete=models.CASCADE, related_name="outbound_messages")
+    check_record = models.ForeignKey(
+        "surveillance.CircuitCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    control_id = models.CharField(max_length=20, unique=True)
+    payload = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    ack_code = models.CharField(max_length=8, blank=True)
+    ack_text = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    program_path = "run__program"
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The sender's query: due rows, oldest first.
+            models.Index(fields=["status", "next_attempt_at"], name="outbound_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.control_id} ({self.status})"

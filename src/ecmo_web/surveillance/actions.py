@@ -693,6 +693,7 @@ def record_check(
     batch.created_count = len(created)
     batch.save(update_fields=["created_count"])
     audit(actor, action="check.recorded", obj=check, after=_check_snapshot(check))
+    hooks.check_written(check, amended=False)
     evaluate_run(run, now=now, replay_from=at)
     return check
 
@@ -763,6 +764,7 @@ def amend_check(
         after=_check_snapshot(amended),
         reason=reason.strip(),
     )
+    hooks.check_written(amended, amended=True)
     evaluate_run(run, now=now, replay_from=min(at, check.observed_at))
     return amended
 
