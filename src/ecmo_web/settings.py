@@ -7,6 +7,7 @@ Defaults run the embedded SQLite database under ``var/``. Production and CI set 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -211,3 +212,6 @@ ECMO_EHR_APPLICATION = os.environ.get("ECMO_EHR_APPLICATION", "EHR")
 ECMO_EHR_TIMEOUT_S = float(os.environ.get("ECMO_EHR_TIMEOUT_S", "10"))
 ECMO_EHR_RETRY_BASE_S = float(os.environ.get("ECMO_EHR_RETRY_BASE_S", "5"))
 ECMO_EHR_RETRY_MAX_S = float(os.environ.get("ECMO_EHR_RETRY_MAX_S", "900"))
+# SMART on FHIR EHR launch (/smart/launch): the EHR FHIR bases ECMO Steward is registered with, and its client id
+# at each, as JSON: {"https://ehr.example.org/fhir": "ecmo-steward"}.
+ECMO_SMART_CLIENTS: dict[str, str] = json.loads(os.environ.get("ECMO_SMART_CLIENTS", "{}"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ecmo_web.registry import views
+from ecmo_web.registry import smart, views
 
 urlpatterns = [
     path("programs/<int:program_id>/exports/", views.exports_page, name="registry_exports"),
@@ -16,4 +16,6 @@ urlpatterns = [
     path("studies/<int:study_id>/contributors/", views.add_contributor, name="study_contributor_add"),
     path("studies/<int:study_id>/outputs/", views.add_output, name="study_output_add"),
     path("studies/<int:study_id>/enrol/", views.enrol, name="study_enrol"),
+    path("smart/launch", smart.launch, name="smart_launch"),
+    path("smart/callback", smart.callback, name="smart_callback"),
 ]
