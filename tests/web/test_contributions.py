@@ -33,7 +33,7 @@ from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators"]
+APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "registry"]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -80,14 +80,14 @@ def test_it_mounts_every_app_router_on_the_api(client: Client) -> None:
         for op in operation.values()
         for tag in op.get("tags", [])
     }
-    assert {"runs", "surveillance", "decisions", "rounds"} <= tags
-    assert len(contributions.api_routers()) == 4
+    assert {"runs", "surveillance", "decisions", "rounds", "exports"} <= tags
+    assert len(contributions.api_routers()) == 5
 
 
 def test_it_accepts_a_router_as_a_dotted_module_path() -> None:
     with contributions.added(Contributions(api_routers=(("/extra", "ecmo_web.rounds.api"),))):
         assert contributions.api_routers()[-1] == ("/extra", rounds_api.router)
-    assert len(contributions.api_routers()) == 4
+    assert len(contributions.api_routers()) == 5
 
 
 def _menu(client: Client, program: Program) -> str:
@@ -99,10 +99,34 @@ def _menu(client: Client, program: Program) -> str:
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        (Role.PERFUSIONIST, {"Alerts", "Rounds board", "Calculators"}, {"Surveillance settings"}),
-        (Role.DIRECTOR, {"Alerts", "Rounds board", "Calculators", "Surveillance settings"}, set()),
-        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board"}),
-        (Role.RESEARCHER, {"Calculators"}, {"Alerts", "Rounds board", "Surveillance settings"}),
+        (
+            Role.PERFUSIONIST,
+            {"Alerts", "Rounds board", "Calculators"},
+            {"Surveillance settings", "Exports", "Research", "Studies"},
+        ),
+        (
+            Role.DIRECTOR,
+            {
+                "Alerts",
+                "Rounds board",
+                "Calculators",
+                "Surveillance settings",
+                "Exports",
+                "Research",
+                "Studies",
+            },
+            set(),
+        ),
+        (
+            Role.ADMIN,
+            {"Calculators", "Surveillance settings"},
+            {"Alerts", "Rounds board", "Exports", "Studies"},
+        ),
+        (
+            Role.RESEARCHER,
+            {"Calculators", "Research", "Studies"},
+            {"Alerts", "Rounds board", "Surveillance settings", "Exports"},
+        ),
     ],
 )
 def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
@@ -114,7 +138,15 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
     hidden: set[str],
 ) -> None:
     items = {item.label: item for item in contributions.nav_items()}
-    assert set(items) == {"Alerts", "Rounds board", "Calculators", "Surveillance settings"}
+    assert set(items) == {
+        "Alerts",
+        "Rounds board",
+        "Calculators",
+        "Surveillance settings",
+        "Exports",
+        "Research",
+        "Studies",
+    }
     html = client_for(personas[role]).get(reverse("program_calculators", kwargs={"program_id": program.pk}))
     assert html.status_code == 200
     page = html.content.decode()
@@ -131,6 +163,9 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Alerts",
         "Rounds board",
         "Calculators",
+        "Exports",
+        "Research",
+        "Studies",
         "Surveillance settings",
     ]
 
