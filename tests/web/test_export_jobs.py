@@ -117,3 +117,30 @@ def test_it_exits_2_naming_program_when_several_exist(
     assert exit_info.value.code == 2
     assert "--program: choose one of North, South" in capsys.readouterr().err
     assert not ExportJob.objects.exists()
+
+
+def test_the_page_starts_an_export_and_polls_its_progress(
+    program: Any, perfusionist: Any, personas: dict[str, Any], client_for: Any
+) -> None:
+    build_run(program, perfusionist)
+    client = client_for(personas["director"])
+    page = client.get(f"/programs/{program.pk}/exports/")
+    token = page.cookies["csrftoken"].value
+    started = client.post(
+        f"/programs/{program.pk}/exports/start/", {"kind": "elso:csv", "csrfmiddlewaretoken": token}
+    )
+    assert started.status_code == 302
+    job = ExportJob.objects.get()
+    assert (job.kind, job.params, job.status) == ("elso", {"format": "csv"}, "queued")
+    partial = client.get(f"/programs/{program.pk}/exports/jobs/").content.decode()
+    assert 'hx-trigger="every 2s"' in partial and "Queued" in partial
+    jobs.run_job(job.pk)
+    done = client.get(f"/programs/{program.pk}/exports/jobs/").content.decode()
+    assert "hx-trigger" not in done and "Download" in done and "Record as sent to ELSO" in done
+    download = client.get(f"/export-jobs/{job.pk}/download/")
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert b"".join(download.streaming_content).startswith(b"patient_id,sex")
+    research = client_for(personas["quality"]).post(
+        f"/programs/{program.pk}/exports/start/", {"kind": "research", "csrfmiddlewaretoken": token}
+    )
+    assert research.status_code in (403, 404)  # quality may not run the research export

@@ -79,9 +79,7 @@ def jobs_partial(request: HttpRequest, program_id: int) -> HttpResponse:
     research_only = request.GET.get("kind") == ExportKind.RESEARCH
     program = _program(request, program_id, "export.research" if research_only else "export.registry")
     kinds = [ExportKind.RESEARCH] if research_only else [ExportKind.ELSO, ExportKind.ECLS_CDM]
-    return render(
-        request, "registry/_jobs.html", {"program": program, "jobs": _jobs(program, request.user, kinds)}
-    )
+    return render(request, "registry/_jobs.html", {"program": program, **_jobs(program, request.user, kinds)})
 
 
 @login_required
