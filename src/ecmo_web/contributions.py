@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ninja import Router
 
     from ecmo_web.runs.summary import Column
-    from ecmo_web.surveillance.hooks import Notifier, WeaningProvider
+    from ecmo_web.surveillance.hooks import CheckHook, Notifier, WeaningProvider
     from ecmo_web.timeline import Provider
 
 __all__ = ["Contributions", "NavItem", "RunPanel", "added", "collected"]
@@ -78,6 +78,9 @@ class Contributions:
     periodic: tuple[tuple[str, Callable[[dt.datetime], Any]], ...] = ()
     # fn(who, start, end) -> [ecmo_core.profile.Record]: what perfusion did in this app's areas of the role profile
     profile_sources: tuple[Callable[..., Any], ...] = ()
+    # fn(check, amended): called by the check actions inside their transaction, after the check is written (e.g.
+    # an outbox row for the EHR that commits or rolls back with the check)
+    check_hooks: tuple[CheckHook, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,3 +178,7 @@ def periodic() -> list[tuple[str, Callable[[dt.datetime], Any]]]:
 
 def profile_sources() -> list[Callable[..., Any]]:
     return _all("profile_sources")
+
+
+def check_hooks() -> list[CheckHook]:
+    return _all("check_hooks")

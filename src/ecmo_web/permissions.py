@@ -39,6 +39,7 @@ ACTIONS: Final[dict[str, str]] = {
     "audit.view": "Read the audit trail",
     "export.registry": "Export registry data (ELSO-style, ECLS CDM, FHIR)",
     "export.research": "Export de-identified research datasets",
+    "study.manage": "Keep the study register: protocols, ethics approvals, contributors, outputs, enrolled runs",
     "program.manage": "Manage the program's members and their roles",
 }
 
@@ -71,13 +72,15 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             "audit.view",
             "export.registry",
             "export.research",
+            "study.manage",
             "program.manage",
             "catalogue.manage",
         }
     ),
-    Role.QUALITY: frozenset(_READ | {"audit.view", "export.registry", "export.research"}),
+    # The de-identified research export is for the researcher and the director only (issue 13 §4).
+    Role.QUALITY: frozenset(_READ | {"audit.view", "export.registry"}),
     # Researchers work on de-identified exports only: no run pages, no identifiers.
-    Role.RESEARCHER: frozenset({"export.research", "calculator.use"}),
+    Role.RESEARCHER: frozenset({"export.research", "study.manage", "calculator.use"}),
     Role.AUDITOR: frozenset(_READ | {"audit.view"}),
     Role.ADMIN: frozenset(
         {"calculator.use", "catalogue.manage", "settings.manage", "audit.view", "program.manage"}

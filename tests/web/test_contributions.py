@@ -33,7 +33,15 @@ from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "perfusion"]
+APPS_WITH_CONTRIBUTIONS = [
+    "runs",
+    "surveillance",
+    "decisions",
+    "rounds",
+    "calculators",
+    "perfusion",
+    "registry",
+]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -80,14 +88,14 @@ def test_it_mounts_every_app_router_on_the_api(client: Client) -> None:
         for op in operation.values()
         for tag in op.get("tags", [])
     }
-    assert {"runs", "surveillance", "decisions", "rounds", "perfusion"} <= tags
-    assert len(contributions.api_routers()) == 5
+    assert {"runs", "surveillance", "decisions", "rounds", "perfusion", "exports"} <= tags
+    assert len(contributions.api_routers()) == 6
 
 
 def test_it_accepts_a_router_as_a_dotted_module_path() -> None:
     with contributions.added(Contributions(api_routers=(("/extra", "ecmo_web.rounds.api"),))):
         assert contributions.api_routers()[-1] == ("/extra", rounds_api.router)
-    assert len(contributions.api_routers()) == 5
+    assert len(contributions.api_routers()) == 6
 
 
 def _menu(client: Client, program: Program) -> str:
@@ -102,7 +110,7 @@ def _menu(client: Client, program: Program) -> str:
         (
             Role.PERFUSIONIST,
             {"Alerts", "Rounds board", "Perfusion", "Calculators", "Device messages"},
-            {"Surveillance settings"},
+            {"Surveillance settings", "Exports", "Research", "Studies"},
         ),
         (
             Role.DIRECTOR,
@@ -113,18 +121,21 @@ def _menu(client: Client, program: Program) -> str:
                 "Calculators",
                 "Device messages",
                 "Surveillance settings",
+                "Exports",
+                "Research",
+                "Studies",
             },
             set(),
         ),
         (
             Role.ADMIN,
             {"Calculators", "Surveillance settings"},
-            {"Alerts", "Rounds board", "Perfusion", "Device messages"},
+            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Exports", "Studies"},
         ),
         (
             Role.RESEARCHER,
-            {"Calculators"},
-            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Surveillance settings"},
+            {"Calculators", "Research", "Studies"},
+            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Surveillance settings", "Exports"},
         ),
     ],
 )
@@ -144,6 +155,9 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
         "Calculators",
         "Device messages",
         "Surveillance settings",
+        "Exports",
+        "Research",
+        "Studies",
     }
     html = client_for(personas[role]).get(reverse("program_calculators", kwargs={"program_id": program.pk}))
     assert html.status_code == 200
@@ -162,6 +176,9 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Rounds board",
         "Perfusion",
         "Calculators",
+        "Exports",
+        "Research",
+        "Studies",
         "Device messages",
         "Surveillance settings",
     ]

@@ -32,6 +32,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
     "ecmo_web.perfusion.demo",
+    "ecmo_web.registry.demo",
 ]
 
 
