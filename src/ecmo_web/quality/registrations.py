@@ -1,0 +1,3 @@
+"""What the quality app contributes at start-up: navigation entries and the adverse-event timeline lane."""
+
+from __future__ import annotations
