@@ -10,6 +10,7 @@ export ECMO_VAR_DIR ?= $(CURDIR)/var
 .PHONY: demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
 
 $(STAMP): pyproject.toml
+	scripts/ensure-weasyprint.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

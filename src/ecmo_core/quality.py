@@ -177,6 +177,9 @@ class QualityData:
     targets: tuple[TargetRecord, ...] = ()
     checks: tuple[CheckRecord, ...] = ()
     involvement: tuple[InvolvementRecord, ...] = ()
+    # Runs outside the period that records in it refer to (an M&M case held after the run ended): used only
+    # by the mode and unit filters, never counted.
+    context_runs: tuple[RunRecord, ...] = ()
     perfusion_roles: frozenset[str] = field(default=PERFUSION_ROLES)
 
 
@@ -210,13 +213,14 @@ def filter_runs(data: QualityData, *, mode: str = "", unit: str = "") -> Quality
         modes = MODE_GROUPS.get(mode, frozenset({mode}))
     keep = {
         r.run_id
-        for r in data.runs
+        for r in (*data.runs, *data.context_runs)
         if (modes is None or r.mode in modes)
         and (not unit or r.location.casefold().startswith(unit.strip().casefold()))
     }
     return replace(
         data,
         runs=tuple(r for r in data.runs if r.run_id in keep),
+        context_runs=tuple(r for r in data.context_runs if r.run_id in keep),
         events=tuple(r for r in data.events if r.run_id in keep),
         changes=tuple(r for r in data.changes if r.run_id in keep),
         components=tuple(r for r in data.components if r.run_id in keep),

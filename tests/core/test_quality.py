@@ -269,6 +269,19 @@ def test_it_filters_by_mode_and_unit() -> None:
     assert q.filter_runs(DATA) == DATA
 
 
+def test_it_filters_records_of_runs_that_ended_before_the_period_by_their_run() -> None:
+    # An M&M case in March about R5 (V-A, ended in February): R5 is context, not counted as a run.
+    data = q.QualityData(
+        now=NOW,
+        runs=(R2,),
+        context_runs=(R5,),
+        involvement=(q.InvolvementRecord(5, "mm_case", t(2, 9), frozenset({"perfusionist"})),),
+    )
+    assert q.runs(data, PERIOD).value == 1
+    assert q.perfusion_involvement_index(q.filter_runs(data, mode="va"), PERIOD).value == 1.0
+    assert q.perfusion_involvement_index(q.filter_runs(data, mode="vv"), PERIOD).value is None
+
+
 def test_it_keeps_a_registry_of_kpi_definitions() -> None:
     keys = [k.key for k in q.KPIS]
     assert len(keys) == len(set(keys))
