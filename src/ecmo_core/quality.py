@@ -487,7 +487,7 @@ def _survival_definitions() -> list[KpiDefinition]:
     return out
 
 
-KPIS: Final[tuple[KpiDefinition, ...]] = (
+KPIS: tuple[KpiDefinition, ...] = (
     KpiDefinition("runs", "Runs", "runs", runs),
     KpiDefinition("ecmo_days", "ECMO days", "days", ecmo_days),
     *_survival_definitions(),
@@ -556,6 +556,34 @@ KPIS: Final[tuple[KpiDefinition, ...]] = (
         "perfusion_involvement_index", "Perfusion involvement index", "fraction", perfusion_involvement_index
     ),
 )
+# One line per KPI family for screens ("how it is counted"); the full definition is docs/kpis/<family>.md.
+_DESCRIPTIONS: Final[dict[str, str]] = {
+    "runs": "Runs on ECMO at any moment of the period.",
+    "ecmo_days": "Hours on ECMO inside the period ÷ 24, partial days as fractions; ongoing runs count to now.",
+    "survival_to_decannulation": "Runs that ended in the period and came off ECMO alive, of those that ended "
+    "(transferred runs excluded); by the run's first mode.",
+    "survival_to_discharge": "Runs that ended in the period and were discharged alive, of those with a known "
+    "discharge status; by the run's first mode.",
+    "complications_per_1000_ecmo_days": "Adverse events with onset in the period ÷ ECMO days × 1000.",
+    "circuit_changes_per_1000_ecmo_days": "New circuits and replaced oxygenators, pump heads and tubing packs in "
+    "the period ÷ ECMO days × 1000.",
+    "oxygenator_life_hours": "Median hours in use of the oxygenators removed in the period.",
+    "alert_acknowledgement_minutes": "Median minutes from an alert opening to its acknowledgement (alerts opened "
+    "in the period; never-acknowledged alerts excluded).",
+    "anticoagulation_time_in_range": "Rosendaal interpolation between consecutive results against the run's "
+    "target; gaps over 24 h excluded.",
+    "hourly_check_completeness": "Whole hours of each run (counted from its start) with at least one circuit check.",
+    "perfusion": "Rounds, decisions, transports, ambulation sessions and M&M cases in the period whose people "
+    "include a perfusionist, of all of them.",
+}
+
+
+def _describe(definition: KpiDefinition) -> KpiDefinition:
+    family = next((f for f in _DESCRIPTIONS if definition.key.startswith(f)), "perfusion")
+    return replace(definition, description=_DESCRIPTIONS[family])
+
+
+KPIS = tuple(_describe(d) for d in KPIS)
 _BY_KEY: Final[dict[str, KpiDefinition]] = {k.key: k for k in KPIS}
 assert len(_BY_KEY) == len(KPIS)
 

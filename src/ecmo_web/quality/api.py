@@ -219,8 +219,8 @@ def mm_packet(request: HttpRequest, case_id: int) -> HttpResponse:
 @router.get("/kpis", response=list[KpiOut])
 def kpis(
     request: HttpRequest,
-    start: str,
-    end: str,
+    start: str = "",
+    end: str = "",
     mode: str = "",
     unit: str = "",
     program_id: int | None = None,

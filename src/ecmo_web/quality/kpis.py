@@ -89,3 +89,20 @@ def series_for_program(
         )
         for i, definition in enumerate(core.KPIS)
     ]
+
+
+def doc_page(key: str) -> str:
+    """The docs/kpis page that defines ``key`` (survival by mode and the parts of the perfusion involvement index
+    share their family's page)."""
+    for family in ("survival_to_decannulation", "survival_to_discharge"):
+        if key.startswith(family):
+            return family
+    if key in (
+        "rounds_with_perfusion",
+        "decisions_with_perfusionist",
+        "transports_with_perfusion",
+        "ambulation_with_perfusion",
+        "mm_cases_with_perfusion_input",
+    ):
+        return "perfusion_involvement_index"
+    return key

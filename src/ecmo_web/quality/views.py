@@ -4,7 +4,6 @@ factors, actions), the KPI dashboard and clinical audits. Thin: load with permis
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -461,7 +460,7 @@ def dashboard(request: HttpRequest, program_id: int) -> HttpResponse:
             "program": program,
             "form": form,
             "tiles": tiles,
-            "charts_json": json.dumps(charts),
+            "charts_json": charts,
             "mode": mode,
             "unit": unit,
             "start": start,
@@ -556,7 +555,7 @@ def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
             "can_manage": can(request.user, "clinical_audit.manage", audit),
             "see_cases": can(request.user, "run.view", audit),
             "codes": codes,
-            "chart_json": json.dumps(chart),
+            "chart_json": chart,
         },
         status=status,
     )
