@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -476,6 +476,8 @@ def dashboard(request: HttpRequest, program_id: int) -> HttpResponse:
 def audits(request: HttpRequest, program_id: int) -> HttpResponse:
     program = _program(request, program_id, "kpi.view")
     can_manage = can(request.user, "clinical_audit.manage", program)
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied("your role does not define audits")
     form = AuditForm(request.POST or None, program=program, initial={"standard_pct": 90})
     if request.method == "POST":
 
