@@ -15,6 +15,15 @@ from ecmo_web.runs.models import EcmoRun
 from ecmo_web.timezones import to_local
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker: the value must be ISO (YYYY-MM-DD) whatever the locale."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
 class AdverseEventForm(ProgramForm):
     code = forms.ChoiceField(label="Complication", choices=())
     severity = forms.ChoiceField(label="Severity", choices=EventSeverity.choices)
@@ -56,9 +65,7 @@ class CaseForm(ProgramForm):
     run = forms.ChoiceField(label="Run", choices=())
     event = forms.ChoiceField(label="Adverse event", required=False, choices=())
     title = forms.CharField(label="Title", max_length=200)
-    meeting_on = forms.DateField(
-        label="Meeting date", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    meeting_on = forms.DateField(label="Meeting date", required=False, widget=DateInput())
     summary = forms.CharField(label="Case summary", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, runs: list[EcmoRun], events: list[Any], **kwargs: Any) -> None:
@@ -92,7 +99,7 @@ class FactorForm(ProgramForm):
 class ActionForm(ProgramForm):
     text = forms.CharField(label="Action", max_length=500)
     owner = forms.ChoiceField(label="Owner", choices=())
-    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label="Due", widget=DateInput())
 
     def __init__(self, *args: Any, members: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,8 +111,8 @@ class CloseActionForm(ProgramForm):
 
 
 class KpiFilterForm(ProgramForm):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To (not included)", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label="From", widget=DateInput())
+    end = forms.DateField(label="To (not included)", widget=DateInput())
     mode = forms.ChoiceField(label="Mode", required=False, choices=[("", "All modes"), *MODE_FILTERS.items()])
     unit = forms.CharField(
         label="Unit", required=False, max_length=60, help_text="Location begins with, e.g. CICU"
@@ -126,5 +133,5 @@ class AuditForm(ProgramForm):
 
 
 class AuditRunForm(ProgramForm):
-    period_start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label="To (not included)", widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(label="From", widget=DateInput())
+    period_end = forms.DateField(label="To (not included)", widget=DateInput())

@@ -69,6 +69,11 @@ class AdverseEvent(models.Model):
         return str(self)
 
     @property
+    def severity_short(self) -> str:
+        """ "Severe" rather than the full scale text, for lists and badges."""
+        return str(self.get_severity_display()).split(":")[0]
+
+    @property
     def category_label(self) -> str:
         from ecmo_web.quality.codes import code_list
 

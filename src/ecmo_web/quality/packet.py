@@ -25,6 +25,9 @@ from ecmo_web.timezones import to_local
 
 BEFORE = dt.timedelta(hours=24)
 AFTER = dt.timedelta(hours=12)
+# Hourly checks are many: the timeline lists those close to the event (the trends show the rest).
+CHECKS_BEFORE = dt.timedelta(hours=6)
+CHECKS_AFTER = dt.timedelta(hours=3)
 MAX_CHARTS = 4
 MAX_POINTS = 300
 
@@ -186,7 +189,10 @@ def build_packet(case: MmCase, *, now: dt.datetime) -> Packet:
             Entry(a.opened_at, "alert", f"Alert ({a.get_severity_display().lower()}): {a.message}", ack)
         )
     for check in CircuitCheck.objects.filter(
-        run=run, is_current=True, observed_at__gte=start, observed_at__lte=end
+        run=run,
+        is_current=True,
+        observed_at__gte=max(start, anchor - CHECKS_BEFORE),
+        observed_at__lte=min(end, anchor + CHECKS_AFTER),
     ).select_related("recorded_by"):
         entries.append(
             Entry(
@@ -263,6 +269,8 @@ def packet_context(case: MmCase, *, now: dt.datetime) -> dict[str, Any]:
         "actions": list(case.actions.select_related("owner", "closed_by")),
         "contributions": list(case.contributions.select_related("author")),
         "generated_at": now,
+        "checks_before_h": int(CHECKS_BEFORE.total_seconds() // 3600),
+        "checks_after_h": int(CHECKS_AFTER.total_seconds() // 3600),
     }
 
 

@@ -408,10 +408,9 @@ def _midnight(day: dt.date, program: Program) -> dt.datetime:
 
 
 def default_range(program: Program, now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The last twelve whole months and this month so far."""
+    """The last twelve weeks, today included (weekly points on the charts)."""
     today = to_local(now, program).date()  # type: ignore[union-attr]
-    start = dt.date(today.year - 1, today.month, 1)
-    return start, today + dt.timedelta(days=1)
+    return today - dt.timedelta(days=83), today + dt.timedelta(days=1)
 
 
 @login_required
@@ -444,15 +443,23 @@ def dashboard(request: HttpRequest, program_id: int) -> HttpResponse:
                 }
             )
     by_key = {c["key"]: c for c in charts}
-    tiles = [
-        {
-            "kpi": v,
-            "definition": core.kpi(v.key),
-            "chart_id": f"kpi-chart-{v.key}",
-            "has_chart": v.key in by_key,
-        }
-        for v in values
-    ]
+    tiles: list[dict[str, Any]] = []
+    for v in values:
+        parent = next(
+            (t for t in tiles if v.key.startswith(t["kpi"].key + "_") and "survival" in v.key), None
+        )
+        if parent is not None:  # survival by mode: a line in the overall tile, not a tile of its own
+            parent["parts"].append({"label": v.label.split(", ")[-1], "kpi": v})
+            continue
+        tiles.append(
+            {
+                "kpi": v,
+                "definition": core.kpi(v.key),
+                "chart_id": f"kpi-chart-{v.key}",
+                "has_chart": v.key in by_key,
+                "parts": [],
+            }
+        )
     return render(
         request,
         "quality/dashboard.html",

@@ -23,7 +23,7 @@
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [Math.min(0, min || 0), (max || 1) * 1.1 || 1]; } } },
       axes: [
         { size: 28, font: "11px system-ui, sans-serif", values: function (u, splits) { return splits.map(function (s) { var d = new Date(s * 1000); return d.toLocaleDateString(undefined, { day: "numeric", month: "short" }); }); } },
-        { size: 44, font: "11px system-ui, sans-serif", values: function (u, splits) { return splits.map(function (s) { return fmt(s, series.unit === "fraction" ? "%" : series.unit); }); } }
+        { size: 56, font: "11px system-ui, sans-serif", values: function (u, splits) { return splits.map(function (s) { return fmt(s, series.unit === "fraction" ? "%" : series.unit); }); } }
       ],
       series: [
         {},
@@ -40,7 +40,10 @@
       width: width(el),
       height: 200,
       scales: { x: { time: true }, y: { range: [0, 100] } },
-      axes: [{}, { values: function (u, splits) { return splits.map(function (s) { return s + " %"; }); } }],
+      axes: [
+        { values: function (u, splits) { return splits.map(function (s) { return new Date(s * 1000).toLocaleDateString(undefined, { day: "numeric", month: "short" }); }); } },
+        { size: 56, values: function (u, splits) { return splits.map(function (s) { return s + " %"; }); } }
+      ],
       series: [
         {},
         { label: "Compliance", stroke: "#1f5fa8", width: 2, points: { show: true, size: 6 } },
