@@ -10,19 +10,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.permissions import require
+from ecmo_web import kernel
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.quality.codes import code_list
 from ecmo_web.quality.models import AdverseEvent, EventSeverity
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.surveillance.models import Alert
-
-# An onset a little after "now" is a clock difference between devices, not a prediction.
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 @transaction.atomic
@@ -43,7 +36,7 @@ def record_adverse_event(
 ) -> AdverseEvent:
     """Record a complication. ``category`` follows from ``code`` (if given, it must agree); ``lot`` defaults to
     the component's lot. The component and the alert must belong to the run."""
-    require(actor, "adverse_event.record", run)
+    kernel.require(actor, "adverse_event.record", run)
     now = now or timezone.now()
     codes = code_list()
     found = codes.get(code)
@@ -56,12 +49,9 @@ def record_adverse_event(
         )
     if severity not in EventSeverity.values:
         raise ValidationError({"severity": f"use one of {', '.join(EventSeverity.values)}"})
-    if onset_at.tzinfo is None:
-        raise ValidationError({"onset_at": "must include a time zone"})
+    onset_at = kernel.not_in_future(kernel.aware(onset_at, field="onset_at"), field="onset_at", now=now)
     if onset_at < run.started_at:
         raise ValidationError({"onset_at": "must be on or after the start of the run"})
-    if onset_at > now + CLOCK_SKEW:
-        raise ValidationError({"onset_at": "cannot be in the future"})
     if component is not None and component.circuit.run_id != run.pk:
         raise ValidationError({"component": "that component is not on this run"})
     if alert is not None and alert.run_id != run.pk:
@@ -80,8 +70,8 @@ def record_adverse_event(
         alert=alert,
         action_taken=action_taken.strip(),
         description=description.strip(),
-        recorded_by=_user(actor),
+        recorded_by=kernel.user_of(actor),
         recorded_at=now,
     )
-    append(actor=actor, action="adverse_event.recorded", obj=event, after=snapshot(event))
+    kernel.audit(actor, "adverse_event.recorded", event, after=snapshot(event))
     return event

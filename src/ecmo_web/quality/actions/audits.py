@@ -12,15 +12,11 @@ from django.utils import timezone
 
 from ecmo_core import quality as core
 from ecmo_core.errors import InputError
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.permissions import require
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.quality.data import load
 from ecmo_web.quality.models import AuditRound, ClinicalAudit
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 @transaction.atomic
@@ -35,7 +31,7 @@ def define_audit(
     notes: str = "",
     now: dt.datetime | None = None,
 ) -> ClinicalAudit:
-    require(actor, "clinical_audit.manage", program)
+    kernel.require(actor, "clinical_audit.manage", program)
     if not title.strip():
         raise ValidationError({"title": "give the audit a title"})
     try:
@@ -55,10 +51,10 @@ def define_audit(
         standard_fraction=standard_fraction,
         sample_size=sample_size,
         notes=notes.strip(),
-        created_by=_user(actor),
+        created_by=kernel.user_of(actor),
         created_at=now or timezone.now(),
     )
-    append(actor=actor, action="clinical_audit.defined", obj=audit, after=snapshot(audit))
+    kernel.audit(actor, "clinical_audit.defined", audit, after=snapshot(audit))
     return audit
 
 
@@ -72,7 +68,7 @@ def run_audit(
     now: dt.datetime | None = None,
 ) -> AuditRound:
     """Apply the audit's criterion to the period's cases and keep the result as one round."""
-    require(actor, "clinical_audit.manage", audit)
+    kernel.require(actor, "clinical_audit.manage", audit)
     now = now or timezone.now()
     try:
         period = core.Period(period_start, period_end)
@@ -98,13 +94,13 @@ def run_audit(
             }
             for item in result.items
         ],
-        run_by=_user(actor),
+        run_by=kernel.user_of(actor),
         run_at=now,
     )
-    append(
-        actor=actor,
-        action="clinical_audit.run",
-        obj=round_,
+    kernel.audit(
+        actor,
+        "clinical_audit.run",
+        round_,
         after={k: v for k, v in snapshot(round_).items() if k != "details"},
     )
     return round_

@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Role
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.decisions.actions import member_role, resolve_user
-from ecmo_web.permissions import can, require
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.permissions import can
 from ecmo_web.quality.models import (
     AdverseEvent,
     ContributingFactor,
@@ -49,10 +49,6 @@ DISCIPLINE_LABELS: dict[str, str] = {
 }
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 @transaction.atomic
 def open_case(
     *,
@@ -64,7 +60,7 @@ def open_case(
     summary: str = "",
     now: dt.datetime | None = None,
 ) -> MmCase:
-    require(actor, "mm.manage", run)
+    kernel.require(actor, "mm.manage", run)
     if event is not None and event.run_id != run.pk:
         raise ValidationError({"event": "that adverse event is not on this run"})
     if not title.strip():
@@ -77,10 +73,10 @@ def open_case(
         title=title.strip(),
         meeting_on=meeting_on,
         summary=summary.strip(),
-        created_by=_user(actor),
+        created_by=kernel.user_of(actor),
         created_at=now or timezone.now(),
     )
-    append(actor=actor, action="mm_case.opened", obj=case, after=snapshot(case))
+    kernel.audit(actor, "mm_case.opened", case, after=snapshot(case))
     return case
 
 
@@ -96,7 +92,7 @@ def update_case(
 ) -> MmCase:
     """Write the discussion or summary, set the meeting date, or close/reopen the case (a case closes only when
     every action is closed)."""
-    require(actor, "mm.manage", case)
+    kernel.require(actor, "mm.manage", case)
     before = snapshot(case)
     fields: list[str] = []
     if discussion is not None:
@@ -118,7 +114,7 @@ def update_case(
     if not fields:
         return case
     case.save(update_fields=fields)
-    append(actor=actor, action="mm_case.updated", obj=case, before=before, after=snapshot(case))
+    kernel.audit(actor, "mm_case.updated", case, before=before, after=snapshot(case))
     return case
 
 
@@ -127,25 +123,25 @@ def add_contribution(
     *, actor: Any, case: MmCase, text: str, now: dt.datetime | None = None
 ) -> MmContribution:
     """A member's input to the case, filed under their role's discipline."""
-    require(actor, "mm.contribute", case)
+    kernel.require(actor, "mm.contribute", case)
     if not text.strip():
         raise ValidationError({"text": "write your input"})
-    role = member_role(case.run.program_id, actor) or ""
+    role = kernel.member_role(case.run.program_id, actor) or ""
     row = MmContribution.objects.create(
         case=case,
         discipline=DISCIPLINE_OF_ROLE.get(role, "medical"),
         text=text.strip(),
-        author=_user(actor),
+        author=kernel.user_of(actor),
         author_role=role,
         written_at=now or timezone.now(),
     )
-    append(actor=actor, action="mm_case.input_added", obj=row, after=snapshot(row))
+    kernel.audit(actor, "mm_case.input_added", row, after=snapshot(row))
     return row
 
 
 @transaction.atomic
 def add_factor(*, actor: Any, case: MmCase, kind: str, text: str) -> ContributingFactor:
-    require(actor, "mm.manage", case)
+    kernel.require(actor, "mm.manage", case)
     if kind not in FactorKind.values:
         raise ValidationError({"kind": f"use one of {', '.join(FactorKind.values)}"})
     if not text.strip():
@@ -153,22 +149,22 @@ def add_factor(*, actor: Any, case: MmCase, kind: str, text: str) -> Contributin
     if len(text.strip()) > 500:
         raise ValidationError({"text": "at most 500 characters"})
     factor = ContributingFactor.objects.create(case=case, kind=kind, text=text.strip())
-    append(actor=actor, action="mm_case.factor_added", obj=factor, after=snapshot(factor))
+    kernel.audit(actor, "mm_case.factor_added", factor, after=snapshot(factor))
     return factor
 
 
 @transaction.atomic
 def add_action(*, actor: Any, case: MmCase, text: str, owner: Any, due_on: dt.date) -> MmAction:
-    require(actor, "mm.manage", case)
+    kernel.require(actor, "mm.manage", case)
     if not text.strip():
         raise ValidationError({"text": "say what is to be done"})
     if len(text.strip()) > 500:
         raise ValidationError({"text": "at most 500 characters"})
     if not isinstance(due_on, dt.date):
         raise ValidationError({"due_on": "give a due date"})
-    member = resolve_user(case.run.program_id, owner, "owner")
+    member = kernel.member(case.run.program_id, owner, field="owner")
     action = MmAction.objects.create(case=case, text=text.strip(), owner=member, due_on=due_on)
-    append(actor=actor, action="mm_case.action_added", obj=action, after=snapshot(action))
+    kernel.audit(actor, "mm_case.action_added", action, after=snapshot(action))
     return action
 
 
@@ -177,15 +173,15 @@ def close_action(*, actor: Any, action: MmAction, note: str, now: dt.datetime | 
     """Close an action with a note of what was done: its owner or anyone who manages M&M."""
     is_owner = getattr(actor, "pk", None) == action.owner_id and can(actor, "run.view", action)
     if not is_owner:
-        require(actor, "mm.manage", action)
+        kernel.require(actor, "mm.manage", action)
     if action.closed_at is not None:
         raise ValidationError({"note": "this action is already closed"})
     if not note.strip():
         raise ValidationError({"note": "say what was done"})
     before = snapshot(action)
     action.closed_at = now or timezone.now()
-    action.closed_by = _user(actor)
+    action.closed_by = kernel.user_of(actor)
     action.closing_note = note.strip()[:500]
     action.save(update_fields=["closed_at", "closed_by", "closing_note"])
-    append(actor=actor, action="mm_case.action_closed", obj=action, before=before, after=snapshot(action))
+    kernel.audit(actor, "mm_case.action_closed", action, before=before, after=snapshot(action))
     return action
