@@ -39,6 +39,7 @@ NOV = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 NOW = dt.datetime(2026, 11, 10, tzinfo=dt.UTC)
 PERIOD = {"start": "2026-11-01", "end": "2026-11-03"}
+QUERIES = 21  # pinned: see test_the_kpi_queries_do_not_grow_with_the_records
 
 
 def _start(program: Any, user: Any, code: str, mode: str, at: dt.datetime, location: str = "") -> EcmoRun:
@@ -255,3 +256,14 @@ def test_every_kpi_has_a_docs_page() -> None:
         text = page.read_text()
         for heading in ("Numerator", "Denominator", "Exclusions", "Source"):
             assert heading in text, (page, heading)
+
+
+def test_the_kpi_queries_do_not_grow_with_the_records(
+    records: dict[str, EcmoRun], personas: dict[str, Any], client_for: Any, django_assert_num_queries: Any
+) -> None:
+    # One values-only query per kind of record (runs, modes, events, circuits, changes, components, alerts, labs,
+    # targets, checks, rounds, decisions, ambulation, M&M, context runs …) plus the session and membership:
+    # the same number for one run or a thousand.
+    client = client_for(personas["quality"])
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(QUERIES):
+        client.get("/api/v1/kpis", PERIOD)
