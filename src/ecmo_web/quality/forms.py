@@ -56,7 +56,7 @@ class AdverseEventForm(ProgramForm):
             for c in components
         ]
         self.fields["alert"].choices = [("", "— none —")] + [
-            (str(a.pk), f"{to_local(a.opened_at, run.program):%d %b %H:%M} · {a.message[:80]}")
+            (str(a.pk), f"{to_local(a.opened_at, run.program):%d %b %H:%M} · {a.message[:60]}")
             for a in run.alerts.order_by("-opened_at")[:50]
         ]
 
