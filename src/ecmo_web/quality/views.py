@@ -34,7 +34,7 @@ from ecmo_web.quality.forms import (
     FactorForm,
     KpiFilterForm,
 )
-from ecmo_web.quality.kpis import compute_for_program, series_for_program
+from ecmo_web.quality.kpis import MODE_FILTERS, compute_for_program, series_for_program
 from ecmo_web.quality.models import AdverseEvent, AuditRound, ClinicalAudit, MmAction, MmCase
 from ecmo_web.quality.packet import packet_context, render_packet_pdf
 from ecmo_web.runs.models import Component, EcmoRun
@@ -407,6 +407,13 @@ def _midnight(day: dt.date, program: Program) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(program.time_zone)).astimezone(dt.UTC)
 
 
+# What the denominator of a median counts, in words.
+MEDIAN_ITEMS = {
+    "oxygenator_life_hours": "oxygenators removed",
+    "alert_acknowledgement_minutes": "alerts acknowledged",
+}
+
+
 def default_range(program: Program, now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The last twelve weeks, today included (weekly points on the charts)."""
     today = to_local(now, program).date()  # type: ignore[union-attr]
@@ -458,6 +465,7 @@ def dashboard(request: HttpRequest, program_id: int) -> HttpResponse:
                 "chart_id": f"kpi-chart-{v.key}",
                 "has_chart": v.key in by_key,
                 "parts": [],
+                "items": MEDIAN_ITEMS.get(v.key, "items"),
             }
         )
     return render(
@@ -468,7 +476,7 @@ def dashboard(request: HttpRequest, program_id: int) -> HttpResponse:
             "form": form,
             "tiles": tiles,
             "charts_json": charts,
-            "mode": mode,
+            "mode": MODE_FILTERS.get(mode, ""),
             "unit": unit,
             "start": start,
             "end": end,
