@@ -328,3 +328,18 @@ def test_the_svg_chart_escapes_text_and_draws_an_empty_window() -> None:
     assert "&lt;b&gt;flow&lt;/b&gt;" in svg and "no data in this window" in svg
     flat = line_chart_svg([(T0, 2.0), (T0 + H, 2.0)], start=T0, end=T0 + H, title="Flow")
     assert "<polyline" in flat
+
+
+def test_the_svg_chart_keeps_edge_labels_inside() -> None:
+    svg = line_chart_svg(
+        [(T0, 1.0), (T0 + H, 2.0)],
+        start=T0,
+        end=T0 + H,
+        title="Flow",
+        tick_labels=[(T0, "first"), (T0 + H, "last"), (T0 + H / 2, "mid")],
+    )
+    assert (
+        'text-anchor="start">first' in svg
+        and 'text-anchor="end">last' in svg
+        and 'text-anchor="middle">mid' in svg
+    )

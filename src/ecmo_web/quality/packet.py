@@ -9,6 +9,7 @@ meeting and may be printed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,5 +282,7 @@ def render_packet_html(case: MmCase, *, now: dt.datetime) -> str:
 def render_packet_pdf(case: MmCase, user: Any, *, now: dt.datetime) -> bytes:
     from weasyprint import HTML  # imported here: loading Pango costs a moment that other pages need not pay
 
+    # WeasyPrint reports each layout step at INFO; a server log needs none of it.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     html = render_packet_html(case, now=now)
     return bytes(HTML(string=html).write_pdf())

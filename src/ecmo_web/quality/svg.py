@@ -66,8 +66,11 @@ def line_chart_svg(
         )
     for at, label in tick_labels:
         if start <= at <= end:
+            tx = x(at)
+            # A label at either edge is anchored inwards so that it is not cut off.
+            anchor = "start" if tx - left < 30 else "end" if left + plot_w - tx < 30 else "middle"
             parts.append(
-                f'<text x="{x(at):.1f}" y="{height - 6}" font-size="9" text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{tx:.1f}" y="{height - 6}" font-size="9" text-anchor="{anchor}">{escape(label)}</text>'
             )
     if marker_at is not None and start <= marker_at <= end:
         mx = x(marker_at)
