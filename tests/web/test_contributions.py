@@ -34,7 +34,15 @@ from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "quality"]
+APPS_WITH_CONTRIBUTIONS = [
+    "runs",
+    "surveillance",
+    "decisions",
+    "rounds",
+    "calculators",
+    "perfusion",
+    "quality",
+]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -81,14 +89,14 @@ def test_it_mounts_every_app_router_on_the_api(client: Client) -> None:
         for op in operation.values()
         for tag in op.get("tags", [])
     }
-    assert {"runs", "surveillance", "decisions", "rounds", "quality"} <= tags
-    assert len(contributions.api_routers()) == 5
+    assert {"runs", "surveillance", "decisions", "rounds", "perfusion", "quality"} <= tags
+    assert len(contributions.api_routers()) == 6
 
 
 def test_it_accepts_a_router_as_a_dotted_module_path() -> None:
     with contributions.added(Contributions(api_routers=(("/extra", "ecmo_web.rounds.api"),))):
         assert contributions.api_routers()[-1] == ("/extra", rounds_api.router)
-    assert len(contributions.api_routers()) == 5
+    assert len(contributions.api_routers()) == 6
 
 
 def _menu(client: Client, program: Program) -> str:
@@ -102,16 +110,24 @@ def _menu(client: Client, program: Program) -> str:
     [
         (
             Role.PERFUSIONIST,
-            {"Alerts", "Rounds board", "Calculators", "M&M", "Quality"},
+            {"Alerts", "Rounds board", "Perfusion", "Calculators", "M&M", "Quality"},
             {"Surveillance settings"},
         ),
-        (Role.DIRECTOR, {"Alerts", "Rounds board", "Calculators", "Surveillance settings", "Audits"}, set()),
-        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board", "Quality", "M&M"}),
+        (
+            Role.DIRECTOR,
+            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Surveillance settings", "Audits"},
+            set(),
+        ),
+        (
+            Role.ADMIN,
+            {"Calculators", "Surveillance settings"},
+            {"Alerts", "Rounds board", "Perfusion", "Quality", "M&M"},
+        ),
         # Researchers see aggregate quality indicators, never adverse events or M&M cases.
         (
             Role.RESEARCHER,
             {"Calculators", "Quality"},
-            {"Alerts", "Rounds board", "Surveillance settings", "M&M"},
+            {"Alerts", "Rounds board", "Perfusion", "Surveillance settings", "M&M"},
         ),
     ],
 )
@@ -127,6 +143,7 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
     assert set(items) == {
         "Alerts",
         "Rounds board",
+        "Perfusion",
         "Calculators",
         "Surveillance settings",
         "Adverse events",
@@ -149,6 +166,7 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
     assert [item.label for item in contributions.nav_items()] == [
         "Alerts",
         "Rounds board",
+        "Perfusion",
         "Calculators",
         "Adverse events",
         "M&M",
@@ -164,6 +182,7 @@ def test_it_renders_the_run_panels_in_order(
     assert [panel.template for panel in contributions.run_panels()] == [
         "surveillance/panel_run.html",
         "decisions/_run_panel.html",
+        "perfusion/_run_panel.html",
         "quality/panel_run.html",
     ]
     page = client_for(personas[Role.BEDSIDE_NURSE]).get(reverse("run_detail", kwargs={"run_id": run.pk}))
