@@ -30,6 +30,7 @@ from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import actions as surveillance
 from ecmo_web.surveillance.models import Alert
+from tests.web import audit_guard
 from tests.web.conftest import T0
 from tests.web.surveil_support import fit, post_form, post_json
 
@@ -296,18 +297,20 @@ def test_an_oxygenator_alert_prefills_the_oxygenator_in_use(run: EcmoRun, perfus
 
     fit(run, perfusionist, "oxygenator", T0, lot="TEST-OXA-1")
     current = fit(run, perfusionist, "oxygenator", T0 + H, lot="TEST-OXA-2", reason="planned")
-    alert = Alert.objects.create(
-        run=run,
-        rule_id="oxygenator.delta_p_rise",
-        rule_version=1,
-        severity="critical",
-        peak_severity="critical",
-        status="firing",
-        opened_at=T0 + 3 * H,
-        firing_since=T0 + 3 * H,
-        status_changed_at=T0 + 3 * H,
-        message="Membrane ΔP 60 % above baseline",
-    )
+    # An alert as the rules would open it (made by hand here: the test is about the prefill, not the rule).
+    with audit_guard.unaudited():
+        alert = Alert.objects.create(
+            run=run,
+            rule_id="oxygenator.delta_p_rise",
+            rule_version=1,
+            severity="critical",
+            peak_severity="critical",
+            status="firing",
+            opened_at=T0 + 3 * H,
+            firing_since=T0 + 3 * H,
+            status_changed_at=T0 + 3 * H,
+            message="Membrane ΔP 60 % above baseline",
+        )
     initial = prefill_from_alert(run, alert)
     assert (initial["component"], initial["lot"]) == (str(current.pk), "TEST-OXA-2")
     assert (initial["code"], initial["severity"]) == ("mech.oxygenator_failure", "severe")

@@ -52,9 +52,8 @@ def _start(program: Any, user: Any, code: str, mode: str, at: dt.datetime, locat
         indication="respiratory" if mode == "vv" else "cardiac",
         mode=mode,
         started_at=at,
+        location=location,
     )
-    run.location = location
-    run.save(update_fields=["location"])
     return run
 
 
