@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_export_memory, bench_live_evaluation, bench_mllp, bench_surveillance
+from bench import bench_export_memory, bench_kpis, bench_live_evaluation, bench_mllp, bench_surveillance
 
 
 def main() -> int:
@@ -18,6 +18,7 @@ def main() -> int:
         bench_live_evaluation.run(),
         *bench_mllp.run(),
         bench_export_memory.run(),
+        bench_kpis.run(),
     ]
     width = max(len(r.name) for r in results)
     print(f"{'benchmark':<{width}}  {'project':>12}  {'baseline':>12}  ratio (baseline / project)")

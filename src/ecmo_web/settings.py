@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ecmo_web.calculators",
     "ecmo_web.perfusion",
     "ecmo_web.registry",
+    "ecmo_web.quality",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.rounds.demo",
     "ecmo_web.perfusion.demo",
     "ecmo_web.registry.demo",
+    "ecmo_web.quality.demo",
 ]
 
 
