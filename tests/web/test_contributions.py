@@ -26,9 +26,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from ecmo_web import contributions, timeline
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.contributions import Contributions, NavItem, RunPanel
-from ecmo_web.permissions import MATRIX
 from ecmo_web.decisions import surveillance_hooks
 from ecmo_web.decisions import timeline as decision_timeline
+from ecmo_web.permissions import MATRIX
 from ecmo_web.quality import lanes as quality_lanes
 from ecmo_web.rounds import api as rounds_api
 from ecmo_web.runs import summary
