@@ -27,7 +27,7 @@ from ecmo_web.decisions.models import (
     Status,
 )
 from ecmo_web.kernel import audit, member, member_role, require, user_of
-from ecmo_web.permissions import MATRIX
+from ecmo_web.permissions import role_holds
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import Component, EcmoRun, McsDevice, RunTarget
 
@@ -87,7 +87,7 @@ def _add_participant(decision: Decision, user: Any, role: str, contribution: str
 
 def _may_decide(run: EcmoRun, user: Any, field: str) -> str:
     role = member_role(run.program_id, user)
-    if role is None or "decision.record" not in MATRIX[role]:
+    if role is None or not role_holds(role, "decision.record"):
         raise ValidationError({field: f"{user.get_username()}'s role cannot make decisions in this program"})
     return role
 
