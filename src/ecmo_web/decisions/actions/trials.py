@@ -12,8 +12,8 @@ from django.db import transaction
 from ecmo_core import pathways
 from ecmo_core.errors import InputError
 from ecmo_web.audit.chain import snapshot
+from ecmo_web.decisions import trials
 from ecmo_web.decisions.actions.common import _save, _when
-from ecmo_web.decisions.criteria import criteria_for
 from ecmo_web.decisions.models import (
     Decision,
     Kind,
@@ -23,22 +23,12 @@ from ecmo_web.kernel import audit, require, user_of
 
 
 def trial_observations(decision: Decision) -> list[pathways.TrialObservation]:
-    return [
-        pathways.observation_from_mapping(o.values, minutes=o.minutes) for o in decision.observations.all()
-    ]
+    return trials.observations(decision)
 
 
 def evaluate_trial(decision: Decision) -> pathways.PathwayResult:
     """The trial judged now against the program's criteria (as they stood when the trial started)."""
-    started = dt.datetime.fromisoformat(decision.content["started_at"])
-    observations = trial_observations(decision)
-    if decision.content.get("trial_type") == "va_flow_reduction":
-        return pathways.va_flow_reduction_trial(
-            observations, criteria_for(decision.run.program_id, "va_flow_reduction", started)
-        )
-    return pathways.vv_sweep_off_trial(
-        observations, criteria_for(decision.run.program_id, "vv_sweep_off", started)
-    )
+    return trials.evaluate(decision)
 
 
 @transaction.atomic
@@ -58,7 +48,7 @@ def record_observation(
     if decision.completed_at is not None:
         raise ValidationError({"at": "the trial is concluded"})
     at = _when(decision.run, "at", at)
-    started = dt.datetime.fromisoformat(decision.content["started_at"])
+    started = trials.started_at(decision)
     if at < started:
         raise ValidationError({"at": "cannot be before the trial started"})
     minutes = (at - started).total_seconds() / 60.0

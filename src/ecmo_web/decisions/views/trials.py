@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -13,8 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ecmo_core import pathways
 from ecmo_core.errors import InputError
-from ecmo_web.decisions import actions
-from ecmo_web.decisions.criteria import criteria_for
+from ecmo_web.decisions import actions, trials
 from ecmo_web.decisions.forms import (
     SHORT_LABELS,
     VA_OBSERVATION,
@@ -36,11 +34,7 @@ from ecmo_web.permissions import can
 def _trial_rows(decision: Decision, result: pathways.PathwayResult) -> tuple[list[str], list[dict[str, Any]]]:
     """The observations as rows, each value cell marked against the criteria (so a failing value stands out)."""
     trial_type = decision.content.get("trial_type")
-    criteria = criteria_for(
-        decision.run.program_id,
-        "va_flow_reduction" if trial_type == "va_flow_reduction" else "vv_sweep_off",
-        dt.datetime.fromisoformat(decision.content["started_at"]),
-    )
+    criteria = trials.criteria(decision)
     observations = list(decision.observations.all())
     codes = [
         c
@@ -93,11 +87,10 @@ def _cell_tone(
 
 def _trial_context(request: HttpRequest, decision: Decision, **extra: Any) -> dict[str, Any]:
     program = decision.run.program
-    result = actions.evaluate_trial(decision)
+    result = trials.evaluate(decision)
     headers, rows = _trial_rows(decision, result)
     trial_type = decision.content.get("trial_type", "vv_sweep_off")
-    criteria_name = "va_flow_reduction" if trial_type == "va_flow_reduction" else "vv_sweep_off"
-    started = dt.datetime.fromisoformat(decision.content["started_at"])
+    started = trials.started_at(decision)
     return {
         "program": program,
         "run": decision.run,
@@ -108,7 +101,7 @@ def _trial_context(request: HttpRequest, decision: Decision, **extra: Any) -> di
         "evaluation": result_view("Against the criteria", result.as_dict()),
         "headers": headers,
         "rows": rows,
-        "criteria_rows": pathways.criteria_table(criteria_for(program.pk, criteria_name, started)),
+        "criteria_rows": pathways.criteria_table(trials.criteria(decision)),
         "can_pathway": can(request.user, "pathway.record", decision),
         "can_record": can(request.user, "decision.record", decision),
         "observation_form": extra.get("observation_form")
@@ -160,23 +153,15 @@ def trial_preview(request: HttpRequest, decision_id: int) -> HttpResponse:
     form = ObservationForm(request.POST, program=decision.run.program, trial_type=trial_type)
     context: dict[str, Any] = {"draft": None, "draft_error": ""}
     if form.is_valid() and form.values():
-        started = dt.datetime.fromisoformat(decision.content["started_at"])
+        started = trials.started_at(decision)
         try:
             minutes = max(0.0, (form.cleaned_data["at"] - started).total_seconds() / 60)
             draft = pathways.observation_from_mapping(form.values(), minutes=minutes)
         except InputError as err:
             context["draft_error"] = f"{observation_label(err.field)}: {err.message}"
         else:
-            observations = [*actions.trial_observations(decision), draft]
-            criteria_name = "va_flow_reduction" if trial_type == "va_flow_reduction" else "vv_sweep_off"
-            criteria = criteria_for(decision.run.program_id, criteria_name, started)
-            evaluate = (
-                pathways.va_flow_reduction_trial
-                if trial_type == "va_flow_reduction"
-                else pathways.vv_sweep_off_trial
-            )
             context["draft"] = result_view(
-                "With this observation", evaluate(observations, criteria).as_dict()
+                "With this observation", trials.evaluate(decision, [draft]).as_dict()
             )
     elif not form.is_valid():
         context["draft_error"] = "; ".join(
