@@ -12,9 +12,7 @@ from ecmo_core import pathways
 from ecmo_web.accounts.models import Program
 from ecmo_web.decisions import actions
 from ecmo_web.decisions.criteria import DEFAULTS, criteria_for, setting_for
-from ecmo_web.decisions.forms import (
-    member_choices,
-)
+from ecmo_web.decisions.forms import CriteriaForm, member_choices
 from ecmo_web.decisions.models import (
     PathwayCriteria,
 )
@@ -30,23 +28,12 @@ def criteria_page(request: HttpRequest, program_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         get_checked(Program.objects.all(), request.user, "settings.manage", pk=program_id)
-        import json
-
-        try:
-            overrides = json.loads(request.POST.get("overrides") or "{}")
-            if not isinstance(overrides, dict):
-                raise ValueError
-        except ValueError:
-            error = 'overrides: give a JSON object, e.g. {"lateral_s_prime_cm_s": {"op": ">", "value": 10}}'
+        form = CriteriaForm(request.POST)
+        if not form.is_valid():
+            error = form.error_text()
         else:
             try:
-                actions.set_criteria(
-                    actor=request.user,
-                    program=program,
-                    criteria_set=request.POST.get("criteria_set", ""),
-                    overrides=overrides,
-                    reason=request.POST.get("reason", ""),
-                )
+                actions.set_criteria(actor=request.user, program=program, **form.cleaned_data)
             except ValidationError as exc:
                 error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             else:
