@@ -150,3 +150,23 @@ def test_it_refuses_a_value_that_is_not_a_number_naming_the_setting_and_keeps_wh
     assert "oxygenator.post_po2_low.threshold_mmhg" in body and "&#x27;1eighty&#x27; is not a number" in body
     assert "escalate_warning_after_min" in body and 'value="-95' in body
     assert not SurveillanceSetting.objects.exists()
+
+
+def test_the_flow_decision_prefills_vo2_from_the_programs_estimate(
+    run: EcmoRun, personas: dict[str, Any], client_for: Any
+) -> None:
+    # The run's patient weighs 80 kg: 80 × 3 = 240 mL/min by default; a paediatric program's 4.5 → 360 mL/min.
+    flow_page = f"/runs/{run.pk}/decisions/new/flow_target/"
+    perfusionist = client_for(personas["perfusionist"])
+    assert 'name="k-vo2_ml_min" value="240"' in perfusionist.get(flow_page).content.decode()
+    director = client_for(personas["director"])
+    assert "Estimated VO2 for flow decisions" in director.get(_url(run.program)).content.decode()
+    for bad, words in (("0.5", "1.0"), ("11", "10.0"), ("lots", "not a number")):
+        refused = post_form(director, _url(run.program), {"estimated_vo2_ml_kg_min": bad, "reason": "try"})
+        assert refused.status_code == 400 and words in refused.content.decode(), bad
+    saved = post_form(
+        director, _url(run.program), {"estimated_vo2_ml_kg_min": "4.5", "reason": "paediatric program"}
+    )
+    assert saved.status_code == 302
+    assert SurveillanceSetting.objects.get(program=run.program).estimated_vo2_ml_kg_min == 4.5
+    assert 'name="k-vo2_ml_min" value="360"' in perfusionist.get(flow_page).content.decode()

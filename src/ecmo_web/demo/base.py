@@ -20,6 +20,13 @@ STAFF: dict[str, tuple[str, str]] = {
     username: (role, name) for username, (role, name) in story.load("program")["staff"].items()
 }
 
+# (kind, maker, model, rated flow L/min or None): what the demo adds to the device catalogue (seed-demo's refusal
+# check recognises these rows as the demo's own).
+CATALOGUE: list[tuple[str, str, str, float | None]] = [
+    (kind, maker, model, rated or None)
+    for kind, (maker, model, rated) in story.load("program")["catalogue"].items()
+]
+
 
 def _user(ctx: DemoContext, username: str, full_name: str) -> Any:
     first, _, last = full_name.rpartition(" ")
@@ -60,10 +67,8 @@ def seed(ctx: DemoContext) -> None:
     outsider = _user(ctx, outsider_spec["username"], outsider_spec["name"])
     Membership.objects.create(user=outsider, program=elsewhere, role=outsider_spec["role"])
     catalogue = {
-        kind: CatalogueItem.objects.create(
-            kind=kind, maker=maker, model=model, rated_flow_l_min=rated or None
-        )
-        for kind, (maker, model, rated) in data["catalogue"].items()
+        kind: CatalogueItem.objects.create(kind=kind, maker=maker, model=model, rated_flow_l_min=rated)
+        for kind, maker, model, rated in CATALOGUE
     }
     ctx.catalogue = catalogue  # type: ignore[attr-defined]
 

@@ -294,10 +294,14 @@ class SurveillanceSettingsForm(forms.Form):
     escalate_warning_after_min = forms.IntegerField(required=False)
     escalate_critical_after_min = forms.IntegerField(required=False)
     escalate_to_role = forms.ChoiceField(choices=Role.choices, required=False)
+    estimated_vo2_ml_kg_min = forms.CharField(required=False)
     reason = forms.CharField(required=False, max_length=300)
 
-    def __init__(self, *args: Any, current: dict[str, dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, current: dict[str, dict[str, Any]], vo2_ml_kg_min: float = 3.0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.vo2_ml_kg_min = vo2_ml_kg_min  # the estimate in force, kept when the box is left blank
         self.rows = settings_rows(current)
         for row in self.rows:
             for s in row["settings"]:
@@ -306,6 +310,13 @@ class SurveillanceSettingsForm(forms.Form):
                     self.fields[f"{s['field']}__shown"] = forms.BooleanField(required=False)
                 else:
                     self.fields[s["field"]] = forms.CharField(required=False)
+
+    def clean_estimated_vo2_ml_kg_min(self) -> float:
+        raw = (self.cleaned_data.get("estimated_vo2_ml_kg_min") or "").strip()
+        try:
+            return float(raw) if raw else self.vo2_ml_kg_min
+        except ValueError:
+            raise forms.ValidationError(f"{raw!r} is not a number: give 1 to 10 mL/kg/min") from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -337,6 +348,7 @@ class SurveillanceSettingsForm(forms.Form):
             "escalate_warning_after_min": data.get("escalate_warning_after_min") or 30,
             "escalate_critical_after_min": data.get("escalate_critical_after_min") or 10,
             "escalate_to_role": data.get("escalate_to_role") or Role.INTENSIVIST,
+            "estimated_vo2_ml_kg_min": data.get("estimated_vo2_ml_kg_min", self.vo2_ml_kg_min),
         }
 
     def error_list(self) -> dict[str, str]:

@@ -12,6 +12,8 @@ changes — and never recomputes what is already stored: a run has an evaluation
 are history.
 """
 
+from typing import Any
+
 from ecmo_web.surveillance.actions.alerts import acknowledge_alert, escalate_alert, link_alert, resolve_alert
 from ecmo_web.surveillance.actions.checks import CHECK_FIELDS, CLOT_FIELDS, amend_check, record_check
 from ecmo_web.surveillance.actions.common import DEMO, MLLP, WORKER
@@ -35,11 +37,19 @@ from ecmo_web.surveillance.actions.ingest import (
     validate_samples,
 )
 from ecmo_web.surveillance.actions.program_settings import save_settings
-from ecmo_web.surveillance.actions.worker import (
-    escalate_due_alerts,
-    evaluate_active_runs,
-    process_transitions,
-)
+
+# The worker's functions live in ``surveillance.worker`` (which imports this package); these names stay
+# importable from here.
+_WORKER_NAMES = frozenset({"escalate_due_alerts", "evaluate_active_runs", "process_transitions"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WORKER_NAMES:
+        from ecmo_web.surveillance import worker
+
+        return getattr(worker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CHECK_FIELDS",
@@ -61,14 +71,11 @@ __all__ = [
     "acknowledge_alert",
     "amend_check",
     "escalate_alert",
-    "escalate_due_alerts",
-    "evaluate_active_runs",
     "evaluate_run",
     "import_csv",
     "ingest_samples",
     "insert_sample_rows",
     "link_alert",
-    "process_transitions",
     "record_check",
     "resolve_alert",
     "save_settings",

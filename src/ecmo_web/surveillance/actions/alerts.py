@@ -16,6 +16,7 @@ from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import audit, require, user_of
 from ecmo_web.permissions import program_id_of
 from ecmo_web.runs.models import Component
+from ecmo_web.surveillance import notify
 from ecmo_web.surveillance.actions.common import _when
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.models import (
@@ -79,6 +80,7 @@ def escalate_alert(
     before = snapshot(alert)
     alert.escalated_at, alert.escalated_to_role = when, role
     alert.save(update_fields=["escalated_at", "escalated_to_role"])
+    notify.queue_escalation(alert, now=now)
     audit(
         actor_or_system,
         action="alert.escalated",

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ecmo_web.accounts.models import Program
@@ -38,8 +39,11 @@ def _alert(request: HttpRequest, alert_id: int, action: str) -> Alert:
 
 
 def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
+    """Back to where the form was posted from: a page of this site only (never ``//host`` or ``/\\host``)."""
     target = request.POST.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect(f"{reverse('run_detail', kwargs={'run_id': alert.run_id})}#alerts")
 

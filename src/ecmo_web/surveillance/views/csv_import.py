@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from ecmo_core.surveillance import PARAMETERS
-from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import actions
+from ecmo_web.surveillance import actions, uploads
 from ecmo_web.surveillance.forms import (
     CsvUploadForm,
 )
 from ecmo_web.surveillance.views.common import _run
-
-
-def _pending_path(run: EcmoRun, digest: str) -> Path:
-    """Where a previewed file waits for confirmation (var/imports; the name is its SHA-256, never user input)."""
-    return Path(settings.VAR_DIR) / "imports" / f"run{run.pk}-{digest}.csv"
 
 
 @login_required
@@ -41,13 +34,13 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
     upload = form.cleaned_data.get("file")
     text = ""
     if confirm:
-        path = _pending_path(run, pending)
-        if not path.exists():
+        held = uploads.find(actor=request.user, run=run, digest=pending, now=timezone.now())
+        if held is None:
             context["errors"] = [
                 actions.CsvError(1, "file", "the previewed file has expired: choose it again")
             ]
             return render(request, "surveillance/csv_import.html", context, status=400)
-        text = path.read_text(encoding="utf-8")
+        text = held
     elif upload is not None:
         if upload.size > actions.MAX_CSV_BYTES:
             context["errors"] = [actions.CsvError(1, "file", "the file is larger than 20 MB: split it")]
@@ -66,7 +59,7 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
         context.update(errors=exc.errors, filename=getattr(upload, "name", ""))
         return render(request, "surveillance/csv_import.html", context, status=400)
     if confirm:
-        _pending_path(run, pending).unlink(missing_ok=True)
+        uploads.discard(actor=request.user, run=run, digest=pending)
         assert preview.result is not None
         fired = [t for t in preview.result.transitions if t.to_status == "firing"]
         messages.success(
@@ -76,9 +69,7 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
             f"{f'; {len(fired)} alert(s) fired' if fired else ''}.",
         )
         return redirect("run_detail", run_id=run.pk)
-    path = _pending_path(run, preview.sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    uploads.hold(actor=request.user, run=run, digest=preview.sha256, text=text, now=timezone.now())
     context.update(
         preview=preview,
         pending=preview.sha256,

@@ -41,7 +41,11 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
     values = _flatten(current.rules if current else {})
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = SurveillanceSettingsForm(request.POST, current=values)
+        form = SurveillanceSettingsForm(
+            request.POST,
+            current=values,
+            vo2_ml_kg_min=(current or SurveillanceSetting()).estimated_vo2_ml_kg_min,
+        )
         valid = form.is_valid()
         values = form.cleaned_data["rules"]  # what was typed, shown again if refused
         if valid:
@@ -65,6 +69,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         "warning": post.get("escalate_warning_after_min") or base.escalate_warning_after_min,
         "critical": post.get("escalate_critical_after_min") or base.escalate_critical_after_min,
         "role": post.get("escalate_to_role") or base.escalate_to_role,
+        "vo2": post.get("estimated_vo2_ml_kg_min") or base.estimated_vo2_ml_kg_min,
     }
     return render(
         request,
