@@ -178,3 +178,35 @@ def restrict(queryset: QuerySet[Any], user: Any, action: str) -> QuerySet[Any]:
     if path == "":
         return queryset.filter(pk__in=ids)
     return queryset.filter(**{f"{path}__in": ids})
+
+
+def role_holds(role: str | None, action: str) -> bool:
+    """Whether a role (rather than a user on an object) grants ``action``: for a person named in a record, e.g.
+    whether a participant's role may make decisions."""
+    _check_action(action)
+    return role is not None and action in MATRIX.get(role, frozenset())
+
+
+# Rounds: who writes which discipline's section of a patient's rounds entry, besides holding ``rounds.record``.
+# The perfusion section needs ``rounds.perfusion`` instead. Keys are ``rounds.models.Discipline`` values.
+SECTION_ROLES: Final[dict[str, frozenset[str]]] = {
+    "medical": frozenset({Role.INTENSIVIST, Role.CARDIOLOGIST, Role.SURGEON, Role.DIRECTOR}),
+    "nursing": frozenset({Role.BEDSIDE_NURSE, Role.ECMO_SPECIALIST}),
+    "surgery": frozenset({Role.SURGEON}),
+    "cardiology": frozenset({Role.CARDIOLOGIST}),
+    "pharmacy": frozenset({Role.PHARMACIST}),
+    "physiotherapy": frozenset({Role.PHYSIOTHERAPIST}),
+    # Dietitians usually have no account: any member running rounds may write what they said.
+    "dietetics": frozenset(Role.values),
+}
+
+
+def may_write_section(user: Any, entry: Model, discipline: str) -> bool:
+    """May ``user`` write the ``discipline`` section of a rounds entry?"""
+    if discipline == "perfusion":
+        return can(user, "rounds.perfusion", entry)
+    program_id = program_id_of(entry)
+    if program_id is None or not can(user, "rounds.record", entry):
+        return False
+    # role_in is cached on the user for the request: the board asks for every section.
+    return role_in(user, program_id) in SECTION_ROLES.get(discipline, frozenset())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecmo_web.accounts.models import Role
-from ecmo_web.permissions import ACTIONS, MATRIX
+from ecmo_web.permissions import ACTIONS, MATRIX, SECTION_ROLES
 
 
 def render_roles_markdown() -> str:
@@ -25,6 +25,18 @@ def render_roles_markdown() -> str:
         lines.append(f"| `{action}` | " + " | ".join(cells) + " |")
     lines += ["", "## Actions", ""]
     lines += [f"- `{action}`: {text}" for action, text in ACTIONS.items()]
+    lines += [
+        "",
+        "## Rounds sections",
+        "",
+        "Besides `rounds.record`, a section of a patient's rounds entry is written by these roles "
+        "(`permissions.SECTION_ROLES`); the perfusion section needs `rounds.perfusion`.",
+        "",
+    ]
+    lines += [
+        f"- {discipline}: " + ", ".join(r.value for r in roles if r.value in allowed)
+        for discipline, allowed in SECTION_ROLES.items()
+    ]
     lines += ["", "## Roles", ""]
     lines += [f"- `{r.value}`: {r.label}" for r in roles]
     return "\n".join(lines) + "\n"

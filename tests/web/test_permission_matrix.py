@@ -5,6 +5,7 @@
 - a user with no membership: nothing
 - restrict() returns the same objects can() allows
 - docs/roles.md is the table generated from MATRIX (regenerate with `ecmo roles-doc`)
+- every rounds section but perfusion names the roles that write it; whether a named role holds an action
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 
 from ecmo_web.accounts.models import Role
-from ecmo_web.permissions import ACTIONS, MATRIX, UnknownAction, can, restrict
+from ecmo_web.permissions import ACTIONS, MATRIX, SECTION_ROLES, UnknownAction, can, restrict, role_holds
 from ecmo_web.roles_doc import render_roles_markdown
+from ecmo_web.rounds.models import Discipline
 from ecmo_web.runs.models import EcmoRun
 
 CELLS = [(role, action) for role in Role.values for action in ACTIONS]
@@ -74,3 +76,16 @@ def test_it_keeps_researchers_away_from_identifiable_data() -> None:
 def test_it_documents_the_matrix_in_docs_roles_md() -> None:
     doc = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
     assert doc.read_text() == render_roles_markdown(), "docs/roles.md is stale: run `ecmo roles-doc`"
+
+
+def test_it_names_the_writers_of_every_rounds_section_except_perfusion() -> None:
+    assert set(SECTION_ROLES) == set(Discipline.values) - {Discipline.PERFUSION}
+    assert all(roles <= set(Role.values) for roles in SECTION_ROLES.values())
+
+
+def test_it_says_whether_a_role_holds_an_action() -> None:
+    assert role_holds(Role.INTENSIVIST, "decision.record")
+    assert not role_holds(Role.RESEARCHER, "decision.record")
+    assert not role_holds(None, "decision.record")
+    with pytest.raises(UnknownAction):
+        role_holds(Role.INTENSIVIST, "no.such_action")

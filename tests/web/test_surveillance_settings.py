@@ -3,6 +3,7 @@
 - only roles with settings.manage (director, admin) open the page; others get a 403, another program a 404
 - every rule setting shows its default, site range and source; saving keeps the earlier settings as history
 - a value outside its site range is refused naming the dotted setting and the range; a reason is required
+- a value that is not a number is refused naming the setting; what was typed stays on the page
 - the rules use the setting in force at each moment (a stricter post-oxygenator PO2 threshold fires earlier)
 - escalation minutes per severity and the role come from the settings
 """
@@ -129,6 +130,26 @@ def test_escalation_uses_the_programs_minutes_and_role(run: EcmoRun, personas: d
     with time_machine.travel(T0 + 46 * MIN, tick=False):
         (alert,) = actions.escalate_due_alerts(T0 + 46 * MIN)
     assert alert.escalated_to_role == "cardiologist"
+
+
+def test_it_refuses_a_value_that_is_not_a_number_naming_the_setting_and_keeps_what_was_typed(
+    program: Any, personas: dict[str, Any], client_for: Any
+) -> None:
+    response = post_form(
+        client_for(personas["director"]),
+        _url(program),
+        {
+            "oxygenator.post_po2_low__threshold_mmhg": "1eighty",
+            "access.pressure_low__threshold_mmhg": "-95",
+            "escalate_warning_after_min": "soon",
+            "reason": "try",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "oxygenator.post_po2_low.threshold_mmhg" in body and "&#x27;1eighty&#x27; is not a number" in body
+    assert "escalate_warning_after_min" in body and 'value="-95' in body
+    assert not SurveillanceSetting.objects.exists()
 
 
 def test_the_flow_decision_prefills_vo2_from_the_programs_estimate(

@@ -3,6 +3,7 @@ forms of the pathway pages. The per-kind content forms are in ``kinds.py``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -451,3 +452,26 @@ class SessionForm(ProgramForm):
                 name, _, role = line.partition(",")
                 rows.append({"name": name.strip(), "role": role.strip()})
         return rows
+
+
+class CriteriaForm(forms.Form):
+    """A change to one of the program's pathway criteria sets: which set, the overrides (a JSON object of
+    ``{criterion: {"op": ">", "value": 10}}``) and why. Whether the overrides make sense is the action's check."""
+
+    OVERRIDES_HELP = 'overrides: give a JSON object, e.g. {"lateral_s_prime_cm_s": {"op": ">", "value": 10}}'
+
+    criteria_set = forms.CharField(required=False)
+    overrides = forms.CharField(required=False)
+    reason = forms.CharField(required=False)
+
+    def clean_overrides(self) -> dict[str, Any]:
+        try:
+            overrides = json.loads(self.cleaned_data.get("overrides") or "{}")
+        except ValueError:
+            overrides = None
+        if not isinstance(overrides, dict):
+            raise forms.ValidationError(self.OVERRIDES_HELP)
+        return overrides
+
+    def error_text(self) -> str:
+        return "; ".join(" ".join(errors) for errors in self.errors.values())

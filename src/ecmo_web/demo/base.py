@@ -1,5 +1,6 @@
 """Base demo step: the program, one user per role, the five synthetic runs with cannulas, circuit components
-(with lots and changes) and concurrent MCS. Values follow shared/clinical/demo-scenarios.md."""
+(with lots and changes) and concurrent MCS. The values are data (``demo/story/program.toml`` and each run's
+``DEMO-000N.toml``), following shared/clinical/demo-scenarios.md."""
 
 from __future__ import annotations
 
@@ -7,97 +8,28 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from ecmo_web.accounts.models import Membership, Program, Role, Unit
+from ecmo_web.accounts.models import Membership, Program, Unit
 from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.demo.seed import OUTSIDER_PROGRAM, DemoContext
+from ecmo_web.demo import story
+from ecmo_web.demo.seed import DemoContext
 from ecmo_web.runs import actions
-from ecmo_web.runs.models import CatalogueItem, ComponentKind, Outcome
+from ecmo_web.runs.models import CatalogueItem, ComponentKind
 
-# username → (role, display name). Extra staff let rounds show real attendance (two perfusionists, four nurses).
+# username → (role, display name), from the data file; the seed-demo command lists these after loading.
 STAFF: dict[str, tuple[str, str]] = {
-    "perfusionist": (Role.PERFUSIONIST, "Robin Ashdown"),
-    "perfusionist2": (Role.PERFUSIONIST, "Sam Whitlock"),
-    "intensivist": (Role.INTENSIVIST, "Dr Morgan Hale"),
-    "ecmo_specialist": (Role.ECMO_SPECIALIST, "Jordan Pryce"),
-    "bedside_nurse": (Role.BEDSIDE_NURSE, "Casey Lund"),
-    "bedside_nurse2": (Role.BEDSIDE_NURSE, "Drew Feltham"),
-    "bedside_nurse3": (Role.BEDSIDE_NURSE, "Ellis Varga"),
-    "bedside_nurse4": (Role.BEDSIDE_NURSE, "Frankie Osei"),
-    "surgeon": (Role.SURGEON, "Mr Taylor Brandt"),
-    "cardiologist": (Role.CARDIOLOGIST, "Dr Rowan Mistry"),
-    "pharmacist": (Role.PHARMACIST, "Quinn Adebayo"),
-    "physiotherapist": (Role.PHYSIOTHERAPIST, "Avery Koh"),
-    "director": (Role.DIRECTOR, "Dr Harper Lindqvist"),
-    "quality": (Role.QUALITY, "Reese Calder"),
-    "researcher": (Role.RESEARCHER, "Dr Skyler Novak"),
-    "auditor": (Role.AUDITOR, "Emerson Tate"),
-    "admin": (Role.ADMIN, "Kai Rutherford"),
+    username: (role, name) for username, (role, name) in story.load("program")["staff"].items()
 }
 
-CATALOGUE = [
-    (ComponentKind.CONSOLE, "Generic", "Console C", None),
-    (ComponentKind.PUMP_HEAD, "Generic", "Centrifugal pump head B", None),
-    (ComponentKind.OXYGENATOR, "Generic", "Oxygenator A (PMP 1.8 m²)", 7.0),
-    (ComponentKind.TUBING_PACK, "Generic", "3/8 in tubing pack", None),
-    (ComponentKind.HEATER, "Generic", "Heater-cooler H", None),
+# (kind, maker, model, rated flow L/min or None): what the demo adds to the device catalogue (seed-demo's refusal
+# check recognises these rows as the demo's own).
+CATALOGUE: list[tuple[str, str, str, float | None]] = [
+    (kind, maker, model, rated or None)
+    for kind, (maker, model, rated) in story.load("program")["catalogue"].items()
 ]
-
-
-def _cannula(purpose: str, site: str, size_fr: int, inserted_at: str, **extra: Any) -> dict[str, Any]:
-    return {"purpose": purpose, "site": site, "size_fr": size_fr, "inserted_at": inserted_at, **extra}
 
 
 # The assigning authority (HL7 PID-3.4) of the demo MRNs: the listener matches an MRN only within it.
 DEMO_MRN_AUTHORITY = "DEMO-HOSP"
-
-# The five synthetic runs of shared/clinical/demo-scenarios.md. ``n_day``: which run day is the seed day N;
-# times are "Dk HH:MM" on the run, program-local. ``target``: (parameter, low, high, agent, from, note).
-RUNS: list[dict[str, Any]] = [
-    {"code": "DEMO-0001", "n_day": 6, "sex": "male", "age": 52, "indication": "respiratory",
-     "diagnosis": "Influenza A ARDS", "mode": "vv", "flow": "D0 10:05", "weight_kg": 96, "height_cm": 178,
-     "bed": "CICU bed 4", "console": "DEMO-CON-04", "oxygenator_lot": "DEMO-OXA-0412",
-     "pump_head_lot": "DEMO-PHB-0198",
-     "identifiers": {"name": "Demo Patient One", "mrn": "DEMO-MRN-100001"},
-     "cannulas": [_cannula("drainage", "right_femoral_vein", 25, "D0 09:40", length_cm=55,
-                           tip_position="IVC/RA junction", maker_model="multistage"),
-                  _cannula("return", "right_internal_jugular", 21, "D0 09:55", tip_position="SVC/RA junction")],
-     "target": ("anti_xa_iu_ml", 0.30, 0.50, "ufh", "D0 10:05", "UFH 18 U/kg/h on adjusted weight 82.4 kg")},
-    {"code": "DEMO-0002", "n_day": 4, "sex": "male", "age": 58, "indication": "cardiac",
-     "diagnosis": "Anterior STEMI, cardiogenic shock", "mode": "va", "flow": "D0 14:10", "weight_kg": 92,
-     "height_cm": 178, "bed": "CICU bed 6", "console": "DEMO-CON-06", "oxygenator_lot": "DEMO-OXA-0430",
-     "pump_head_lot": "DEMO-PHB-0205",
-     "identifiers": {"name": "Demo Patient Two", "mrn": "DEMO-MRN-100002"},
-     "cannulas": [_cannula("drainage", "right_femoral_vein", 25, "D0 14:00", tip_position="RA"),
-                  _cannula("return", "left_femoral_artery", 17, "D0 14:10"),
-                  _cannula("distal_perfusion", "left_superficial_femoral_artery", 7, "D0 15:55")],
-     "target": ("anti_xa_iu_ml", 0.30, 0.70, "ufh", "D0 20:00", "")},
-    {"code": "DEMO-0003", "n_day": 7, "sex": "male", "age": 49, "indication": "ecpr",
-     "diagnosis": "Witnessed in-hospital VF arrest, NSTEMI", "mode": "va", "flow": "D0 02:49", "weight_kg": 84,
-     "height_cm": 176, "bed": "CICU bed 2", "console": "DEMO-CON-02", "oxygenator_lot": "DEMO-OXA-0455",
-     "pump_head_lot": "DEMO-PHB-0221",
-     "identifiers": {"name": "Demo Patient Three", "mrn": "DEMO-MRN-100003"},
-     "cannulas": [_cannula("drainage", "right_femoral_vein", 25, "D0 02:44"),
-                  _cannula("return", "left_femoral_artery", 17, "D0 02:44"),
-                  _cannula("distal_perfusion", "left_superficial_femoral_artery", 7, "D0 04:40")],
-     "target": ("anti_xa_iu_ml", 0.30, 0.70, "ufh", "D0 04:00", "")},
-    {"code": "DEMO-0004", "n_day": 12, "sex": "female", "age": 36, "indication": "respiratory",
-     "diagnosis": "Pneumococcal pneumonia ARDS", "mode": "vv", "flow": "D0 16:40", "weight_kg": 70,
-     "height_cm": 165, "bed": "CICU bed 9", "console": "DEMO-CON-09", "oxygenator_lot": "DEMO-OXA-0391",
-     "pump_head_lot": "DEMO-PHB-0180",
-     "identifiers": {"name": "Demo Patient Four", "mrn": "DEMO-MRN-100004"},
-     "cannulas": [_cannula("dual_lumen", "right_internal_jugular", 31, "D0 16:30", length_cm=15,
-                           tip_position="depth 15 cm at skin; return jet to tricuspid valve (TOE)")],
-     "target": ("aptt_s", 45, 65, "bivalirudin", "D0 16:40", "bivalirudin 0.04 mg/kg/h")},
-    {"code": "DEMO-0005", "n_day": 30, "sex": "female", "age": 29, "indication": "cardiac",
-     "diagnosis": "Fulminant myocarditis", "mode": "va", "flow": "D0 21:15", "weight_kg": 62, "height_cm": 168,
-     "bed": "CICU bed 1", "console": "DEMO-CON-01", "oxygenator_lot": "DEMO-OXA-0377",
-     "pump_head_lot": "DEMO-PHB-0170",
-     "identifiers": {"name": "Demo Patient Five", "mrn": "DEMO-MRN-100005"},
-     "cannulas": [_cannula("drainage", "right_femoral_vein", 23, "D0 21:15"),
-                  _cannula("return", "left_femoral_artery", 15, "D0 21:15"),
-                  _cannula("distal_perfusion", "left_superficial_femoral_artery", 6, "D0 21:15")],
-     "target": ("aptt_s", 60, 80, "ufh", "D0 22:00", "")},
-]  # fmt: skip
 
 
 def _user(ctx: DemoContext, username: str, full_name: str) -> Any:
@@ -114,23 +46,30 @@ def _user(ctx: DemoContext, username: str, full_name: str) -> Any:
 
 
 def seed(ctx: DemoContext) -> None:
-    program = Program.objects.create(name="Demo", time_zone="Europe/London", is_demo=True)
+    data = story.load("program")
+    staff: dict[str, list[str]] = data["staff"]
+    program = Program.objects.create(
+        name=data["program"]["name"], time_zone=data["program"]["time_zone"], is_demo=True
+    )
     ctx.program = program
-    icu = Unit.objects.create(program=program, name="Cardiothoracic ICU")
-    Unit.objects.create(program=program, name="Mobile ECMO retrieval")
-    admin_user = _user(ctx, "admin", STAFF["admin"][1])
-    for username, (role, name) in STAFF.items():
+    icu, *other_units = data["program"]["units"]
+    icu = Unit.objects.create(program=program, name=icu)
+    for name in other_units:
+        Unit.objects.create(program=program, name=name)
+    admin_user = _user(ctx, "admin", staff["admin"][1])
+    for username, (role, name) in staff.items():
         user = ctx.users.get(username) or _user(ctx, username, name)
         m = Membership.objects.create(user=user, program=program, role=role, unit=icu)
         append(actor=admin_user, action="membership.added", obj=m, after=snapshot(m))
     # The admin screens (catalogue, memberships, audit trail) are for roles holding those actions; the admin
     # itself checks the program matrix, is_staff only lets them in.
-    get_user_model().objects.filter(
-        username__in=["admin", "director", "perfusionist", "quality", "auditor"]
-    ).update(is_staff=True)
-    elsewhere = Program.objects.create(name=OUTSIDER_PROGRAM, time_zone="Europe/London", is_demo=True)
-    outsider = _user(ctx, "outsider", "Alex Outsider")
-    Membership.objects.create(user=outsider, program=elsewhere, role=Role.PERFUSIONIST)
+    get_user_model().objects.filter(username__in=data["program"]["staff_screens"]).update(is_staff=True)
+    outsider_spec = data["outsider"]
+    elsewhere = Program.objects.create(
+        name=outsider_spec["program"], time_zone=data["program"]["time_zone"], is_demo=True
+    )
+    outsider = _user(ctx, outsider_spec["username"], outsider_spec["name"])
+    Membership.objects.create(user=outsider, program=elsewhere, role=outsider_spec["role"])
     catalogue = {
         kind: CatalogueItem.objects.create(kind=kind, maker=maker, model=model, rated_flow_l_min=rated)
         for kind, maker, model, rated in CATALOGUE
@@ -138,7 +77,8 @@ def seed(ctx: DemoContext) -> None:
     ctx.catalogue = catalogue  # type: ignore[attr-defined]
 
     perf = ctx.users["perfusionist"]
-    for spec in RUNS:
+    for run_story in story.runs():
+        spec = run_story["patient"]
         code = spec["code"]
         ctx.n_day[code] = spec["n_day"]
         run = actions.start_run(
@@ -146,7 +86,7 @@ def seed(ctx: DemoContext) -> None:
             birth_year=ctx.clock.day_n.year - spec["age"], indication=spec["indication"],
             indication_detail=spec["diagnosis"], mode=spec["mode"], started_at=ctx.at(code, spec["flow"]),
             weight_kg=spec["weight_kg"], height_cm=spec["height_cm"], location=spec["bed"],
-            console_serial=spec["console"], identifiers=spec["identifiers"],
+            console_serial=spec["console"], identifiers=dict(spec["identifiers"]),
             identifier_authority=DEMO_MRN_AUTHORITY,
         )  # fmt: skip
         ctx.runs[code] = run
@@ -174,66 +114,52 @@ def seed(ctx: DemoContext) -> None:
                 serial=serial,
                 installed_at=at,
             )
-        parameter, low, high, agent, stamp, note = spec["target"]
+        target = spec["target"]
         actions.set_target(
             actor=ctx.users["intensivist"],
             run=run,
-            parameter=parameter,
-            low=low,
-            high=high,
-            agent=agent,
-            effective_from=ctx.at(code, stamp),
-            note=note,
+            parameter=target["parameter"],
+            low=target["low"],
+            high=target["high"],
+            agent=target["agent"],
+            effective_from=ctx.at(code, target["from"]),
+            note=target["note"],
         )
 
-    # Run 2: Impella CP for LV unloading (ECPELLA), weaned by P-level.
-    impella = actions.add_mcs_device(
-        actor=ctx.users["cardiologist"], run=ctx.runs["DEMO-0002"], kind="impella", model="Impella CP",
-        site="right femoral artery", inserted_at=ctx.at("DEMO-0002", "D0 19:35"),
-        notes="LV unloading: pulse pressure 6, aortic valve closed",
-    )  # fmt: skip
-    for stamp, level, flow in [("D0 20:00", 6, 2.1), ("D1 06:00", 5, 1.9), ("D2 06:00", 4, 1.6),
-                               ("D3 06:00", 4, 1.8), ("D4 06:00", 3, 1.4)]:  # fmt: skip
-        actions.record_mcs_setting(
-            actor=perf,
-            device=impella,
-            at=ctx.at("DEMO-0002", stamp),
-            impella_p_level=level,
-            flow_l_min=flow,
-            note="purge heparin counted in the total",
-        )
-    # Run 3: the pump head is changed on D5 for thrombus (haemolysis, flow per rpm falling).
-    actions.install_component(
-        actor=perf, run=ctx.runs["DEMO-0003"], kind=ComponentKind.PUMP_HEAD, maker="", model="",
-        catalogue_item=catalogue[ComponentKind.PUMP_HEAD], lot="DEMO-PHB-0348",
-        installed_at=ctx.at("DEMO-0003", "D5 14:32"),
-        reason_replaced="pump-head thrombus: flow per rpm -21 %, pfHb 62 mg/dL",
-    )  # fmt: skip
-    # Run 1's oxygenator change and run 5's decannulation come after the steps that record what led to them
-    # (telemetry, alerts, decisions); see finish().
-    finish(ctx)
-
-
-def finish(ctx: DemoContext) -> None:
-    perf = ctx.users["perfusionist"]
-    r1, r5 = ctx.runs["DEMO-0001"], ctx.runs["DEMO-0005"]
-    actions.install_component(
-        actor=perf,
-        run=r1,
-        kind=ComponentKind.OXYGENATOR,
-        maker="",
-        model="",
-        catalogue_item=ctx.catalogue[ComponentKind.OXYGENATOR],  # type: ignore[attr-defined]
-        lot="DEMO-OXA-0587",
-        installed_at=ctx.at("DEMO-0001", "D6 14:22:20"),
-        reason_replaced="planned – rising resistance (ΔP/Q +57 %)",
-    )
-    actions.end_run(
-        actor=ctx.users["surgeon"],
-        run=r5,
-        ended_at=ctx.at("DEMO-0005", "D7 10:42"),
-        outcome=Outcome.WEANED,
-        reason="improved: weaning trial passed D6; decannulated in theatre",
-    )
-    r5.survived_to_discharge = True
-    r5.save(update_fields=["survived_to_discharge"])
+    for run_story in story.runs():
+        code = run_story["patient"]["code"]
+        for device in run_story.get("story", {}).get("mcs_devices", []):
+            mcs = actions.add_mcs_device(
+                actor=ctx.users[device["by"]], run=ctx.runs[code], kind=device["kind"], model=device["model"],
+                site=device["site"], inserted_at=ctx.at(code, device["inserted_at"]), notes=device["notes"],
+            )  # fmt: skip
+            for stamp, level, flow in device["settings"]:
+                actions.record_mcs_setting(
+                    actor=perf,
+                    device=mcs,
+                    at=ctx.at(code, stamp),
+                    impella_p_level=level,
+                    flow_l_min=flow,
+                    note=device["setting_note"],
+                )
+    # Component changes and the end of a run (run 1's oxygenator change, run 3's pump head, run 5's decannulation).
+    for run_story in story.runs():
+        code = run_story["patient"]["code"]
+        for change in run_story.get("story", {}).get("component_changes", []):
+            actions.install_component(
+                actor=perf, run=ctx.runs[code], kind=change["kind"], maker="", model="",
+                catalogue_item=catalogue[change["kind"]], lot=change["lot"],
+                installed_at=ctx.at(code, change["at"]), reason_replaced=change["reason"],
+            )  # fmt: skip
+        end = run_story.get("story", {}).get("end")
+        if end:
+            run = ctx.runs[code]
+            actions.end_run(
+                actor=ctx.users[end["by"]],
+                run=run,
+                ended_at=ctx.at(code, end["at"]),
+                outcome=end["outcome"],
+                reason=end["reason"],
+            )
+            run.survived_to_discharge = end.get("survived_to_discharge")
+            run.save(update_fields=["survived_to_discharge"])

@@ -18,31 +18,16 @@ from django.utils import timezone
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import audit, aware, member, member_role, require, user_of
-from ecmo_web.permissions import can, role_in
+from ecmo_web.permissions import may_write_section
 from ecmo_web.rounds import perfusion
 from ecmo_web.rounds.models import Attendance, Discipline, Goal, RoundsEntry, RoundsSection, RoundsSession
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.timezones import to_local
 
-# Who writes which section (besides the perfusion section, which needs rounds.perfusion).
-DISCIPLINE_ROLES: dict[str, frozenset[str]] = {
-    Discipline.MEDICAL: frozenset({Role.INTENSIVIST, Role.CARDIOLOGIST, Role.SURGEON, Role.DIRECTOR}),
-    Discipline.NURSING: frozenset({Role.BEDSIDE_NURSE, Role.ECMO_SPECIALIST}),
-    Discipline.SURGERY: frozenset({Role.SURGEON}),
-    Discipline.CARDIOLOGY: frozenset({Role.CARDIOLOGIST}),
-    Discipline.PHARMACY: frozenset({Role.PHARMACIST}),
-    Discipline.PHYSIOTHERAPY: frozenset({Role.PHYSIOTHERAPIST}),
-    # Dietitians usually have no account: any member running rounds may write what they said.
-    Discipline.DIETETICS: frozenset(Role.values),
-}
-
 
 def may_write(user: Any, entry: RoundsEntry, discipline: str) -> bool:
-    program_id = entry.session.program_id
-    if discipline == Discipline.PERFUSION:
-        return can(user, "rounds.perfusion", entry)
-    role = role_in(user, program_id)  # cached on the user for the request: the board asks for every section
-    return can(user, "rounds.record", entry) and role in DISCIPLINE_ROLES.get(discipline, frozenset())
+    """Who writes which section is decided in ``permissions`` (``SECTION_ROLES``)."""
+    return may_write_section(user, entry, discipline)
 
 
 def active_runs(program: Program, at: dt.datetime) -> QuerySet[EcmoRun]:

@@ -27,6 +27,7 @@ from ecmo_web.surveillance.models import (
     IngestBatch,
     Sample,
 )
+from ecmo_web.surveillance.present import alert_dict, person
 
 router = Router(tags=["surveillance"])
 
@@ -208,7 +209,7 @@ class CheckOut(Schema):
 def _check_out(check: CircuitCheck) -> dict[str, Any]:
     data = {f: getattr(check, f) for f in CheckOut.model_fields if f not in ("recorded_by", "clots")}
     user = check.recorded_by
-    data["recorded_by"] = None if user is None else (user.get_full_name() or user.get_username())
+    data["recorded_by"] = person(user)
     data["clots"] = [c.as_dict() for c in check.clots.all()]
     return data
 
@@ -315,33 +316,12 @@ class AlertDetailOut(AlertOut):
     history: list[TransitionOut]
 
 
-def _name(user: Any) -> str | None:
-    return None if user is None else (user.get_full_name() or user.get_username())
-
-
 def _alert_out(alert: Alert) -> dict[str, Any]:
     return {
-        "id": alert.pk,
+        **alert_dict(alert),
         "run_id": alert.run_id,
-        "rule_id": alert.rule_id,
-        "rule_version": alert.rule_version,
-        "title": alert.rule_title,
-        "severity": alert.severity,
-        "peak_severity": alert.peak_severity,
-        "status": alert.status,
-        "opened_at": alert.opened_at,
         "firing_since": alert.firing_since,
-        "message": alert.message,
         "evidence": alert.evidence,
-        "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": _name(alert.acknowledged_by),
-        "acknowledged_comment": alert.acknowledged_comment,
-        "escalated_at": alert.escalated_at,
-        "escalated_to_role": alert.escalated_to_role or None,
-        "resolved_at": alert.resolved_at,
-        "resolved_by": _name(alert.resolved_by),
-        "resolved_comment": alert.resolved_comment,
-        "resolved_component_id": alert.resolved_component_id,
         "transitions": getattr(alert, "n_transitions", 0),
     }
 

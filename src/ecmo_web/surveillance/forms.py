@@ -256,3 +256,101 @@ class EscalateForm(forms.Form):
         initial=Role.INTENSIVIST,
     )
     reason = forms.CharField(required=False, max_length=500)
+
+
+def settings_rows(current: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every surveillance setting by rule section, with its default, range, source and the value in force."""
+    from ecmo_core.surveillance import SECTIONS, SurveillanceConfig
+
+    defaults = SurveillanceConfig()
+    rows = []
+    for section in SECTIONS:
+        described = type(defaults.section(section)).describe()
+        rows.append(
+            {
+                "section": section,
+                "settings": [
+                    {
+                        **d,
+                        "value": current.get(section, {}).get(d["name"], d["default"]),
+                        "field": f"{section}__{d['name']}",
+                        "key": f"{section}.{d['name']}",
+                    }
+                    for d in described
+                ],
+            }
+        )
+    return rows
+
+
+class SurveillanceSettingsForm(forms.Form):
+    """The program's surveillance settings: one field per rule setting (``section__name``), escalation, reason.
+
+    A blank number keeps the value in force; an unticked box posts nothing, so the hidden ``__shown`` marker says
+    the box was on the form. ``rules()`` holds only the values that differ from the defaults. Ranges are checked
+    by the action (``ecmo_core``'s config), so the form and the API refuse the same values.
+    """
+
+    escalate_warning_after_min = forms.IntegerField(required=False)
+    escalate_critical_after_min = forms.IntegerField(required=False)
+    escalate_to_role = forms.ChoiceField(choices=Role.choices, required=False)
+    estimated_vo2_ml_kg_min = forms.CharField(required=False)
+    reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(
+        self, *args: Any, current: dict[str, dict[str, Any]], vo2_ml_kg_min: float = 3.0, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.vo2_ml_kg_min = vo2_ml_kg_min  # the estimate in force, kept when the box is left blank
+        self.rows = settings_rows(current)
+        for row in self.rows:
+            for s in row["settings"]:
+                if isinstance(s["default"], bool):
+                    self.fields[s["field"]] = forms.BooleanField(required=False)
+                    self.fields[f"{s['field']}__shown"] = forms.BooleanField(required=False)
+                else:
+                    self.fields[s["field"]] = forms.CharField(required=False)
+
+    def clean_estimated_vo2_ml_kg_min(self) -> float:
+        raw = (self.cleaned_data.get("estimated_vo2_ml_kg_min") or "").strip()
+        try:
+            return float(raw) if raw else self.vo2_ml_kg_min
+        except ValueError:
+            raise forms.ValidationError(f"{raw!r} is not a number: give 1 to 10 mL/kg/min") from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        rules: dict[str, dict[str, Any]] = {}
+        for row in self.rows:
+            for s in row["settings"]:
+                raw = data.get(s["field"])
+                if isinstance(s["default"], bool):
+                    value: Any = bool(raw) if data.get(f"{s['field']}__shown") else s["value"]
+                else:
+                    try:
+                        value = float(raw) if raw not in (None, "") else s["value"]
+                    except ValueError:
+                        self.add_error(s["field"], f"{raw!r} is not a number")
+                        continue
+                    if isinstance(s["default"], int) and float(value).is_integer():
+                        value = int(value)
+                if value != s["default"]:
+                    rules.setdefault(row["section"], {})[s["name"]] = value
+        data["rules"] = rules
+        return data
+
+    def action_kwargs(self) -> dict[str, Any]:
+        """The arguments of ``actions.save_settings`` (escalation defaults when left blank)."""
+        data = self.cleaned_data
+        return {
+            "rules": data["rules"],
+            "reason": data.get("reason") or "",
+            "escalate_warning_after_min": data.get("escalate_warning_after_min") or 30,
+            "escalate_critical_after_min": data.get("escalate_critical_after_min") or 10,
+            "escalate_to_role": data.get("escalate_to_role") or Role.INTENSIVIST,
+            "estimated_vo2_ml_kg_min": data.get("estimated_vo2_ml_kg_min", self.vo2_ml_kg_min),
+        }
+
+    def error_list(self) -> dict[str, str]:
+        """Errors by setting (``section.name``) or field, as the page lists them."""
+        return {key.replace("__", "."): " ".join(errors) for key, errors in self.errors.items()}

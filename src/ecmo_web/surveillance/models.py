@@ -355,7 +355,9 @@ class Alert(models.Model):
     @property
     def tone(self) -> str:
         """CSS tone: the severity while firing, else the status."""
-        return self.severity if self.status == AlertStatus.FIRING else self.status
+        from ecmo_web.surveillance.present import tone
+
+        return tone(self.severity, self.status)
 
 
 class AlertTransition(models.Model):

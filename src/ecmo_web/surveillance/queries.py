@@ -29,6 +29,7 @@ from ecmo_web.surveillance.models import (
     core_source,
     is_device_source,
 )
+from ecmo_web.surveillance.present import alert_dict
 
 Latest = tuple[float, dt.datetime, str]
 
@@ -290,32 +291,6 @@ def _same_time(iso: Any, value: dt.datetime) -> bool:
     return abs((parsed - value).total_seconds()) < 1
 
 
-def _alert_dict(alert: Alert) -> dict[str, Any]:
-    def name(user: Any) -> str | None:
-        return None if user is None else (user.get_full_name() or user.get_username())
-
-    return {
-        "id": alert.pk,
-        "rule_id": alert.rule_id,
-        "rule_version": alert.rule_version,
-        "title": alert.rule_title,
-        "severity": alert.severity,
-        "peak_severity": alert.peak_severity,
-        "status": alert.status,
-        "opened_at": alert.opened_at,
-        "message": alert.message,
-        "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": name(alert.acknowledged_by),
-        "acknowledged_comment": alert.acknowledged_comment,
-        "escalated_at": alert.escalated_at,
-        "escalated_to_role": alert.escalated_to_role or None,
-        "resolved_at": alert.resolved_at,
-        "resolved_by": name(alert.resolved_by),
-        "resolved_comment": alert.resolved_comment,
-        "resolved_component_id": alert.resolved_component_id,
-    }
-
-
 def _rule_dict(state: RuleState | None) -> dict[str, Any] | None:
     if state is None:
         return None
@@ -418,7 +393,7 @@ def perfusion_summary(run: EcmoRun, *, now: dt.datetime, hours: int = 24) -> dic
         },
         "components": [_component_dict(c, now) for c in components],
         "component_life": component_life(run, now=now, states=states, components=components),
-        "alerts": [_alert_dict(a) for a in alerts],
+        "alerts": [alert_dict(a) for a in alerts],
         "anticoagulation": anticoagulation,
         "rules": {rule_id: _rule_dict(state) for rule_id, state in states.items()},
     }

@@ -12,13 +12,14 @@ from ecmo_web import timeline
 from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance.models import Alert, AlertStatus, CircuitCheck
+from ecmo_web.surveillance.present import episode_tone
 
 
 def alert_lanes(run: EcmoRun, now: dt.datetime) -> list[timeline.Lane]:
     """Alert episodes as bars (firing to resolution) and circuit checks as points on the run timeline."""
     alerts = timeline.Lane("Alerts", order=35)
     for alert in Alert.objects.filter(run=run).order_by("opened_at"):
-        tone = alert.peak_severity if alert.peak_severity in ("warning", "critical") else "neutral"
+        tone = episode_tone(alert.peak_severity)
         detail = alert.acknowledged_comment or alert.message
         alerts.bars.append(
             timeline.Bar(alert.rule_title, alert.opened_at, alert.resolved_at, tone=tone, detail=detail[:200])

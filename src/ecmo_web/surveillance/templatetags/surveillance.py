@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ecmo_core.surveillance import PARAMETERS, RULES
 from ecmo_web.permissions import can
-from ecmo_web.surveillance import queries
+from ecmo_web.surveillance import present, queries
 from ecmo_web.surveillance.models import CircuitCheck, RuleState, is_device_source
 
 register = template.Library()
@@ -85,9 +85,4 @@ def pct(value: Any) -> str:
 
 @register.filter
 def status_label(status: str) -> str:
-    return {
-        "firing": "Firing",
-        "clear": "Clear",
-        "indeterminate": "Indeterminate",
-        "not_applicable": "Not applicable",
-    }.get(status, status)
+    return present.status_label(status)

@@ -1,0 +1,66 @@
+"""The program's pathway criteria page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from ecmo_core import pathways
+from ecmo_web.accounts.models import Program
+from ecmo_web.decisions import actions
+from ecmo_web.decisions.criteria import DEFAULTS, criteria_for, setting_for
+from ecmo_web.decisions.forms import CriteriaForm, member_choices
+from ecmo_web.decisions.models import (
+    PathwayCriteria,
+)
+from ecmo_web.permissions import can
+from ecmo_web.shortcuts import get_checked
+
+
+@login_required
+def criteria_page(request: HttpRequest, program_id: int) -> HttpResponse:
+    """The program's pathway criteria with their sources; settings.manage may change one set (with a reason)."""
+    program = get_checked(Program.objects.all(), request.user, "run.view", pk=program_id)
+    can_manage = can(request.user, "settings.manage", program)
+    error = ""
+    if request.method == "POST":
+        get_checked(Program.objects.all(), request.user, "settings.manage", pk=program_id)
+        form = CriteriaForm(request.POST)
+        if not form.is_valid():
+            error = form.error_text()
+        else:
+            try:
+                actions.set_criteria(actor=request.user, program=program, **form.cleaned_data)
+            except ValidationError as exc:
+                error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            else:
+                messages.success(request, "Criteria updated (the earlier settings are kept in the history).")
+                return redirect("pathway_criteria", program_id=program.pk)
+    sets = []
+    for name in DEFAULTS:
+        setting = setting_for(program, name)
+        sets.append(
+            {
+                "name": name,
+                "label": PathwayCriteria.CriteriaSetName(name).label,
+                "setting": setting,
+                "rows": pathways.criteria_table(criteria_for(program, name)),
+            }
+        )
+    history = PathwayCriteria.objects.filter(program=program).select_related("set_by")[:20]
+    return render(
+        request,
+        "decisions/criteria.html",
+        {
+            "program": program,
+            "sets": sets,
+            "history": history,
+            "can_manage": can_manage,
+            "error": error,
+            "members": member_choices(program),
+        },
+        status=400 if error else 200,
+    )

@@ -1,0 +1,181 @@
+"""Evaluating a run: the ``ecmo_core`` rules over stored samples, storing alert transitions where a rule's
+state changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from ecmo_core.surveillance import (
+    Finding,
+    evaluate,
+)
+from ecmo_web.kernel import audit, aware
+from ecmo_web.runs.models import EcmoRun
+from ecmo_web.surveillance.actions.common import WORKER
+from ecmo_web.surveillance.evaluation import RunFacts, load_timeline
+from ecmo_web.surveillance.models import (
+    SEVERITY_RANK,
+    Alert,
+    AlertStatus,
+    AlertTransition,
+    EvaluationCursor,
+    RuleState,
+)
+
+NOT_APPLICABLE = AlertStatus.NOT_APPLICABLE.value
+
+
+def _status(finding: Finding | None) -> tuple[str, str]:
+    return (NOT_APPLICABLE, "info") if finding is None else (finding.status, finding.severity)
+
+
+@transaction.atomic
+def evaluate_run(
+    run: EcmoRun, *, now: dt.datetime, replay_from: dt.datetime | None = None
+) -> list[AlertTransition]:
+    """Evaluate the rules on ``run`` and store a transition wherever a rule's state changed.
+
+    Live (``replay_from`` None): one evaluation at ``now``. Replay: at every sample time from ``replay_from`` (an
+    imported historical span, a late HL7 batch) and then at ``now`` — the same walk as ``ecmo_core.replay``. Moments
+    at or before the run's evaluation cursor are never evaluated again: stored transitions are history. An ended run
+    is evaluated up to its end.
+    """
+    now = aware(now, field="now")
+    cursor, _ = EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+    end = now if run.ended_at is None else min(now, run.ended_at)
+    done = cursor.evaluated_through
+    if done is not None and end <= done:
+        return []
+    start = end if replay_from is None else max(aware(replay_from, field="replay_from"), run.started_at)
+    if done is not None:
+        start = max(start, done + dt.timedelta(microseconds=1))
+    start = min(start, end)
+    facts = RunFacts.load(run)
+    timeline = load_timeline(facts, start=start, end=end)
+    moments = sorted({t for t in timeline.times if start <= t < end} | {end})
+
+    states = {s.rule_id: s for s in RuleState.objects.filter(run=run).select_related("alert")}
+    transitions: list[AlertTransition] = []
+    touched_alerts: dict[int, Alert] = {}
+    latest: dict[str, Finding] = {}
+    contexts: dict[int, Any] = {}
+    for moment in moments:
+        key = facts.segment_key(moment)
+        if key not in contexts:
+            contexts[key] = (facts.context_at(moment), facts.config_at(moment))
+        context, config = contexts[key]
+        findings = {f.rule_id: f for f in evaluate(timeline, now=moment, config=config, context=context)}
+        latest = findings
+        active = [r for r, s in states.items() if s.status != NOT_APPLICABLE and r not in findings]
+        for rule_id in [*findings, *sorted(active)]:
+            finding = findings.get(rule_id)
+            new = _status(finding)
+            state = states.get(rule_id)
+            if state is not None and (state.status, state.severity) == new:
+                continue
+            transitions.append(_transition(run, rule_id, state, finding, moment, now, states, touched_alerts))
+    AlertTransition.objects.bulk_create(transitions)
+    for alert in touched_alerts.values():
+        alert.save()
+    for rule_id, state in states.items():
+        finding = latest.get(rule_id)
+        state.message = "" if finding is None else finding.message
+        state.evidence = {} if finding is None else dict(finding.evidence)
+        state.evaluated_at = end
+    stored = [s for s in states.values() if s.pk is not None]
+    RuleState.objects.bulk_create([s for s in states.values() if s.pk is None])
+    RuleState.objects.bulk_update(
+        stored,
+        ["status", "severity", "rule_version", "since", "alert", "message", "evidence", "evaluated_at"],
+    )
+    cursor.evaluated_through = end
+    cursor.save(update_fields=["evaluated_through", "updated_at"])
+    if transitions:
+        fired = sorted({t.rule_id for t in transitions if t.to_status == AlertStatus.FIRING})
+        audit(
+            WORKER,
+            action="surveillance.evaluated",
+            obj=run,
+            after={
+                "transitions": len(transitions),
+                "from": moments[0],
+                "to": end,
+                "fired": fired,
+            },
+        )
+    return transitions
+
+
+def _transition(
+    run: EcmoRun,
+    rule_id: str,
+    state: RuleState | None,
+    finding: Finding | None,
+    at: dt.datetime,
+    now: dt.datetime,
+    states: dict[str, RuleState],
+    alerts: dict[int, Alert],
+) -> AlertTransition:
+    status, severity = _status(finding)
+    version = finding.rule_version if finding is not None else (state.rule_version if state else 1)
+    message = finding.message if finding is not None else "The rule no longer applies to this run now."
+    evidence = dict(finding.evidence) if finding is not None else {}
+    alert = (
+        state.alert
+        if state is not None and state.alert is not None and state.alert.resolved_at is None
+        else None
+    )
+    if status == AlertStatus.FIRING:
+        if alert is None:
+            alert = Alert.objects.create(
+                run=run,
+                rule_id=rule_id,
+                rule_version=version,
+                severity=severity,
+                peak_severity=severity,
+                status=status,
+                opened_at=at,
+                firing_since=at,
+                status_changed_at=at,
+                message=message,
+                evidence=evidence,
+            )
+        else:
+            if alert.status != AlertStatus.FIRING:
+                alert.firing_since = at
+            alert.severity = severity
+            if SEVERITY_RANK[severity] > SEVERITY_RANK[alert.peak_severity]:
+                alert.peak_severity = severity
+            alert.message, alert.evidence, alert.rule_version = message, evidence, version
+    if alert is not None:
+        alert.status = status
+        alert.status_changed_at = at
+        alerts[alert.pk] = alert
+    if state is None:
+        state = RuleState(run=run, rule_id=rule_id, evidence={}, evaluated_at=at)
+        states[rule_id] = state
+    from_status = state.status or ""
+    state.status, state.severity, state.rule_version, state.since, state.alert = (
+        status,
+        severity,
+        version,
+        at,
+        alert,
+    )
+    return AlertTransition(
+        run=run,
+        rule_id=rule_id,
+        alert=alert,
+        at=at,
+        from_status=from_status or "",
+        to_status=status,
+        severity=severity,
+        rule_version=version,
+        message=message,
+        evidence=evidence,
+        created_at=now,
+    )

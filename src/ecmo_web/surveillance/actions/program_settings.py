@@ -1,0 +1,63 @@
+"""The program's surveillance settings (rules, escalation), kept as history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ecmo_core.errors import InputError
+from ecmo_core.surveillance import (
+    config_from_mapping,
+)
+from ecmo_web.accounts.models import Program, Role
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.kernel import audit, aware, require, user_of
+from ecmo_web.surveillance.models import (
+    SurveillanceSetting,
+)
+
+
+@transaction.atomic
+def save_settings(
+    *,
+    actor: Any,
+    program: Program,
+    rules: Mapping[str, Any],
+    escalate_warning_after_min: int = 30,
+    escalate_critical_after_min: int = 10,
+    escalate_to_role: str = Role.INTENSIVIST,
+    estimated_vo2_ml_kg_min: float = 3.0,
+    effective_from: dt.datetime | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> SurveillanceSetting:
+    """Store new surveillance settings for a program from ``effective_from`` (earlier rows stay as history)."""
+    require(actor, "settings.manage", program)
+    now = now or timezone.now()
+    try:
+        config_from_mapping(rules)
+    except InputError as error:
+        raise ValidationError({error.field: [error.message]}) from None
+    if not reason.strip():
+        raise ValidationError({"reason": "say why the settings change (kept in the history)"})
+    setting = SurveillanceSetting(
+        program=program,
+        rules=dict(rules),
+        escalate_warning_after_min=escalate_warning_after_min,
+        escalate_critical_after_min=escalate_critical_after_min,
+        escalate_to_role=escalate_to_role,
+        estimated_vo2_ml_kg_min=estimated_vo2_ml_kg_min,
+        effective_from=now if effective_from is None else aware(effective_from, field="effective_from"),
+        set_by=user_of(actor),
+        reason=reason.strip(),
+        created_at=now,
+    )
+    setting.full_clean()
+    setting.save()
+    audit(actor, action="surveillance.settings_changed", obj=setting, after=snapshot(setting), reason=reason)
+    return setting

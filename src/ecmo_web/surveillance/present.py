@@ -1,0 +1,56 @@
+"""How an alert is shown, said once: its status words, its tone (the CSS modifier) and its serialised form.
+
+Pages (templates through the ``status_label`` filter and ``Alert.tone``), the run timeline, the rounds perfusion
+summary and the API all read these, so that an alert looks and reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecmo_web.surveillance.models import AlertStatus
+
+# What the screens say for a rule's or an alert's status: the labels of ``AlertStatus``.
+STATUS_WORDS: dict[str, str] = {value: str(label) for value, label in AlertStatus.choices}
+
+
+def status_label(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
+
+
+def tone(severity: str, status: str) -> str:
+    """An alert's tone now: its severity while firing, else its status."""
+    return severity if status == AlertStatus.FIRING else status
+
+
+def episode_tone(peak_severity: str) -> str:
+    """A whole alert episode (a timeline bar): its worst severity."""
+    return peak_severity if peak_severity in ("warning", "critical") else "neutral"
+
+
+def person(user: Any) -> str | None:
+    return None if user is None else (user.get_full_name() or user.get_username())
+
+
+def alert_dict(alert: Any) -> dict[str, Any]:
+    """An alert as data: the API's alert (which adds the run, evidence and transitions) and the rounds summary."""
+    return {
+        "id": alert.pk,
+        "rule_id": alert.rule_id,
+        "rule_version": alert.rule_version,
+        "title": alert.rule_title,
+        "severity": alert.severity,
+        "peak_severity": alert.peak_severity,
+        "status": alert.status,
+        "opened_at": alert.opened_at,
+        "message": alert.message,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": person(alert.acknowledged_by),
+        "acknowledged_comment": alert.acknowledged_comment,
+        "escalated_at": alert.escalated_at,
+        "escalated_to_role": alert.escalated_to_role or None,
+        "resolved_at": alert.resolved_at,
+        "resolved_by": person(alert.resolved_by),
+        "resolved_comment": alert.resolved_comment,
+        "resolved_component_id": alert.resolved_component_id,
+    }

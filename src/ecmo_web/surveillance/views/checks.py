@@ -1,0 +1,238 @@
+"""The hourly circuit check: new (prefilled from recent telemetry), amend, list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from ecmo_web.permissions import can
+from ecmo_web.runs.models import EcmoRun
+from ecmo_web.shortcuts import get_checked
+from ecmo_web.surveillance import actions, queries
+from ecmo_web.surveillance.forms import (
+    CheckForm,
+    clot_rows,
+)
+from ecmo_web.surveillance.models import (
+    CHECK_PARAMETERS,
+    CircuitCheck,
+    ClotFinding,
+    is_device_source,
+)
+from ecmo_web.surveillance.views.common import _run, _source_label
+from ecmo_web.timezones import to_local
+
+PREFILL_MAX_AGE = dt.timedelta(minutes=15)
+
+
+def _plain(value: float | None) -> str:
+    """A number as typed at the bedside: 3250, 4.39, -53 (not 3250.0)."""
+    if value is None:
+        return ""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _prefill(run: EcmoRun, now: dt.datetime) -> dict[str, dict[str, Any]]:
+    """Values offered from fresh console telemetry, each with its time and source."""
+    latest = queries.latest_values(run, CHECK_PARAMETERS, now=now, max_age=PREFILL_MAX_AGE)
+    return {
+        code: {
+            "value": value,
+            "at": at.isoformat(),
+            "source": source,
+            "label": f"from {_source_label(source)} {to_local(at, run.program):%H:%M}",
+        }
+        for code, (value, at, source) in latest.items()
+        if is_device_source(source)
+    }
+
+
+def _posted_prefill(request: HttpRequest) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(request.POST.get("prefill") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return (
+        {k: v for k, v in data.items() if k in CHECK_PARAMETERS and isinstance(v, dict)}
+        if isinstance(data, dict)
+        else {}
+    )
+
+
+def _check_page(
+    request: HttpRequest,
+    run: EcmoRun,
+    form: CheckForm,
+    clots: list[dict[str, Any]],
+    prefill: dict[str, dict[str, Any]],
+    *,
+    check: CircuitCheck | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "surveillance/check_form.html",
+        {
+            "program": run.program,
+            "run": run,
+            "form": form,
+            "clots": clots,
+            "prefill": prefill,
+            "prefill_json": json.dumps(
+                {k: {kk: vv for kk, vv in v.items() if kk != "label"} for k, v in prefill.items()}
+            ),
+            "check": check,
+            "change_choices": ClotFinding.Change.choices,
+            "action_choices": ClotFinding.Action.choices,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def check_new(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id, "check.record")
+    now = timezone.now()
+    if request.method == "POST":
+        form = CheckForm(request.POST, program=run.program, now=now)
+        prefill = _posted_prefill(request)
+        clots = clot_rows(request.POST)
+        if form.is_valid():
+            try:
+                actions.record_check(
+                    actor=request.user,
+                    run=run,
+                    observed_at=form.cleaned_data["observed_at"],
+                    data=form.check_data(),
+                    clots=clots,
+                    prefill=prefill,
+                    now=now,
+                )
+            except ValidationError as exc:
+                _clot_errors(form, exc)
+                form.add_action_errors(exc)
+            else:
+                messages.success(request, "Circuit check recorded.")
+                return redirect("run_detail", run_id=run.pk)
+        for info in prefill.values():
+            info.setdefault("label", f"from {_source_label(str(info.get('source', '')))}")
+        return _check_page(request, run, form, clots, prefill)
+    prefill = _prefill(run, now)
+    previous = (
+        CircuitCheck.objects.filter(run=run, is_current=True)
+        .order_by("-observed_at")
+        .prefetch_related("clots")
+        .first()
+    )
+    initial: dict[str, Any] = {code: _plain(info["value"]) for code, info in prefill.items()}
+    if previous is not None:
+        initial.update({f: getattr(previous, f) for f in CheckForm.SAFETY})
+        initial["heater_set_temperature_c"] = _plain(previous.heater_set_temperature_c)
+        initial["colour_difference"] = previous.colour_difference
+    form = CheckForm(initial=initial, program=run.program, now=now)
+    carried = [c.as_dict() for c in previous.clots.all()] if previous is not None else []
+    return _check_page(request, run, form, clot_rows(None, carried), prefill)
+
+
+def _clot_errors(form: CheckForm, exc: ValidationError) -> None:
+    """Clot-row errors ("clots[1].size_mm") shown at the top of the form, naming the row."""
+    if not hasattr(exc, "error_dict"):
+        return
+    for key in [k for k in exc.error_dict if k.startswith("clots[")]:
+        for error in exc.error_dict.pop(key):
+            row = int(key[6:].split("]", 1)[0]) + 1
+            form.add_error(None, f"Finding {row}, {key.split('.', 1)[1].replace('_', ' ')}: {error.message}")
+
+
+@login_required
+def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
+    check = get_checked(
+        CircuitCheck.objects.select_related("run__program", "run__patient"),
+        request.user,
+        "check.amend",
+        pk=check_id,
+    )
+    run = check.run
+    now = timezone.now()
+    if not check.is_current:
+        current = CircuitCheck.objects.filter(original_id=check.chain_id, is_current=True).first()
+        if current is not None:
+            return redirect("surveillance_check_amend", check_id=current.pk)
+    if request.method == "POST":
+        form = CheckForm(request.POST, program=run.program, now=now, amending=True)
+        clots = clot_rows(request.POST)
+        if form.is_valid():
+            try:
+                actions.amend_check(
+                    actor=request.user,
+                    check=check,
+                    reason=form.cleaned_data["reason"],
+                    data=form.check_data(),
+                    observed_at=form.cleaned_data["observed_at"],
+                    clots=clots,
+                    now=now,
+                )
+            except ValidationError as exc:
+                _clot_errors(form, exc)
+                form.add_action_errors(exc)
+            else:
+                messages.success(request, "Check amended; the original is kept in its history.")
+                return redirect("surveillance_checks", run_id=run.pk)
+        return _check_page(request, run, form, clots, {}, check=check)
+    initial = {
+        f: getattr(check, f)
+        for f in (
+            *CHECK_PARAMETERS,
+            "heater_set_temperature_c",
+            "colour_difference",
+            *CheckForm.INSPECTION,
+            *CheckForm.SAFETY,
+            "notes",
+        )
+    }
+    for name in (*CHECK_PARAMETERS, "heater_set_temperature_c"):
+        initial[name] = _plain(initial[name])
+    local = to_local(check.observed_at, run.program)
+    assert local is not None
+    initial["observed_at"] = local.replace(tzinfo=None, second=0, microsecond=0)
+    form = CheckForm(initial=initial, program=run.program, amending=True)
+    clots = [c.as_dict() for c in check.clots.all()] + clot_rows(None)[:1]
+    return _check_page(request, run, form, clots, {}, check=check)
+
+
+@login_required
+def check_list(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id, "run.view")
+    checks = list(
+        CircuitCheck.objects.filter(run=run)
+        .select_related("recorded_by")
+        .prefetch_related(Prefetch("clots", queryset=ClotFinding.objects.order_by("pk")))
+        .order_by("-observed_at", "-version")[:400]
+    )
+    versions: dict[int, list[CircuitCheck]] = {}
+    for c in checks:
+        versions.setdefault(c.chain_id, []).append(c)
+    current = [c for c in checks if c.is_current]
+    rows = [
+        {"check": c, "history": [v for v in versions.get(c.chain_id, []) if v.pk != c.pk]} for c in current
+    ]
+    return render(
+        request,
+        "surveillance/check_list.html",
+        {
+            "program": run.program,
+            "run": run,
+            "rows": rows[:200],
+            "can_record": can(request.user, "check.record", run),
+            "can_amend": can(request.user, "check.amend", run),
+        },
+    )
