@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from ecmo_core.errors import InputError
 from ecmo_core.surveillance import (
     PARAMETERS,
@@ -36,10 +38,10 @@ from ecmo_core.surveillance import (
     Timeline,
     config_from_mapping,
     context_from_mapping,
-    evaluate,
 )
-from ecmo_core.surveillance.engine import timeline_of
-from ecmo_core.surveillance.model import DEVICE, iso, utc
+from ecmo_core.surveillance.engine import changes, timeline_of
+from ecmo_core.surveillance.model import DEVICE, STATUSES, iso, utc
+from ecmo_core.surveillance.timeline import Micros, micros
 
 OBSERVED_AT = "observed_at"
 
@@ -182,22 +184,18 @@ def read_wide_csv(text_or_lines: str | Iterable[str]) -> list[Sample]:
 
 def _moments(
     timeline: Timeline, step: timedelta | None, start: datetime | None, end: datetime | None
-) -> list[datetime]:
-    times = timeline.times
-    if not times:
-        return []
-    first = times[0] if start is None else utc("start", start)
-    last = times[-1] if end is None else utc("end", end)
+) -> Micros:
+    times = timeline.times_us
+    if not len(times):
+        return times
+    first = int(times[0]) if start is None else micros(utc("start", start))
+    last = int(times[-1]) if end is None else micros(utc("end", end))
     if step is None:
-        return [t for t in times if first <= t <= last]
+        return times[(times >= first) & (times <= last)]
     if not isinstance(step, timedelta) or step <= timedelta(0):
         raise InputError("step", f"must be a positive timedelta, got {step!r}")
-    moments = []
-    moment = first
-    while moment <= last:
-        moments.append(moment)
-        moment += step
-    return moments
+    step_us = step // timedelta(microseconds=1)
+    return np.arange(first, last + 1, max(step_us, 1), dtype=np.int64)
 
 
 def replay(
@@ -219,25 +217,39 @@ def replay(
         driven rules such as ``documentation.check_overdue`` then change state between samples).
     start, end : limit the replay (default: first and last sample time).
 
-    Complexity: one timeline build, then ``O(T · R · (log n + w))`` for ``T`` moments (see engine).
+    Complexity: one timeline build, then every rule judges all ``T`` moments at once on the timeline's
+    arrays (``O(n log w)`` for the windowed medians, ``O(T log n)`` for the look-ups), and each transition
+    is worded by one call of ``evaluate`` (see :func:`ecmo_core.surveillance.engine.changes`).
     """
     timeline = timeline_of(samples)
+    moments = _moments(timeline, step, start, end)
     transitions: list[Transition] = []
-    state: dict[str, tuple[Status, Severity]] = {}
-    for now in _moments(timeline, step, start, end):
-        current = {f.rule_id: f for f in evaluate(timeline, now=now, config=config, context=context)}
-        for rule_id, finding in current.items():
-            previous = state.get(rule_id)
-            if previous != (finding.status, finding.severity):
-                old = None if previous is None else previous[0]
-                transitions.append(
-                    Transition(now, rule_id, old, finding.status, finding.severity, finding.message)
+    for change in changes(timeline, moments=moments, config=config, context=context):
+        finding = change.finding
+        if finding is None:
+            message = f"No longer evaluated: the rule applies to {RULES[change.rule_id].scope}."
+            transitions.append(
+                Transition(change.at, change.rule_id, _status(change.previous), None, "info", message)
+            )
+        else:
+            transitions.append(
+                Transition(
+                    change.at,
+                    change.rule_id,
+                    _status(change.previous),
+                    finding.status,
+                    finding.severity,
+                    finding.message,
                 )
-                state[rule_id] = (finding.status, finding.severity)
-        for rule_id in [r for r in state if r not in current]:
-            message = f"No longer evaluated: the rule applies to {RULES[rule_id].scope}."
-            transitions.append(Transition(now, rule_id, state.pop(rule_id)[0], None, "info", message))
+            )
     return transitions
+
+
+def _status(name: str | None) -> Status | None:
+    for status in STATUSES:
+        if status == name:
+            return status
+    return None
 
 
 def load_replay_toml(text: str) -> tuple[SurveillanceConfig, RunContext]:
