@@ -303,7 +303,9 @@ class Frame:
         """The baseline median (as ``timeline.median_between``) of each moment's window where ``ok``."""
         found = np.zeros(len(self), dtype=np.bool_)
         value = np.zeros(len(self), dtype=np.float64)
-        for s, e in {(int(s), int(e)) for s, e in zip(start[ok].tolist(), end[ok].tolist(), strict=True)}:
+        starts = start[ok]
+        for s in starts[np.r_[True, starts[1:] != starts[:-1]]].tolist() if len(starts) else ():
+            e = s + int(end[ok][0] - starts[0])  # every window has the same length
             reading = median_between(
                 self.timeline, pair, Window(s / US, e / US), min_samples=min_samples, floor=floor
             )

@@ -88,15 +88,16 @@ class Series:
     """Samples of one parameter from one kind of source (device or hand-entered), sorted by time.
 
     ``us`` (int64 microseconds) and ``values`` (float64) are NumPy arrays of equal length; ``sources`` the
-    source name of each sample. Samples observed at the same time keep the order they were given in.
+    source name of each sample, or one name for all of them (a console series is all ``"device"``). Samples
+    observed at the same time keep the order they were given in.
     """
 
     __slots__ = ("sources", "us", "values")
 
-    def __init__(self, us: Micros, values: Floats, sources: Sequence[str]) -> None:
+    def __init__(self, us: Micros, values: Floats, sources: Sequence[str] | str) -> None:
         self.us = us
         self.values = values
-        self.sources = tuple(sources)
+        self.sources: tuple[str, ...] | str = sources if isinstance(sources, str) else tuple(sources)
 
     @classmethod
     def of(cls, rows: Iterable[tuple[int, float, str]]) -> Series:
@@ -105,6 +106,9 @@ class Series:
         us = np.fromiter((row[0] for row in listed), dtype=np.int64, count=len(listed))
         values = np.fromiter((row[1] for row in listed), dtype=np.float64, count=len(listed))
         order = np.argsort(us, kind="stable")
+        names = {row[2] for row in listed}
+        if len(names) == 1:
+            return cls(us[order], values[order], names.pop())
         return cls(us[order], values[order], [listed[i][2] for i in order.tolist()])
 
     def __len__(self) -> int:
@@ -113,6 +117,26 @@ class Series:
     def at(self, i: int) -> datetime:
         """Observation time of sample ``i``."""
         return from_micros(int(self.us[i]))
+
+    def source(self, i: int) -> str:
+        """Source of sample ``i``."""
+        return self.sources if isinstance(self.sources, str) else self.sources[i]
+
+    def is_source(self, name: str) -> NDArray[np.bool_]:
+        """Where the source is ``name``."""
+        if isinstance(self.sources, str):
+            return np.full(len(self), self.sources == name)
+        return np.fromiter((s == name for s in self.sources), dtype=np.bool_, count=len(self))
+
+    def select(self, keep: NDArray[np.bool_]) -> Series:
+        """The samples where ``keep`` holds."""
+        if isinstance(self.sources, str):
+            return Series(self.us[keep], self.values[keep], self.sources)
+        return Series(
+            self.us[keep],
+            self.values[keep],
+            [s for s, k in zip(self.sources, keep.tolist(), strict=True) if k],
+        )
 
     def upto(self, now_us: int) -> int:
         """Number of samples observed at or before ``now_us``."""
@@ -124,12 +148,7 @@ class Series:
 
     def at_least(self, floor: float | None) -> Series:
         """The samples whose value is at or above ``floor`` (all of them when ``floor`` is None)."""
-        if floor is None:
-            return self
-        keep = self.values >= floor
-        return Series(
-            self.us[keep], self.values[keep], [s for s, k in zip(self.sources, keep, strict=True) if k]
-        )
+        return self if floor is None else self.select(self.values >= floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +200,7 @@ class Window:
 
 
 def _empty() -> Series:
-    return Series(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), ())
+    return Series(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), DEVICE)
 
 
 _EMPTY = _empty()
@@ -227,7 +246,12 @@ class Timeline:
 
         def compute() -> Micros:
             parts = [s.us for s in self._series.values()]
-            return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+            if not parts:
+                return np.empty(0, dtype=np.int64)
+            if all(np.array_equal(part, parts[0]) for part in parts[1:]):
+                return parts[0][np.r_[True, parts[0][1:] != parts[0][:-1]]]  # one console sends all
+            merged = np.sort(np.concatenate(parts), kind="stable")  # sorted runs: a cheap merge
+            return merged[np.r_[True, merged[1:] != merged[:-1]]]
 
         return self.memo("times_us", compute)
 
@@ -264,11 +288,7 @@ class Timeline:
         """Times of every sample with source ``"check"`` (each documents a circuit check), sorted."""
 
         def compute() -> Micros:
-            found = [
-                s.us[np.fromiter((src == CHECK for src in s.sources), dtype=bool, count=len(s))]
-                for (_, is_device), s in self._series.items()
-                if not is_device
-            ]
+            found = [s.us[s.is_source(CHECK)] for (_, is_device), s in self._series.items() if not is_device]
             return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
         return self.memo("check_us", compute)
@@ -298,9 +318,8 @@ def _pair_series(pre: Series, post: Series, tolerance_us: int) -> Series:
     gap_after = np.where(j < len(post), np.abs(post.us[after] - pre.us), FOREVER)
     best = np.where(gap_before <= gap_after, before, after)
     keep = np.minimum(gap_before, gap_after) <= tolerance_us
-    values = pre.values[keep] - post.values[best[keep]]
-    sources = [s for s, k in zip(pre.sources, keep.tolist(), strict=True) if k]
-    return Series(pre.us[keep], values, sources)
+    kept = pre.select(keep)
+    return Series(kept.us, kept.values - post.values[best[keep]], kept.sources)
 
 
 def _latest_valid(series: Series, now_us: int, cutoff_us: int, floor: float | None) -> int | None:
@@ -364,7 +383,7 @@ def windowed(
     manual = pair.manual
     i = _latest_valid(manual, now, max(now - seconds_to_micros(manual_max_age_s), lower), floor)
     if i is not None:
-        return Reading(float(manual.values[i]), manual.at(i), manual.sources[i], 1)
+        return Reading(float(manual.values[i]), manual.at(i), manual.source(i), 1)
     if newest is not None:
         return NoReading(
             f"only {count} usable {pair.label} reading{'' if count == 1 else 's'} "
@@ -392,7 +411,7 @@ def latest(
     for series, max_age_s in ((pair.device, device_max_age_s), (pair.manual, manual_max_age_s)):
         i = _latest_valid(series, now, max(now - seconds_to_micros(max_age_s), lower), None)
         if i is not None:
-            return Reading(float(series.values[i]), series.at(i), series.sources[i], 1)
+            return Reading(float(series.values[i]), series.at(i), series.source(i), 1)
     return _missing(pair, now, since_s, "too old")
 
 
