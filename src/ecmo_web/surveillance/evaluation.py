@@ -19,6 +19,7 @@ from ecmo_core.surveillance import (
     ANTICOAGULATION_TESTS,
     CONFIGURATIONS,
     PARAMETERS,
+    RULES,
     RunContext,
     SurveillanceConfig,
     Timeline,
@@ -151,26 +152,17 @@ class RunFacts:
 
 
 def lookback(configs: list[SurveillanceConfig]) -> dt.timedelta:
-    """How far back before the first moment the rules may look (the longest maximum age of any reading)."""
-    hours = 0.0
-    for c in configs:
-        hours = max(
-            hours,
-            c.post_po2_low.gas_max_age_h,
-            c.pfhb_high.max_age_h,
-            c.recirculation_high.max_age_h,
-            c.anticoagulation.anti_xa_max_age_h,
-            c.anticoagulation.aptt_max_age_h,
-            c.anticoagulation.act_max_age_h,
-            c.engine.check_max_age_min / 60.0,
-            c.engine.median_window_min / 60.0,
-        )
-    return dt.timedelta(hours=hours + 1)
+    """How far back before the first moment the rules may look: the longest ``rule.lookback(config)`` of any
+    rule under any of the settings, plus an hour's margin. Derived from ``RULES``, so a new rule that reads
+    further back is loaded further back."""
+    longest = max(rule.lookback(c) for rule in RULES.values() for c in configs)
+    return longest + dt.timedelta(hours=1)
 
 
-def _baseline_hours(configs: list[SurveillanceConfig]) -> dt.timedelta:
-    hours = max(max(c.delta_p_rise.baseline_hours, c.flow_per_rpm_fall.baseline_hours) for c in configs)
-    return dt.timedelta(hours=hours)
+def baseline_length(configs: list[SurveillanceConfig]) -> dt.timedelta:
+    """The longest component baseline any rule takes (``rule.baseline(config)``) under any of the settings."""
+    spans = [span for rule in RULES.values() for c in configs if (span := rule.baseline(c)) is not None]
+    return max(spans, default=dt.timedelta(0))
 
 
 def _latest_at_or_before(times: list[dt.datetime], at: dt.datetime) -> dt.datetime | None:
@@ -188,7 +180,7 @@ def load_timeline(facts: RunFacts, *, start: dt.datetime, end: dt.datetime) -> T
     configs = facts.all_configs()
     run = facts.run
     begin = start - lookback(configs)
-    baseline = _baseline_hours(configs) + _BASELINE_MARGIN
+    baseline = baseline_length(configs) + _BASELINE_MARGIN
     spans = Q(observed_at__gte=begin, observed_at__lte=end)
     for installs in (facts.oxygenator_installs, facts.pump_head_installs):
         anchor = _latest_at_or_before(installs, start)
