@@ -110,6 +110,11 @@ def _add_routers() -> None:
 
 
 # Other apps' routers (module paths with a ``router``); each app adds its line here.
-API_MODULES: list[str] = ["ecmo_web.surveillance.api", "ecmo_web.decisions.api", "ecmo_web.rounds.api"]
+API_MODULES: list[str] = [
+    "ecmo_web.surveillance.api",
+    "ecmo_web.surveillance.trends_api",
+    "ecmo_web.decisions.api",
+    "ecmo_web.rounds.api",
+]
 
 _add_routers()
