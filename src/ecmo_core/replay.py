@@ -312,6 +312,8 @@ def _moments(
     first = int(times[0]) if start is None else micros(utc("start", start))
     last = int(times[-1]) if end is None else micros(utc("end", end))
     if step is None:
+        if first <= times[0] and times[-1] <= last:
+            return times
         return times[(times >= first) & (times <= last)]
     if not isinstance(step, timedelta) or step <= timedelta(0):
         raise InputError("step", f"must be a positive timedelta, got {step!r}")

@@ -109,6 +109,8 @@ def _rolling_median(us: Micros, values: Floats, window_us: int) -> Floats:
 
 def _newest(series: Series, at: Micros) -> tuple[Micros, Bools]:
     """Index of the newest sample at or before each time in ``at``, and where there is one."""
+    if series.us is at:  # the moments are this series' own times (one console sending everything)
+        return np.arange(len(at), dtype=np.int64), np.ones(len(at), dtype=np.bool_)
     j = np.searchsorted(series.us, at, side="right") - 1
     return np.maximum(j, 0), j >= 0
 

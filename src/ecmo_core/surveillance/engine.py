@@ -120,7 +120,7 @@ def changes(
     settings, run = _checked(config, context)
     timeline = timeline_of(samples)
     if isinstance(moments, np.ndarray):
-        grid = moments.astype(np.int64)
+        grid = moments.astype(np.int64, copy=False)
     else:
         grid = np.array([micros(utc("moments", m)) for m in moments], dtype=np.int64)
     if len(grid) and bool(np.any(np.diff(grid) < 0)):

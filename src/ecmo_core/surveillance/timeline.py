@@ -148,7 +148,10 @@ class Series:
 
     def at_least(self, floor: float | None) -> Series:
         """The samples whose value is at or above ``floor`` (all of them when ``floor`` is None)."""
-        return self if floor is None else self.select(self.values >= floor)
+        if floor is None:
+            return self
+        keep = self.values >= floor
+        return self if bool(keep.all()) else self.select(keep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +251,11 @@ class Timeline:
             parts = [s.us for s in self._series.values()]
             if not parts:
                 return np.empty(0, dtype=np.int64)
-            if all(np.array_equal(part, parts[0]) for part in parts[1:]):
-                return parts[0][np.r_[True, parts[0][1:] != parts[0][:-1]]]  # one console sends all
+            first = parts[0]
+            if all(part is first or np.array_equal(part, first) for part in parts[1:]):
+                if bool((first[1:] > first[:-1]).all()):
+                    return first  # one console sends all: the moments are its very time array
+                return first[np.r_[True, first[1:] != first[:-1]]]
             merged = np.sort(np.concatenate(parts), kind="stable")  # sorted runs: a cheap merge
             return merged[np.r_[True, merged[1:] != merged[:-1]]]
 
