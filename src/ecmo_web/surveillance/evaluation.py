@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,6 +29,8 @@ from ecmo_core.surveillance import (
 from ecmo_core.surveillance import (
     Sample as CoreSample,
 )
+from ecmo_core.surveillance.model import DEVICE
+from ecmo_core.surveillance.timeline import Series, micros
 from ecmo_web.runs.models import Component, ComponentKind, EcmoRun, RunTarget
 from ecmo_web.surveillance import hooks
 from ecmo_web.surveillance.models import CircuitCheck, Sample, SurveillanceSetting, core_source
@@ -198,9 +201,20 @@ def load_timeline(facts: RunFacts, *, start: dt.datetime, end: dt.datetime) -> T
         .filter(spans)
         .values_list("observed_at", "parameter", "value", "source")
     )
-    return Timeline(
-        stored_sample(at, parameter, value, core_source(source)) for at, parameter, value, source in rows
-    )
+    return timeline_of_rows(rows)
+
+
+def timeline_of_rows(rows: Iterable[tuple[dt.datetime, str, float, str]]) -> Timeline:
+    """A columnar ``Timeline`` straight from stored rows ``(observed_at, parameter, value, source)``.
+
+    Stored rows were validated on their way in and are unique on (parameter, observed_at, source), so they go
+    into the timeline's arrays without becoming ``Sample`` objects first.
+    """
+    grouped: dict[tuple[str, bool], list[tuple[int, float, str]]] = {}
+    for at, parameter, value, source in rows:
+        name = core_source(source)
+        grouped.setdefault((parameter, name == DEVICE), []).append((micros(at), float(value), name))
+    return Timeline.from_series({key: Series.of(group) for key, group in grouped.items()})
 
 
 def stored_sample(observed_at: dt.datetime, parameter: str, value: float, source: str) -> CoreSample:
