@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export ECMO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
+.PHONY: demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,10 @@ test: lint typecheck imports migrations-check test-core test-web test-browser
 	@echo "all test legs passed: lint, types, import contract, migrations, core, web on SQLite and PostgreSQL, browser"
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,9 +1,9 @@
 """``GET /api/v1/runs/{run_id}/trends`` (core-api §6): at most N points per parameter, for charts over any span.
 
-One query per request: samples in [since, until] are counted per parameter and, where there are more than a
-few times ``points``, pre-aggregated in SQL into ``4 × points`` fine buckets (each giving its lowest and its
-highest value, at its first and its last time) so that a month of 1 Hz telemetry never leaves the database row
-by row. ``ecmo_core.downsample.min_max_buckets`` then keeps the min and the max of each of ``points / 2``
+One or two queries per request: samples in [since, until] are pre-aggregated in SQL into groups of a time prefix (the stored time's text cut to the hour,
+10 minutes, the minute … — no date arithmetic per row) at least as fine as the chart's buckets, each
+giving its lowest and its highest value at its first and its last time, so that dense telemetry never leaves
+the database row by row; a parameter with only a few times ``points`` samples is then read as it is. ``ecmo_core.downsample.min_max_buckets`` then keeps the min and the max of each of ``points / 2``
 buckets: every spike survives, and a gap stays a gap. See docs/performance.md.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, FloatField, IntegerField, Max, Min
-from django.db.models.functions import Cast, Floor
+from django.db.models import CharField, Count, F, Max, Min
+from django.db.models.functions import Cast, Substr
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
@@ -25,7 +25,6 @@ from ecmo_core.surveillance import PARAMETERS
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance.models import Sample
-from ecmo_web.surveillance.queries import _Epoch
 
 router = Router(tags=["surveillance"])
 
@@ -132,45 +131,56 @@ def trends(
     return {"run_id": run.pk, "since": start, "until": end, "points": limit, "series": series}
 
 
+# Prefixes of a stored time "2026-01-01 10:23:45…" that group it by day, hour, 10 min, minute, 10 s, second.
+_PREFIXES = ((10, 86_400), (13, 3_600), (15, 600), (16, 60), (18, 10), (19, 1))
+
+
+def _prefix_length(width_s: float) -> int:
+    """The coarsest time prefix whose groups are no wider than ``width_s`` (grouping text is cheap in SQL)."""
+    return next((chars for chars, seconds in _PREFIXES if seconds <= width_s), 19)
+
+
 def trend_points(
     run: EcmoRun, parameters: list[str], *, since: dt.datetime, until: dt.datetime, points: int
 ) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
-    """``{code: (epoch seconds, values, samples in range)}`` with at most ``points`` points per code."""
-    base = Sample.objects.filter(run=run, observed_at__gte=since, observed_at__lte=until)
-    counts = dict(
-        base.filter(parameter__in=parameters)
-        .values("parameter")
-        .annotate(n=Count("id"))
-        .values_list("parameter", "n")
+    """``{code: (epoch seconds, values, samples in range)}`` with at most ``points`` points per code.
+
+    One grouped query (time prefixes, with a count per group) for every parameter; a second, plain one for
+    the parameters with so few samples that they are returned as they are.
+    """
+    base = Sample.objects.filter(
+        run=run, parameter__in=parameters, observed_at__gte=since, observed_at__lte=until
     )
     start_s, end_s = since.timestamp(), until.timestamp()
-    raw = [code for code in parameters if counts.get(code, 0) <= RAW_FACTOR * points]
-    dense = [code for code in parameters if code not in raw]
-    rows: dict[str, list[tuple[float, float]]] = {code: [] for code in parameters}
-    if raw:
-        query = base.filter(parameter__in=raw).annotate(t=_Epoch(F("observed_at")))
-        for code, t, value in query.values_list("parameter", "t", "value"):
-            rows[code].append((float(t), float(value)))
-    if dense:
-        width = (end_s - start_s) / (RAW_FACTOR * points)
-        bucket = Cast(Floor((_Epoch(F("observed_at")) - start_s) / width), IntegerField())
-        query = (
-            base.filter(parameter__in=dense)
-            .annotate(bucket=bucket)
-            .values("parameter", "bucket")
-            .annotate(
-                low=Min("value"),
-                high=Max("value"),
-                first=Min(_Epoch(F("observed_at")), output_field=FloatField()),
-                last=Max(_Epoch(F("observed_at")), output_field=FloatField()),
-            )
-            .values_list("parameter", "low", "high", "first", "last")
+    chars = _prefix_length((end_s - start_s) / points)
+    grouped = (
+        base.annotate(bucket=Substr(Cast(F("observed_at"), CharField()), 1, chars))
+        .values("parameter", "bucket")
+        .annotate(
+            n=Count("id"),
+            low=Min("value"),
+            high=Max("value"),
+            first=Min("observed_at"),
+            last=Max("observed_at"),
         )
-        for code, low, high, first, last in query:
-            rows[code] += [(float(first), float(low)), (float(last), float(high))]
+        .values_list("parameter", "n", "low", "high", "first", "last")
+    )
+    counts = dict.fromkeys(parameters, 0)
+    rows: dict[str, list[tuple[float, float]]] = {code: [] for code in parameters}
+    for code, n, low, high, first, last in grouped:
+        counts[code] += n
+        rows[code] += [(first.timestamp(), float(low)), (last.timestamp(), float(high))]
+    few = [code for code in parameters if counts[code] <= RAW_FACTOR * points]
+    if few:
+        for code in few:
+            rows[code] = []
+        for code, at, value in base.filter(parameter__in=few).values_list(
+            "parameter", "observed_at", "value"
+        ):
+            rows[code].append((at.timestamp(), float(value)))
     result = {}
     for code in parameters:
         pairs = np.array(rows[code], dtype=np.float64).reshape(-1, 2)
         times, values = min_max_buckets(pairs[:, 0], pairs[:, 1], start=start_s, end=end_s, points=points)
-        result[code] = (times, values, counts.get(code, 0))
+        result[code] = (times, values, counts[code])
     return result
