@@ -14,6 +14,7 @@ one-moment ``evaluate`` (the rule code itself) at every moment, which is slow an
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -220,3 +221,82 @@ def test_it_replays_a_span_or_nothing() -> None:
     span = replay(samples, start=at(120), end=at(180))
     assert {t.at for t in span} == {at(120), at(180)} and span[-1].rule_id == "air.detected"
     assert replay([]) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    samples=st.lists(bursts(), min_size=1, max_size=6).map(lambda b: [s for burst in b for s in burst]),
+    cuts=st.lists(st.floats(0, 1), max_size=4),
+    config=configs,
+    context=contexts(),
+    shuffle=st.booleans(),
+)
+def test_it_extends_a_timeline_as_if_built_at_once(
+    samples: list[Sample], cuts: list[float], config: SurveillanceConfig, context: RunContext, shuffle: bool
+) -> None:
+    # Live: samples arrive in pieces (in time order, or not), and the rules are judged after each piece.
+    ordered = samples if shuffle else sorted(samples, key=lambda s: s.observed_at)
+    bounds = sorted({0, len(ordered), *(int(c * len(ordered)) for c in cuts)})
+    live = Timeline(ordered[: bounds[1]])
+    for lo, hi in itertools.pairwise(bounds[1:]):
+        now = max(s.observed_at for s in ordered[:lo])
+        evaluate(live, now=now, config=config, context=context)  # fills the caches the next piece must update
+        live.extend(ordered[lo:hi])
+        whole = Timeline(ordered[:hi])
+        assert len(live) == len(whole)
+        assert live.times == whole.times
+        for moment in (whole.times[-1], whole.times[len(whole.times) // 2]):
+            assert evaluate(live, now=moment, config=config, context=context) == evaluate(
+                whole, now=moment, config=config, context=context
+            )
+
+
+def test_it_extends_in_place_with_repeats_and_late_samples() -> None:
+    live = Timeline([Sample(at(0), "blood_flow_l_min", 4.8), Sample(at(60), "blood_flow_l_min", 4.9)])
+    live.extend([])
+    live.extend(
+        [Sample(at(120), "blood_flow_l_min", 5.0), Sample(at(60), "blood_flow_l_min", 4.7)]
+    )  # a correction
+    live.extend(
+        [Sample(at(30), "blood_flow_l_min", 4.6, "check"), Sample(at(20), "blood_flow_l_min", 4.5, "check")]
+    )
+    live.extend([Sample(at(40), "blood_flow_l_min", 4.4, "lab")])
+    pair = live.pair("blood_flow_l_min")
+    assert (pair.device.us.tolist(), pair.device.values.tolist()) == (
+        [at(0).timestamp() * 1e6, at(60).timestamp() * 1e6, at(120).timestamp() * 1e6],
+        [4.8, 4.7, 5.0],
+    )
+    assert [pair.manual.source(i) for i in range(3)] == ["check", "check", "lab"] and len(live) == 6
+
+
+def test_it_keeps_past_baselines_and_re_pairs_delta_p_near_new_samples() -> None:
+    pressures = [
+        Sample(at(m * 60), p, v, source)
+        for m in range(130)
+        for p, v, source in (
+            ("pre_oxygenator_pressure_mmhg", 250.0, "device"),
+            ("post_oxygenator_pressure_mmhg", 234.0, "device"),
+        )
+    ]
+    checks = [
+        Sample(at(0), "pre_oxygenator_pressure_mmhg", 250.0, "check"),
+        Sample(at(0), "post_oxygenator_pressure_mmhg", 234.0, "check"),
+    ]
+    config = config_from_mapping({"oxygenator.delta_p_rise": {"baseline_hours": 1}})
+    live = Timeline(pressures[:200] + checks)
+    before = evaluate(live, now=at(99 * 60), config=config)
+    cached = dict(live._cache)  # the baseline median and the paired ΔP, computed once
+    later = [
+        *pressures[200:],
+        Sample(at(129 * 60), "pre_oxygenator_pressure_mmhg", 270.0, "lab"),
+        Sample(at(129 * 60), "post_oxygenator_pressure_mmhg", 234.0, "lab"),
+    ]
+    live.extend(later)
+    kept = [key for key in cached if key[0] == "median_between" and live._cache.get(key) is cached[key]]
+    assert kept, "a baseline whose window ended before the new samples is kept"
+    whole = Timeline(pressures + checks + later[-2:])
+    assert evaluate(live, now=at(129 * 60), config=config) == evaluate(whole, now=at(129 * 60), config=config)
+    assert before != evaluate(live, now=at(129 * 60), config=config)
+    assert live.computed_delta_p(30.0).manual.sources == ("check", "lab")
+    same = Timeline([Sample(at(0), "fdo2", 1.0, "check"), Sample(at(0), "fdo2", 0.9, "lab")])
+    assert same.times == (at(0),)

@@ -238,6 +238,94 @@ class Timeline:
         self._series = {key: s for key, s in series.items() if len(s)}
         self._count = count
         self._cache: dict[Hashable, object] = {}
+        self._buffers: dict[tuple[str, bool], tuple[Micros, Floats]] = {}
+
+    def extend(self, samples: Iterable[Sample]) -> None:
+        """Add samples in place — the live path: a console's new readings, then ``evaluate`` at their time.
+
+        Newer samples are appended into arrays that grow by doubling (amortized ``O(k)`` for ``k`` samples);
+        a sample older than its series' newest, or one repeating a (parameter, time, source) already held,
+        rebuilds that one series. What depends on the data is forgotten or brought up to date: baselines
+        whose window ends before the new samples are kept, the computed ΔP is re-paired only near them.
+        """
+        grouped: dict[tuple[str, bool], dict[tuple[int, str], float]] = {}
+        for sample in samples:
+            key = (sample.parameter, sample.is_device)
+            grouped.setdefault(key, {})[(micros(sample.observed_at), sample.source)] = sample.value
+        if not grouped:
+            return
+        earliest = min(t for rows in grouped.values() for t, _ in rows)
+        for key, rows in grouped.items():
+            self._count += self._add(
+                key, sorted(((t, v, src) for (t, src), v in rows.items()), key=lambda r: r[0])
+            )
+        self._forget(earliest)
+
+    def _add(self, key: tuple[str, bool], rows: list[tuple[int, float, str]]) -> int:
+        """Add sorted rows to one series; returns how many samples are new (not replacing one held)."""
+        old = self._series.get(key)
+        if old is None or rows[0][0] > int(old.us[-1]):
+            n, k = (0 if old is None else len(old)), len(rows)
+            buffers = self._buffers.get(key)  # when present, it holds the current series in [:n]
+            if buffers is None or len(buffers[0]) < n + k:
+                capacity = max(2 * (n + k), 64)
+                buffers = (np.empty(capacity, dtype=np.int64), np.empty(capacity, dtype=np.float64))
+                if old is not None:
+                    buffers[0][:n], buffers[1][:n] = old.us, old.values
+                self._buffers[key] = buffers
+            us_buf, val_buf = buffers
+            us_buf[n : n + k] = [row[0] for row in rows]
+            val_buf[n : n + k] = [row[1] for row in rows]
+            names = {row[2] for row in rows}
+            if old is not None and isinstance(old.sources, str) and names == {old.sources}:
+                sources: Sequence[str] | str = old.sources
+            elif old is None and len(names) == 1:
+                sources = names.pop()
+            else:
+                before = [] if old is None else [old.source(i) for i in range(len(old))]
+                sources = before + [row[2] for row in rows]
+            self._series[key] = Series(us_buf[: n + k], val_buf[: n + k], sources)
+            return k
+        held = {
+            (int(t), old.source(i)): float(v) for i, (t, v) in enumerate(zip(old.us, old.values, strict=True))
+        }
+        size = len(held)
+        held.update({(t, src): v for t, v, src in rows})
+        self._series[key] = Series.of((t, v, src) for (t, src), v in held.items())
+        self._buffers.pop(key, None)
+        return len(held) - size
+
+    def _forget(self, earliest_us: int) -> None:
+        """Drop cached results the new samples (from ``earliest_us`` on) may change; re-pair ΔP near them."""
+        kept: dict[Hashable, object] = {}
+        for key, value in self._cache.items():
+            if isinstance(key, tuple) and key[0] == "median_between" and isinstance(key[2], Window):
+                if seconds_to_micros(key[2].end_s) < earliest_us:
+                    kept[key] = value
+            elif isinstance(key, tuple) and key[0] == "computed_delta_p" and isinstance(value, SeriesPair):
+                kept[key] = self._repaired(value, float(key[1]), earliest_us)
+        self._cache = kept
+
+    def _repaired(self, old: SeriesPair, tolerance_s: float, earliest_us: int) -> SeriesPair:
+        """The computed ΔP with only the pre samples near the new ones paired again."""
+        tolerance_us = seconds_to_micros(tolerance_s)
+        cut = earliest_us - tolerance_us
+        pre, post = self.pair(PRE), self.pair(POST)
+        kinds = []
+        for held, a, b in ((old.device, pre.device, post.device), (old.manual, pre.manual, post.manual)):
+            keep = held.select(held.us < cut)
+            start = a.since(cut)
+            tail = _pair_series(
+                Series(
+                    a.us[start:],
+                    a.values[start:],
+                    a.sources if isinstance(a.sources, str) else a.sources[start:],
+                ),
+                b,
+                tolerance_us,
+            )
+            kinds.append(_concat(keep, tail))
+        return SeriesPair(old.key, old.label, kinds[0], kinds[1])
 
     def __len__(self) -> int:
         """Number of samples kept (after duplicates collapsed)."""
@@ -311,6 +399,18 @@ class Timeline:
             self._cache[key] = compute()
         result: T = self._cache[key]  # type: ignore[assignment]  # stored by this method under this key
         return result
+
+
+def _concat(first: Series, second: Series) -> Series:
+    if isinstance(first.sources, str) and first.sources == second.sources:
+        sources: Sequence[str] | str = first.sources
+    else:
+        sources = [first.source(i) for i in range(len(first))] + [
+            second.source(i) for i in range(len(second))
+        ]
+    return Series(
+        np.concatenate([first.us, second.us]), np.concatenate([first.values, second.values]), sources
+    )
 
 
 def _pair_series(pre: Series, post: Series, tolerance_us: int) -> Series:
