@@ -3,7 +3,7 @@
 These machines are noisy, so each benchmark runs its baseline in the same run, interleaved, several times, and
 reports the median and the spread of each and the ratio project ÷ baseline. Each benchmark runs in its own
 process (a fresh database, its own peak memory). Results go to bench/results.json; the replay's time against
-size is drawn to docs/performance-replay.svg. ``--quick`` uses small sizes and one or few repeats (≈ 1 min).
+size is drawn to docs/performance-replay.svg. ``--only`` replaces just those benchmarks' entries. ``--quick`` uses small sizes and one or few repeats (≈ 1 min).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ BENCHES = {
     "replay": "bench.bench_replay:run",
     "ingest": "bench.bench_api:ingest",
     "trends": "bench.bench_api:trends",
+    "incremental": "bench.bench_live_incremental:run",
     "live": "bench.bench_live_evaluation:run",
     "evaluations": "bench.bench_surveillance:run",
 }
@@ -78,6 +79,14 @@ def main() -> int:
         for r in json.loads(done.stdout.strip().splitlines()[-1]):
             results.append(r)
             print(_line(r), flush=True)
+    previous = HERE / "results.json"
+    if args.only and previous.exists():  # keep the other benchmarks' last figures
+        kept = [
+            r
+            for r in json.loads(previous.read_text(encoding="utf-8"))["results"]
+            if r["benchmark"] not in names
+        ]
+        results = kept + results
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
