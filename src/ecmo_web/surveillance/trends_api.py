@@ -18,15 +18,17 @@ from django.db.models import CharField, Count, F, Max, Min
 from django.db.models.functions import Cast, Substr
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 
 from ecmo_core.downsample import MAX_POINTS, min_max_buckets
 from ecmo_core.surveillance import PARAMETERS
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked
+from ecmo_web.surveillance.api import router as surveillance_router
 from ecmo_web.surveillance.models import Sample
 
-router = Router(tags=["surveillance"])
+# On the surveillance API's own router: importing this module (apps.py does) adds the endpoint to it.
+router = surveillance_router
 
 DEFAULT_POINTS = 500
 MAX_PARAMETERS = 24
