@@ -9,7 +9,7 @@ export ECMO_VAR_DIR ?= $(CURDIR)/var
 
 FUZZ_SECONDS ?= 120
 
-.PHONY: fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
+.PHONY: fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	scripts/ensure-weasyprint.sh
@@ -71,7 +71,10 @@ fuzz: install
 	ECMO_FUZZ_EXAMPLES=300 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_api_fuzz.py
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+import polars as pl
+
 from ecmo_core.errors import InputError
 from ecmo_core.surveillance import (
     PARAMETERS,
@@ -36,10 +39,11 @@ from ecmo_core.surveillance import (
     Timeline,
     config_from_mapping,
     context_from_mapping,
-    evaluate,
 )
-from ecmo_core.surveillance.engine import timeline_of
-from ecmo_core.surveillance.model import DEVICE, iso, utc
+from ecmo_core.surveillance.engine import changes, timeline_of
+from ecmo_core.surveillance.model import DEVICE, STATUSES, iso, utc
+from ecmo_core.surveillance.parameters import FLAG, FRACTION
+from ecmo_core.surveillance.timeline import US, Micros, Series, micros
 
 OBSERVED_AT = "observed_at"
 
@@ -139,18 +143,8 @@ def _value(row: int, column: str, code: str, cell: str, at: datetime, source: st
         raise CsvInputError(row, column, error.message) from None
 
 
-def read_wide_csv(text_or_lines: str | Iterable[str]) -> list[Sample]:
-    """Parse a wide CSV into samples; all or nothing.
-
-    The header names ``observed_at`` (ISO 8601 with an offset or ``Z``; naive times are refused) and any
-    parameter codes of core-api §4, each optionally suffixed ``@source`` (``post_oxygenator_po2_mmhg@lab``;
-    default ``device``). An empty cell is a missing value; blank lines are skipped. Any unknown column,
-    malformed time or implausible value raises :class:`CsvInputError` (an ``InputError``) naming the row
-    (1-based line number, header = 1), the column and the accepted range; nothing is returned half-read.
-    """
-    lines = io.StringIO(text_or_lines, newline="") if isinstance(text_or_lines, str) else text_or_lines
-    reader = csv.reader(lines)
-    header = next(reader, None)
+def _header(header: list[str] | None) -> tuple[list[str], int, dict[int, tuple[str, str]]]:
+    """Checked header: the names, the index of ``observed_at`` and each parameter column's (code, source)."""
     if header is None or not any(cell.strip() for cell in header):
         raise CsvInputError(
             1, OBSERVED_AT, "the file is empty: the first row must name observed_at and parameters"
@@ -162,6 +156,21 @@ def read_wide_csv(text_or_lines: str | Iterable[str]) -> list[Sample]:
     time_index = names.index(OBSERVED_AT)
     seen: set[tuple[str, str]] = set()
     columns = {i: _column(i, name, seen) for i, name in enumerate(names) if i != time_index}
+    return names, time_index, columns
+
+
+def read_wide_csv(text_or_lines: str | Iterable[str]) -> list[Sample]:
+    """Parse a wide CSV into samples; all or nothing.
+
+    The header names ``observed_at`` (ISO 8601 with an offset or ``Z``; naive times are refused) and any
+    parameter codes of core-api §4, each optionally suffixed ``@source`` (``post_oxygenator_po2_mmhg@lab``;
+    default ``device``). An empty cell is a missing value; blank lines are skipped. Any unknown column,
+    malformed time or implausible value raises :class:`CsvInputError` (an ``InputError``) naming the row
+    (1-based line number, header = 1), the column and the accepted range; nothing is returned half-read.
+    """
+    lines = io.StringIO(text_or_lines, newline="") if isinstance(text_or_lines, str) else text_or_lines
+    reader = csv.reader(lines)
+    names, time_index, columns = _header(next(reader, None))
     samples: list[Sample] = []
     for cells in reader:
         row = reader.line_num
@@ -177,27 +186,139 @@ def read_wide_csv(text_or_lines: str | Iterable[str]) -> list[Sample]:
     return samples
 
 
+def read_wide_csv_file(path: str | Path) -> Timeline:
+    """A wide CSV file (as :func:`read_wide_csv`) straight into a columnar :class:`Timeline`.
+
+    Large files take a fast path: Polars parses the numbers in native code and the times are checked and
+    converted column-wise, so a month at 1 Hz never becomes millions of Python objects. Anything the fast path
+    is not sure of — quotes, an irregular row, an unusual time format, a value out of range, a repeated time —
+    sends the file through :func:`read_wide_csv`, which names the row and column of any error.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        names, time_index, columns = _header(next(csv.reader(handle), None))
+    timeline = _fast_timeline(Path(path), names, time_index, columns)
+    return timeline if timeline is not None else timeline_of(read_wide_csv(_read(str(path))))
+
+
+_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+_CHUNK = 1 << 23
+
+
+def _scan(path: Path) -> tuple[int, int, bool]:
+    """Commas and empty lines after the header, and whether any quote appears (read in chunks, in C)."""
+    commas = empty = 0
+    quoted = False
+    tail = b"\n"  # the header's line end: an empty first line is a "\n\n" too
+    with path.open("rb") as handle:
+        handle.readline()  # the header, checked already
+        while chunk := handle.read(_CHUNK):
+            joined = tail + chunk
+            commas += chunk.count(b",")
+            quoted = quoted or b'"' in chunk
+            empty += sum(joined.count(p) - tail.count(p) for p in (b"\n\n", b"\n\r\n"))
+            tail = joined[-2:]
+    return commas, empty, quoted
+
+
+def _fast_timeline(
+    path: Path, names: list[str], time_index: int, columns: dict[int, tuple[str, str]]
+) -> Timeline | None:
+    commas, empty, quoted = _scan(path)
+    if quoted:
+        return None
+    schema = {f"c{i}": pl.String if i == time_index else pl.Float64 for i in range(len(names))}
+    try:
+        frame = pl.read_csv(path, has_header=False, skip_rows=1, schema=schema)
+    except (pl.exceptions.PolarsError, OSError):
+        return None  # e.g. a row with too many cells, or a cell that is not a plain number
+    if commas != (frame.height - empty) * (len(names) - 1):
+        return None  # a row with too few cells (Polars would fill them with nulls)
+    if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+        frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))  # blank lines
+    us = _times(frame.drop_in_place(f"c{time_index}"))
+    if us is None:
+        return None
+    order = None if len(us) < 2 or bool((us[1:] > us[:-1]).all()) else np.argsort(us, kind="stable")
+    if order is not None and not bool((np.diff(us[order]) > 0).all()):
+        return None  # a repeated time: the careful reader collapses duplicates in file order
+    if order is not None:
+        us = us[order]
+    series: dict[tuple[str, bool], list[Series]] = {}
+    for i, (code, source) in columns.items():
+        values = frame.drop_in_place(f"c{i}").to_numpy()
+        values = values if order is None else values[order]
+        present = ~np.isnan(values)
+        if not bool(present.all()):
+            part = Series(us[present], values[present], source)
+        else:
+            part = Series(us, values, source)  # every series shares the one time array
+        if not _plausible(code, part.values):
+            return None
+        series.setdefault((code, source == DEVICE), []).append(part)
+    built: dict[tuple[str, bool], Series] = {}
+    for key, parts in series.items():
+        if len(parts) == 1:
+            built[key] = parts[0]
+            continue
+        times = np.concatenate([p.us for p in parts])
+        merged = np.argsort(times, kind="stable")
+        sources = [p.source(0) for p in parts for _ in range(len(p))]
+        values = np.concatenate([p.values for p in parts])
+        built[key] = Series(times[merged], values[merged], [sources[i] for i in merged.tolist()])
+    return Timeline.from_series(built)
+
+
+def _times(column: pl.Series) -> Micros | None:
+    """ISO 8601 times with a ``Z`` or an offset as microseconds; None if any is not in that plain form."""
+    time = pl.col("t").str.strip_chars()
+    frame = column.alias("t").to_frame()
+    if frame.select((time.is_null() | ~time.str.contains(_ISO)).any()).item():
+        return None
+    offset = time.str.slice(19).str.extract(r"([Z+-].*)$")
+    fraction = time.str.slice(19).str.extract(r"^\.(\d+)").fill_null("0").str.pad_end(6, "0")
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    hours, minutes = offset.str.slice(1, 2).cast(pl.Int64), offset.str.slice(4, 2).cast(pl.Int64)
+    offset_min = pl.when(offset == "Z").then(0).otherwise(sign * (hours * 60 + minutes))
+    local = time.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us").dt.epoch("us")
+    try:
+        result: Micros = (
+            frame.select(local + fraction.cast(pl.Int64) - offset_min * 60 * US).to_series().to_numpy()
+        )
+    except pl.exceptions.PolarsError:
+        return None  # e.g. 2025-02-30
+    return result.astype(np.int64)
+
+
+def _plausible(code: str, values: np.ndarray) -> bool:
+    """True when every value passes ``check_value`` (checked column-wise)."""
+    spec = PARAMETERS[code]
+    ok = np.isfinite(values) & (values >= spec.minimum) & (values <= spec.maximum)
+    if spec.unit == FRACTION:
+        ok &= (values >= 0.0) & (values <= 1.0)
+    if spec.unit == FLAG:
+        ok &= (values == 0.0) | (values == 1.0)
+    return bool(ok.all())
+
+
 # --- replay ----------------------------------------------------------------------------------------------
 
 
 def _moments(
     timeline: Timeline, step: timedelta | None, start: datetime | None, end: datetime | None
-) -> list[datetime]:
-    times = timeline.times
-    if not times:
-        return []
-    first = times[0] if start is None else utc("start", start)
-    last = times[-1] if end is None else utc("end", end)
+) -> Micros:
+    times = timeline.times_us
+    if not len(times):
+        return times
+    first = int(times[0]) if start is None else micros(utc("start", start))
+    last = int(times[-1]) if end is None else micros(utc("end", end))
     if step is None:
-        return [t for t in times if first <= t <= last]
+        if first <= times[0] and times[-1] <= last:
+            return times
+        return times[(times >= first) & (times <= last)]
     if not isinstance(step, timedelta) or step <= timedelta(0):
         raise InputError("step", f"must be a positive timedelta, got {step!r}")
-    moments = []
-    moment = first
-    while moment <= last:
-        moments.append(moment)
-        moment += step
-    return moments
+    step_us = step // timedelta(microseconds=1)
+    return np.arange(first, last + 1, max(step_us, 1), dtype=np.int64)
 
 
 def replay(
@@ -219,25 +340,39 @@ def replay(
         driven rules such as ``documentation.check_overdue`` then change state between samples).
     start, end : limit the replay (default: first and last sample time).
 
-    Complexity: one timeline build, then ``O(T · R · (log n + w))`` for ``T`` moments (see engine).
+    Complexity: one timeline build, then every rule judges all ``T`` moments at once on the timeline's
+    arrays (``O(n log w)`` for the windowed medians, ``O(T log n)`` for the look-ups), and each transition
+    is worded by one call of ``evaluate`` (see :func:`ecmo_core.surveillance.engine.changes`).
     """
     timeline = timeline_of(samples)
+    moments = _moments(timeline, step, start, end)
     transitions: list[Transition] = []
-    state: dict[str, tuple[Status, Severity]] = {}
-    for now in _moments(timeline, step, start, end):
-        current = {f.rule_id: f for f in evaluate(timeline, now=now, config=config, context=context)}
-        for rule_id, finding in current.items():
-            previous = state.get(rule_id)
-            if previous != (finding.status, finding.severity):
-                old = None if previous is None else previous[0]
-                transitions.append(
-                    Transition(now, rule_id, old, finding.status, finding.severity, finding.message)
+    for change in changes(timeline, moments=moments, config=config, context=context):
+        finding = change.finding
+        if finding is None:
+            message = f"No longer evaluated: the rule applies to {RULES[change.rule_id].scope}."
+            transitions.append(
+                Transition(change.at, change.rule_id, _status(change.previous), None, "info", message)
+            )
+        else:
+            transitions.append(
+                Transition(
+                    change.at,
+                    change.rule_id,
+                    _status(change.previous),
+                    finding.status,
+                    finding.severity,
+                    finding.message,
                 )
-                state[rule_id] = (finding.status, finding.severity)
-        for rule_id in [r for r in state if r not in current]:
-            message = f"No longer evaluated: the rule applies to {RULES[rule_id].scope}."
-            transitions.append(Transition(now, rule_id, state.pop(rule_id)[0], None, "info", message))
+            )
     return transitions
+
+
+def _status(name: str | None) -> Status | None:
+    for status in STATUSES:
+        if status == name:
+            return status
+    return None
 
 
 def load_replay_toml(text: str) -> tuple[SurveillanceConfig, RunContext]:
@@ -293,12 +428,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     stage = args.file
     try:
-        samples = read_wide_csv(_read(args.file))
+        timeline = read_wide_csv_file(args.file)
         config, context = SurveillanceConfig(), RunContext()
         if args.config is not None:
             stage = args.config
             config, context = load_replay_toml(_read(args.config))
-        transitions = replay(samples, config=config, context=context, step=args.step_min)
+        transitions = replay(timeline, config=config, context=context, step=args.step_min)
     except (OSError, UnicodeDecodeError) as error:
         print(f"ecmo replay: cannot read {stage}: {error}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ from ecmo_core.surveillance import (
     Sample,
     SurveillanceConfig,
     Timeline,
+    config_from_mapping,
     evaluate,
 )
 from ecmo_core.surveillance.base import num, pct
@@ -155,3 +156,28 @@ def test_it_replays_three_days_of_minute_telemetry_quickly() -> None:
     elapsed = time.perf_counter() - started
     assert elapsed < 15.0, f"replaying {len(samples)} samples took {elapsed:.1f} s"
     assert {t.rule_id for t in transitions if t.to_status == "firing"} == set()
+
+
+def test_it_declares_the_data_each_rule_needs() -> None:
+    # Defaults: windows 10 min, device fresh 5 min, a check counts 75 min; gas 24 h, pfHb 30 h, recirculation
+    # 12 h, anti-Xa 26 h (aPTT 26 h, ACT 6 h); ΔP and pump baselines 6 h.
+    config = SurveillanceConfig()
+    minutes = {rule_id: rule.lookback(config) / timedelta(minutes=1) for rule_id, rule in RULES.items()}
+    assert minutes == {
+        "air.detected": 75,
+        "oxygenator.post_po2_low": 24 * 60 + 75,  # a gas up to 24 h old, then the FdO2 as of that gas
+        "oxygenator.delta_p_rise": 75,
+        "pump.flow_per_rpm_fall": 75,
+        "access.pressure_low": 75,
+        "hemolysis.pfhb_high": 30 * 60,
+        "recirculation.high": 12 * 60,
+        "anticoagulation.out_of_range": 26 * 60,
+        "documentation.check_overdue": 75,
+    }
+    baselines = {rule_id: rule.baseline(config) for rule_id, rule in RULES.items() if rule.baseline(config)}
+    assert baselines == {
+        "oxygenator.delta_p_rise": timedelta(hours=6),
+        "pump.flow_per_rpm_fall": timedelta(hours=6),
+    }
+    wide = config_from_mapping({"engine": {"median_window_min": 60, "check_max_age_min": 30}})
+    assert RULES["access.pressure_low"].lookback(wide) == timedelta(minutes=60)

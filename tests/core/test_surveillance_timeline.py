@@ -117,7 +117,7 @@ def test_it_pairs_pre_and_post_of_the_same_source() -> None:
         Sample(at(5), "pre_oxygenator_pressure_mmhg", 251.0),  # no post at all nearby
     ]
     pair = Timeline(samples).computed_delta_p(30.0)
-    assert (pair.device.values, pair.manual.values) == ([18.0], [])
+    assert (pair.device.values.tolist(), pair.manual.values.tolist()) == ([18.0], [])
     assert pair.label == "membrane ΔP (pre − post)"
 
 

@@ -1,16 +1,20 @@
 """What every rule module shares: its input, its registry entry, and helpers to word findings.
 
 A rule is a module under ``rules/`` with ``RULE_ID``, ``RULE_VERSION``, a docstring giving rationale and
-source, ``evaluate(inp: RuleInput) -> Finding | None`` (``None`` = the rule does not apply now) and
-``RULE = Rule(...)`` registering it. See docs/rules/README.md, "How to add a rule".
+source, ``evaluate(inp: RuleInput) -> Finding | None`` (``None`` = the rule does not apply now), the same
+judgement over many moments at once, ``columns(frame: Frame) -> Codes`` (status and severity only; see
+:mod:`ecmo_core.surveillance.columnar`), the data it needs — ``lookback(config)`` (how far before a moment it
+reads) and ``baseline(config)`` (the hours of a component baseline, or ``None``) — and ``RULE = Rule(...)``
+registering it. See docs/rules/README.md, "How to add a rule".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from ecmo_core.surveillance.columnar import Codes, Frame
 from ecmo_core.surveillance.config import EngineConfig, SurveillanceConfig
 from ecmo_core.surveillance.model import EvidenceValue, Finding, RunContext, Severity, iso
 from ecmo_core.surveillance.timeline import NoReading, Reading, SeriesPair, Timeline, latest, windowed
@@ -69,7 +73,10 @@ class Rule:
     """Registry entry: id, version, severity when firing (the highest, for graded rules), title, code, scope.
 
     ``scope`` says in plain words when the rule applies (shown when a replay reports that it stopped
-    applying).
+    applying). ``columns`` judges many moments at once (status and severity codes). ``lookback(config)`` is
+    how far before a moment the rule may read; ``baseline(config)`` the length of the component baseline it
+    takes after an install (``None`` if it takes none). The web layer loads exactly that much data, so a
+    new rule cannot silently stay indeterminate there for want of it.
     """
 
     id: str
@@ -77,7 +84,27 @@ class Rule:
     severity: Severity
     title: str
     evaluate: Callable[[RuleInput], Finding | None]
+    columns: Callable[[Frame], Codes]
+    lookback: Callable[[SurveillanceConfig], timedelta]
+    baseline: Callable[[SurveillanceConfig], timedelta | None] = lambda config: None
     scope: str = "every run"
+
+
+def hours(value: float) -> timedelta:
+    """``value`` hours as a timedelta."""
+    return timedelta(hours=value)
+
+
+def windowed_lookback(config: SurveillanceConfig) -> timedelta:
+    """How far back a windowed reading reaches: the median window, device freshness, a check's age."""
+    engine = config.engine
+    return timedelta(minutes=max(engine.median_window_min, engine.device_fresh_min, engine.check_max_age_min))
+
+
+def latest_lookback(config: SurveillanceConfig) -> timedelta:
+    """How far back a latest reading with the engine's ages reaches (device freshness, a check's age)."""
+    engine = config.engine
+    return timedelta(minutes=max(engine.device_fresh_min, engine.check_max_age_min))
 
 
 class Reporter:

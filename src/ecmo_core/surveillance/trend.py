@@ -16,7 +16,7 @@ from ecmo_core import validate
 from ecmo_core.errors import InputError
 from ecmo_core.surveillance.engine import timeline_of
 from ecmo_core.surveillance.model import Sample, utc
-from ecmo_core.surveillance.timeline import DELTA_P, Timeline
+from ecmo_core.surveillance.timeline import DELTA_P, Timeline, from_micros, seconds_to_micros
 
 
 def delta_p_points(
@@ -37,11 +37,12 @@ def delta_p_points(
     tolerance = validate.number("pairing_tolerance_s", pairing_tolerance_s, minimum=0, maximum=300, unit="s")
     reported = timeline.pair(DELTA_P)
     pair = reported if reported.has_between(lo, hi) else timeline.computed_delta_p(tolerance)
+    lo_us, hi_us = seconds_to_micros(lo), seconds_to_micros(hi)
     points = [
-        (at, value)
+        (from_micros(t), value)
         for series in (pair.device, pair.manual)
-        for t, at, value in zip(series.times, series.at, series.values, strict=True)
-        if lo <= t <= hi
+        for t, value in zip(series.us.tolist(), series.values.tolist(), strict=True)
+        if lo_us <= t <= hi_us
     ]
     return sorted(points)
 

@@ -11,11 +11,11 @@ class SurveillanceConfig(AppConfig):
     verbose_name = "Circuit surveillance"
 
     def contributions(self) -> Contributions:
-        from ecmo_web.surveillance import api, summaries
+        from ecmo_web.surveillance import api, summaries, trends_api  # noqa: F401 - trends_api registers itself
 
         return Contributions(
             urls="ecmo_web.surveillance.urls",
-            api_routers=(("/", api.router),),
+            api_routers=(("/", api.router),),  # with the trends endpoint: trends_api adds it to api.router
             # Open alerts come first on the run page.
             run_panels=(
                 RunPanel("surveillance/panel_run.html", "run.view", order=10),

@@ -151,6 +151,19 @@ def bucket_seconds(span: dt.timedelta) -> int:
     return max(60, math.ceil(span.total_seconds() / TARGET_POINTS / 60.0) * 60)
 
 
+BASELINE_RULES = {
+    ComponentKind.OXYGENATOR: "oxygenator.delta_p_rise",
+    ComponentKind.PUMP_HEAD: "pump.flow_per_rpm_fall",
+}
+"""The rule whose baseline each component's chart shows (its length comes from the rule: ``RULES[id].baseline``)."""
+
+
+def _baseline_hours(rule_id: str, config: SurveillanceConfig) -> float:
+    span = RULES[rule_id].baseline(config)
+    assert span is not None, f"{rule_id} declares no baseline"  # both rules above take one
+    return span.total_seconds() / 3600.0
+
+
 def _baseline_periods(
     run: EcmoRun, now: dt.datetime, config: SurveillanceConfig
 ) -> dict[str, list[dict[str, Any]]]:
@@ -161,10 +174,7 @@ def _baseline_periods(
         ).order_by("installed_at")
     )
     end_of_run = run.ended_at or now
-    hours = {
-        ComponentKind.OXYGENATOR: config.delta_p_rise.baseline_hours,
-        ComponentKind.PUMP_HEAD: config.flow_per_rpm_fall.baseline_hours,
-    }
+    hours = {kind: _baseline_hours(rule_id, config) for kind, rule_id in BASELINE_RULES.items()}
     spans = Q()
     for c in components:
         spans |= Q(

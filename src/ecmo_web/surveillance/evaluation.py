@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,6 +20,7 @@ from ecmo_core.surveillance import (
     ANTICOAGULATION_TESTS,
     CONFIGURATIONS,
     PARAMETERS,
+    RULES,
     RunContext,
     SurveillanceConfig,
     Timeline,
@@ -27,6 +29,8 @@ from ecmo_core.surveillance import (
 from ecmo_core.surveillance import (
     Sample as CoreSample,
 )
+from ecmo_core.surveillance.model import DEVICE
+from ecmo_core.surveillance.timeline import Series, micros
 from ecmo_web.runs.models import Component, ComponentKind, EcmoRun, RunTarget
 from ecmo_web.surveillance import hooks
 from ecmo_web.surveillance.models import CircuitCheck, Sample, SurveillanceSetting, core_source
@@ -151,26 +155,17 @@ class RunFacts:
 
 
 def lookback(configs: list[SurveillanceConfig]) -> dt.timedelta:
-    """How far back before the first moment the rules may look (the longest maximum age of any reading)."""
-    hours = 0.0
-    for c in configs:
-        hours = max(
-            hours,
-            c.post_po2_low.gas_max_age_h,
-            c.pfhb_high.max_age_h,
-            c.recirculation_high.max_age_h,
-            c.anticoagulation.anti_xa_max_age_h,
-            c.anticoagulation.aptt_max_age_h,
-            c.anticoagulation.act_max_age_h,
-            c.engine.check_max_age_min / 60.0,
-            c.engine.median_window_min / 60.0,
-        )
-    return dt.timedelta(hours=hours + 1)
+    """How far back before the first moment the rules may look: the longest ``rule.lookback(config)`` of any
+    rule under any of the settings, plus an hour's margin. Derived from ``RULES``, so a new rule that reads
+    further back is loaded further back."""
+    longest = max(rule.lookback(c) for rule in RULES.values() for c in configs)
+    return longest + dt.timedelta(hours=1)
 
 
-def _baseline_hours(configs: list[SurveillanceConfig]) -> dt.timedelta:
-    hours = max(max(c.delta_p_rise.baseline_hours, c.flow_per_rpm_fall.baseline_hours) for c in configs)
-    return dt.timedelta(hours=hours)
+def baseline_length(configs: list[SurveillanceConfig]) -> dt.timedelta:
+    """The longest component baseline any rule takes (``rule.baseline(config)``) under any of the settings."""
+    spans = [span for rule in RULES.values() for c in configs if (span := rule.baseline(c)) is not None]
+    return max(spans, default=dt.timedelta(0))
 
 
 def _latest_at_or_before(times: list[dt.datetime], at: dt.datetime) -> dt.datetime | None:
@@ -188,7 +183,7 @@ def load_timeline(facts: RunFacts, *, start: dt.datetime, end: dt.datetime) -> T
     configs = facts.all_configs()
     run = facts.run
     begin = start - lookback(configs)
-    baseline = _baseline_hours(configs) + _BASELINE_MARGIN
+    baseline = baseline_length(configs) + _BASELINE_MARGIN
     spans = Q(observed_at__gte=begin, observed_at__lte=end)
     for installs in (facts.oxygenator_installs, facts.pump_head_installs):
         anchor = _latest_at_or_before(installs, start)
@@ -206,9 +201,20 @@ def load_timeline(facts: RunFacts, *, start: dt.datetime, end: dt.datetime) -> T
         .filter(spans)
         .values_list("observed_at", "parameter", "value", "source")
     )
-    return Timeline(
-        stored_sample(at, parameter, value, core_source(source)) for at, parameter, value, source in rows
-    )
+    return timeline_of_rows(rows)
+
+
+def timeline_of_rows(rows: Iterable[tuple[dt.datetime, str, float, str]]) -> Timeline:
+    """A columnar ``Timeline`` straight from stored rows ``(observed_at, parameter, value, source)``.
+
+    Stored rows were validated on their way in and are unique on (parameter, observed_at, source), so they go
+    into the timeline's arrays without becoming ``Sample`` objects first.
+    """
+    grouped: dict[tuple[str, bool], list[tuple[int, float, str]]] = {}
+    for at, parameter, value, source in rows:
+        name = core_source(source)
+        grouped.setdefault((parameter, name == DEVICE), []).append((micros(at), float(value), name))
+    return Timeline.from_series({key: Series.of(group) for key, group in grouped.items()})
 
 
 def stored_sample(observed_at: dt.datetime, parameter: str, value: float, source: str) -> CoreSample:

@@ -14,7 +14,8 @@ Data
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num
+from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num, windowed_lookback
+from ecmo_core.surveillance.columnar import WARNING, Codes, Frame, judged
 from ecmo_core.surveillance.model import Finding
 from ecmo_core.surveillance.timeline import NoReading
 
@@ -46,10 +47,18 @@ def evaluate(inp: RuleInput) -> Finding | None:
     )
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    reading = frame.windowed(frame.timeline.pair("access_pressure_mmhg"))
+    return judged(reading.ok, reading.value < frame.config.access_pressure_low.threshold_mmhg, WARNING)
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="warning",
     title="Access pressure too negative",
     evaluate=evaluate,
+    columns=columns,
+    lookback=windowed_lookback,
 )

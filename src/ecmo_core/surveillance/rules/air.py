@@ -13,7 +13,8 @@ Data
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of
+from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, latest_lookback
+from ecmo_core.surveillance.columnar import CRITICAL, Codes, Frame, judged
 from ecmo_core.surveillance.model import Finding
 from ecmo_core.surveillance.timeline import NoReading, stamp
 
@@ -38,10 +39,18 @@ def evaluate(inp: RuleInput) -> Finding | None:
     return _report.clear(f"No bubble detected (last reading {stamp(reading.at)}).", evidence)
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    reading = frame.latest(frame.timeline.pair("bubble_detected"))
+    return judged(reading.ok, reading.value == 1.0, CRITICAL)
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="critical",
     title="Air in the circuit",
     evaluate=evaluate,
+    columns=columns,
+    lookback=latest_lookback,
 )

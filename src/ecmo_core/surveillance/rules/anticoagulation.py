@@ -15,7 +15,13 @@ Data
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num
+from datetime import timedelta
+
+import numpy as np
+
+from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, hours, num
+from ecmo_core.surveillance.columnar import WARNING, Codes, Frame, judged
+from ecmo_core.surveillance.config import SurveillanceConfig
 from ecmo_core.surveillance.model import ANTICOAGULATION_TESTS, EvidenceValue, Finding
 from ecmo_core.surveillance.parameters import PARAMETERS
 from ecmo_core.surveillance.timeline import NoReading, stamp
@@ -67,10 +73,31 @@ def evaluate(inp: RuleInput) -> Finding | None:
     return _report.indeterminate(f"Cannot judge anticoagulation: {'; '.join(missing)}.", evidence)
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    targets = frame.context.anticoagulation_targets
+    cfg = frame.config.anticoagulation
+    outside = np.zeros(len(frame), dtype=np.bool_)
+    inside = np.zeros(len(frame), dtype=np.bool_)
+    for test, (low, high) in targets.items():
+        reading = frame.latest(frame.timeline.pair(test), max_age_h=cfg.max_age_h(test))
+        out = reading.ok & ((reading.value < low) | (reading.value > high))
+        outside |= out
+        inside |= reading.ok & ~out
+    return judged(outside | inside, outside, WARNING)
+
+
+def lookback(config: SurveillanceConfig) -> timedelta:
+    """The longest age a coagulation result counts for."""
+    return hours(max(config.anticoagulation.max_age_h(test) for test in ANTICOAGULATION_TESTS))
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="warning",
     title="Anticoagulation outside target",
     evaluate=evaluate,
+    columns=columns,
+    lookback=lookback,
 )

@@ -13,9 +13,15 @@ Data
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import numpy as np
+
 from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, num
+from ecmo_core.surveillance.columnar import WARNING, Codes, Frame, judged
+from ecmo_core.surveillance.config import SurveillanceConfig
 from ecmo_core.surveillance.model import EvidenceValue, Finding, iso
-from ecmo_core.surveillance.timeline import stamp
+from ecmo_core.surveillance.timeline import NEVER, micros, stamp
 
 RULE_ID = "documentation.check_overdue"
 RULE_VERSION = 1
@@ -58,10 +64,34 @@ def evaluate(inp: RuleInput) -> Finding | None:
     return _report.clear(f"{in_time} ({num(minutes, 0)} min ago).", evidence)
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    context = frame.context
+    moments = frame.moments
+    checks = frame.timeline.check_us()
+    j = np.searchsorted(checks, moments, side="right") - 1
+    from_samples = np.where(j >= 0, checks[np.maximum(j, 0)] if len(checks) else NEVER, NEVER)
+    last = np.maximum(frame.as_of(context.check_times, context.last_check_at), from_samples)
+    started = context.run_started_at
+    start_us = NEVER if started is None else micros(started)
+    has_last = last != NEVER
+    known = has_last | ((start_us != NEVER) & (start_us <= moments))
+    since = np.where(has_last, last, start_us)
+    minutes = (moments - since).astype(np.float64) / 1e6 / 60.0
+    return judged(known, minutes > frame.config.check_overdue.overdue_min, WARNING)
+
+
+def lookback(config: SurveillanceConfig) -> timedelta:
+    """Check samples up to the overdue limit (older ones change only the words; checks come from the run)."""
+    return timedelta(minutes=config.check_overdue.overdue_min)
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="warning",
     title="Hourly circuit check overdue",
     evaluate=evaluate,
+    columns=columns,
+    lookback=lookback,
 )

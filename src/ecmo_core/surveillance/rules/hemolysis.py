@@ -14,7 +14,10 @@ Data
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num
+import numpy as np
+
+from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, hours, num
+from ecmo_core.surveillance.columnar import CRITICAL, WARNING, Codes, Frame, judged
 from ecmo_core.surveillance.model import Finding
 from ecmo_core.surveillance.timeline import NoReading, stamp
 
@@ -54,10 +57,21 @@ def evaluate(inp: RuleInput) -> Finding | None:
     return _report.clear(f"{value}; alert above {num(cfg.warning_mg_dl)} mg/dL.", evidence)
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    cfg = frame.config.pfhb_high
+    reading = frame.latest(frame.timeline.pair("plasma_free_hb_mg_dl"), max_age_h=cfg.max_age_h)
+    critical = reading.value > cfg.critical_mg_dl
+    firing = critical | (reading.value > cfg.warning_mg_dl)
+    return judged(reading.ok, firing, np.where(critical, CRITICAL, WARNING).astype(np.int8))
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="critical",
     title="Haemolysis (plasma free Hb)",
     evaluate=evaluate,
+    columns=columns,
+    lookback=lambda config: hours(config.pfhb_high.max_age_h),
 )

@@ -28,9 +28,30 @@ Flow test (documented in docs/rules/oxygenator.delta_p_rise.md)
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num, pct
+import numpy as np
+
+from ecmo_core.surveillance.base import (
+    Reporter,
+    Rule,
+    RuleInput,
+    evidence_of,
+    hours,
+    num,
+    pct,
+    windowed_lookback,
+)
+from ecmo_core.surveillance.columnar import WARNING, Codes, Frame, judged
 from ecmo_core.surveillance.model import EvidenceValue, Finding, iso
-from ecmo_core.surveillance.timeline import DELTA_P, NoReading, baseline_window, median_between, stamp
+from ecmo_core.surveillance.timeline import (
+    DELTA_P,
+    NEVER,
+    Micros,
+    NoReading,
+    SeriesPair,
+    baseline_window,
+    median_between,
+    stamp,
+)
 
 RULE_ID = "oxygenator.delta_p_rise"
 RULE_VERSION = 1
@@ -123,10 +144,57 @@ def evaluate(inp: RuleInput) -> Finding | None:
     )
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    context = frame.context
+    anchors = frame.as_of(context.oxygenator_install_times, context.oxygenator_installed_at)
+    reported = frame.timeline.pair(DELTA_P)
+    seen = np.zeros(len(frame), dtype=np.bool_)
+    for series in (reported.device, reported.manual):
+        first = np.searchsorted(series.us, anchors, side="left")
+        seen |= np.searchsorted(series.us, frame.moments, side="right") > first
+    computed = frame.timeline.computed_delta_p(frame.engine.pairing_tolerance_s)
+    return frame.split(
+        seen,
+        lambda part: _columns(part, reported, _anchors(part)),
+        lambda part: _columns(part, computed, _anchors(part)),
+    )
+
+
+def _anchors(frame: Frame) -> Micros:
+    context = frame.context
+    return frame.as_of(context.oxygenator_install_times, context.oxygenator_installed_at)
+
+
+def _columns(frame: Frame, pair: SeriesPair, anchors: Micros) -> Codes:
+    cfg = frame.config.delta_p_rise
+    engine = frame.engine
+    minimum = engine.min_baseline_samples
+    complete, start, end = frame.baseline(pair, anchors, cfg.baseline_hours)
+    base = frame.median_between(pair, complete, start, end, min_samples=minimum)
+    since = np.where(anchors == NEVER, NEVER, anchors)
+    current = frame.windowed(pair, since=since)
+    known = base.ok & (base.value >= cfg.min_baseline_delta_p_mmhg) & current.ok
+    flow_pair = frame.timeline.pair("blood_flow_l_min")
+    floor = engine.min_valid_flow_l_min
+    base_flow = frame.median_between(flow_pair, complete, start, end, min_samples=minimum, floor=floor)
+    flow = frame.windowed(flow_pair, since=since, floor=floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flow_known = base_flow.ok & flow.ok
+        resistance = flow_known & (np.abs(flow.value / base_flow.value - 1.0) > cfg.flow_change_fraction)
+        value = np.where(resistance, current.value / flow.value, current.value)
+        baseline = np.where(resistance, base.value / base_flow.value, base.value)
+        rise = value / baseline - 1.0
+    return judged(known, rise >= cfg.rise_fraction, WARNING)
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="warning",
     title="Membrane ΔP / resistance rise",
     evaluate=evaluate,
+    columns=columns,
+    lookback=windowed_lookback,
+    baseline=lambda config: hours(config.delta_p_rise.baseline_hours),
 )

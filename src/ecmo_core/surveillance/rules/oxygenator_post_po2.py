@@ -21,8 +21,22 @@ Data
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num
+import numpy as np
+
+from ecmo_core.surveillance.base import (
+    Reporter,
+    Rule,
+    RuleInput,
+    evidence_of,
+    hours,
+    latest_lookback,
+    num,
+    windowed_lookback,
+)
+from ecmo_core.surveillance.columnar import CRITICAL, Codes, Frame, judged, not_applicable_where
+from ecmo_core.surveillance.config import SurveillanceConfig
 from ecmo_core.surveillance.model import EvidenceValue, Finding
 from ecmo_core.surveillance.timeline import NoReading, Reading, stamp
 
@@ -72,11 +86,32 @@ def evaluate(inp: RuleInput) -> Finding | None:
     )
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    cfg = frame.config.post_po2_low
+    timeline = frame.timeline
+    po2 = frame.windowed(timeline.pair("post_oxygenator_po2_mmhg"), manual_max_age_h=cfg.gas_max_age_h)
+    as_of = np.where(po2.ok, po2.at, frame.moments)
+    fdo2 = frame.latest(timeline.pair("fdo2"), at=as_of)
+    sweep = frame.latest(timeline.pair("sweep_gas_l_min"), at=as_of)
+    settings_known = fdo2.ok & sweep.ok
+    not_pure = settings_known & ((fdo2.value < cfg.min_fdo2) | (sweep.value <= 0.0))
+    codes = judged(po2.ok & settings_known, po2.value < cfg.threshold_mmhg, CRITICAL)
+    return not_applicable_where(codes, not_pure)
+
+
+def lookback(config: SurveillanceConfig) -> timedelta:
+    """A gas up to its maximum age, and the FdO2 and sweep as of that gas."""
+    return max(windowed_lookback(config), hours(config.post_po2_low.gas_max_age_h)) + latest_lookback(config)
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="critical",
     title="Low post-oxygenator PO2 on pure oxygen",
     evaluate=evaluate,
+    columns=columns,
+    lookback=lookback,
     scope="PO2 readings taken at FdO2 ≥ 0.95 with the sweep on",
 )

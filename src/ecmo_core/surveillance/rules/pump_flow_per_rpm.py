@@ -20,7 +20,19 @@ Data
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num, pct
+import numpy as np
+
+from ecmo_core.surveillance.base import (
+    Reporter,
+    Rule,
+    RuleInput,
+    evidence_of,
+    hours,
+    num,
+    pct,
+    windowed_lookback,
+)
+from ecmo_core.surveillance.columnar import WARNING, Codes, Frame, judged, not_applicable_where
 from ecmo_core.surveillance.model import EvidenceValue, Finding, iso
 from ecmo_core.surveillance.timeline import NoReading, baseline_window, median_between
 
@@ -98,11 +110,38 @@ def evaluate(inp: RuleInput) -> Finding | None:
     return _report.clear(f"{what}; alert at {pct(cfg.fall_fraction)} below.", evidence)
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    cfg = frame.config.flow_per_rpm_fall
+    engine = frame.engine
+    context = frame.context
+    timeline = frame.timeline
+    anchors = frame.as_of(context.pump_head_install_times, context.pump_head_installed_at)
+    flow_pair, rpm_pair = timeline.pair("blood_flow_l_min"), timeline.pair("pump_speed_rpm")
+    floor, minimum = engine.min_valid_flow_l_min, engine.min_baseline_samples
+    complete, start, end = frame.baseline(flow_pair, anchors, cfg.baseline_hours)
+    base_flow = frame.median_between(flow_pair, complete, start, end, min_samples=minimum, floor=floor)
+    base_rpm = frame.median_between(rpm_pair, complete, start, end, min_samples=minimum, floor=_MIN_RPM)
+    flow = frame.windowed(flow_pair, since=anchors, floor=floor)
+    rpm = frame.windowed(rpm_pair, since=anchors, floor=_MIN_RPM)
+    known = base_flow.ok & base_rpm.ok & flow.ok & rpm.ok
+    with np.errstate(divide="ignore", invalid="ignore"):
+        baseline = base_flow.value / base_rpm.value * 1000.0
+        value = flow.value / rpm.value * 1000.0
+        fall = 1.0 - value / baseline
+    at_speed = rpm.value >= base_rpm.value - cfg.speed_tolerance_rpm
+    codes = judged(known, (fall >= cfg.fall_fraction) & at_speed, WARNING)
+    return not_applicable_where(codes, frame.weaning())
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="warning",
     title="Pump flow per rpm falling (pump-head thrombus)",
     evaluate=evaluate,
+    columns=columns,
+    lookback=windowed_lookback,
+    baseline=lambda config: hours(config.flow_per_rpm_fall.baseline_hours),
     scope="times outside a recorded weaning trial",
 )

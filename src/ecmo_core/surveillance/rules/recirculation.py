@@ -21,8 +21,30 @@ Applies to
 
 from __future__ import annotations
 
-from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, evidence_of, num, pct
-from ecmo_core.surveillance.config import RecirculationHighConfig
+from datetime import timedelta
+
+import numpy as np
+
+from ecmo_core.surveillance.base import (
+    Reporter,
+    Rule,
+    RuleInput,
+    evidence_of,
+    hours,
+    num,
+    pct,
+    windowed_lookback,
+)
+from ecmo_core.surveillance.columnar import (
+    INDETERMINATE,
+    INFO,
+    WARNING,
+    Codes,
+    Frame,
+    judged,
+    not_applicable_where,
+)
+from ecmo_core.surveillance.config import RecirculationHighConfig, SurveillanceConfig
 from ecmo_core.surveillance.model import EvidenceValue, Finding
 from ecmo_core.surveillance.timeline import NoReading, Reading, stamp
 
@@ -121,11 +143,45 @@ def evaluate(inp: RuleInput) -> Finding | None:
     return _report.clear(f"{what}; alert above {pct(cfg.threshold_fraction)}.", evidence)
 
 
+def columns(frame: Frame) -> Codes:
+    """``evaluate`` at every moment of ``frame``: status and severity only."""
+    cfg = frame.config.recirculation_high
+    timeline = frame.timeline
+    measured = frame.latest(timeline.pair("recirculation_fraction"), max_age_h=cfg.max_age_h)
+    pre = frame.windowed(timeline.pair("pre_oxygenator_so2"), manual_max_age_h=cfg.max_age_h)
+    post = frame.windowed(timeline.pair("post_oxygenator_so2"), manual_max_age_h=cfg.max_age_h)
+    mixed = frame.latest(timeline.pair("mixed_venous_so2"), max_age_h=cfg.max_age_h)
+    paired = np.abs(pre.at - post.at).astype(np.float64) / 1e6 <= cfg.pairing_min * 60.0
+    gap = post.value - mixed.value
+    computed_ok = pre.ok & post.ok & mixed.ok & paired & (gap >= cfg.min_saturation_gap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = (pre.value - mixed.value) / (post.value - mixed.value)
+    computed_ok &= (fraction >= 0.0) & (fraction <= 1.0)
+    use_measured = ~computed_ok | (measured.ok & (measured.at >= np.maximum(pre.at, post.at)))
+    value = np.where(use_measured, measured.value, fraction)
+    codes = judged(measured.ok | computed_ok, value > cfg.threshold_fraction, WARNING)
+    configuration = frame.configuration()
+    unknown = np.array([c is None for c in configuration], dtype=np.bool_)
+    other = np.array([c is not None and c != "vv" for c in configuration], dtype=np.bool_)
+    codes = Codes(
+        np.where(unknown, INDETERMINATE, codes.status).astype(np.int8),
+        np.where(unknown, INFO, codes.severity).astype(np.int8),
+    )
+    return not_applicable_where(codes, other)
+
+
+def lookback(config: SurveillanceConfig) -> timedelta:
+    """Measured and computed recirculation count for ``max_age_h``."""
+    return max(windowed_lookback(config), hours(config.recirculation_high.max_age_h))
+
+
 RULE = Rule(
     id=RULE_ID,
     version=RULE_VERSION,
     severity="warning",
     title="Recirculation (V-V)",
     evaluate=evaluate,
+    columns=columns,
+    lookback=lookback,
     scope="V-V runs only",
 )
