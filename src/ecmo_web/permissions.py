@@ -40,28 +40,35 @@ ACTIONS: Final[dict[str, str]] = {
     "export.registry": "Export registry data (ELSO-style, ECLS CDM, FHIR)",
     "export.research": "Export de-identified research datasets",
     "program.manage": "Manage the program's members and their roles",
+    "governance.manage": "Run governance: QI projects and measures, policies and their versions, competencies, shifts",
+    "qi.record": "Record QI measure data points and PDSA cycles",
+    "policy.signoff": "Sign off a policy version for one's own role, where that role's sign-off is required",
+    "education.record": "Record education sessions with attendance, and competencies assessed",
 }
 
 _READ = {"run.view", "patient.identify", "calculator.use"}
 _BEDSIDE = _READ | {"sample.ingest", "alert.acknowledge", "rounds.record", "pathway.record"}
 _CIRCUIT = {"check.record", "check.amend", "circuit.edit", "mcs.edit", "alert.resolve"}
 _PHYSICIAN = _BEDSIDE | {"run.create", "run.edit", "mcs.edit", "alert.resolve", "decision.record"}
+# Clinicians take part in governance: they record QI data and education, and sign off the policies they work by.
+_GOVERN = {"qi.record", "policy.signoff", "education.record"}
 
 MATRIX: Final[dict[str, frozenset[str]]] = {
     Role.PERFUSIONIST: frozenset(
         _BEDSIDE
         | _CIRCUIT
+        | _GOVERN
         | {"run.create", "run.edit", "decision.record", "catalogue.manage", "rounds.perfusion"}
     ),
     Role.ECMO_SPECIALIST: frozenset(
-        _BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record", "rounds.perfusion"}
+        _BEDSIDE | _CIRCUIT | _GOVERN | {"run.create", "run.edit", "decision.record", "rounds.perfusion"}
     ),
-    Role.INTENSIVIST: frozenset(_PHYSICIAN | {"circuit.edit"}),
-    Role.SURGEON: frozenset(_PHYSICIAN | {"circuit.edit"}),
-    Role.CARDIOLOGIST: frozenset(_PHYSICIAN),
-    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE),
-    Role.PHARMACIST: frozenset(_READ | {"rounds.record"}),
-    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record", "pathway.record"}),
+    Role.INTENSIVIST: frozenset(_PHYSICIAN | _GOVERN | {"circuit.edit"}),
+    Role.SURGEON: frozenset(_PHYSICIAN | _GOVERN | {"circuit.edit"}),
+    Role.CARDIOLOGIST: frozenset(_PHYSICIAN | _GOVERN),
+    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE | _GOVERN),
+    Role.PHARMACIST: frozenset(_READ | _GOVERN | {"rounds.record"}),
+    Role.PHYSIOTHERAPIST: frozenset(_READ | _GOVERN | {"rounds.record", "pathway.record"}),
     Role.DIRECTOR: frozenset(
         _READ
         | {
@@ -73,9 +80,13 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             "export.research",
             "program.manage",
             "catalogue.manage",
+            "governance.manage",
         }
+        | _GOVERN
     ),
-    Role.QUALITY: frozenset(_READ | {"audit.view", "export.registry", "export.research"}),
+    Role.QUALITY: frozenset(
+        _READ | _GOVERN | {"audit.view", "export.registry", "export.research", "governance.manage"}
+    ),
     # Researchers work on de-identified exports only: no run pages, no identifiers.
     Role.RESEARCHER: frozenset({"export.research", "calculator.use"}),
     Role.AUDITOR: frozenset(_READ | {"audit.view"}),

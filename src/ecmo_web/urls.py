@@ -16,6 +16,7 @@ APP_URLS: list[str] = [
     "ecmo_web.decisions.urls",
     "ecmo_web.calculators.urls",
     "ecmo_web.rounds.urls",
+    "ecmo_web.governance.urls",
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

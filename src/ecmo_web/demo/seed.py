@@ -29,6 +29,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.surveillance.demo",
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
+    "ecmo_web.governance.demo",
 ]
 
 
