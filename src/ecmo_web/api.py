@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ecmo_core.errors import InputError
+from ecmo_web import contributions
 from ecmo_web.accounts import throttle
 from ecmo_web.accounts.models import ApiToken
 
@@ -80,6 +81,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str = ""  # the one-time code, required when the user has an authenticator or their role needs one
 
 
 class TokenOut(Schema):
@@ -95,21 +97,21 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]
     if user is None or not user.is_active:
         throttle.record_failure(payload.username)
         return Status(401, {"detail": "unknown username or wrong password"})
+    from ecmo_web.security import has_authenticator, requires_second_factor
+
+    if has_authenticator(user) or requires_second_factor(user):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        code = payload.otp.strip()
+        devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+        if not code or not any(device.verify_token(code) for device in devices):
+            throttle.record_failure(payload.username)
+            return Status(401, {"detail": "otp: a valid six-digit one-time code is required for this user"})
     throttle.record_success(payload.username)
     _, raw = ApiToken.issue(user, label="api")
     return Status(200, {"token": raw})
 
 
-def _add_routers() -> None:
-    from ecmo_web.runs.api import router as runs_router
-
-    api.add_router("/", runs_router)
-    for module in API_MODULES:
-        imported = __import__(module, fromlist=["router"])
-        api.add_router("/", imported.router)
-
-
-# Other apps' routers (module paths with a ``router``); each app adds its line here.
-API_MODULES: list[str] = ["ecmo_web.surveillance.api", "ecmo_web.decisions.api", "ecmo_web.rounds.api"]
-
-_add_routers()
+# Each app's routers (``AppConfig.contributions().api_routers``), in INSTALLED_APPS order.
+for _prefix, _router in contributions.api_routers():
+    api.add_router(_prefix, _router)

@@ -1,4 +1,6 @@
-"""Program-level navigation entries contributed by apps (rounds board, calculators, audit …)."""
+"""A program-level navigation entry (rounds board, calculators, audit …).
+
+Apps declare theirs in ``AppConfig.contributions()``; ``contributions.nav_items()`` lists them in order."""
 
 from __future__ import annotations
 
@@ -11,16 +13,3 @@ class NavItem:
     url_name: str  # reversed with the program id: path("programs/<int:program_id>/…")
     action: str  # shown only when can(user, action, program)
     order: int = 50
-
-
-_items: list[NavItem] = []
-
-
-def register(item: NavItem) -> None:
-    if item not in _items:
-        _items.append(item)
-        _items.sort(key=lambda i: i.order)
-
-
-def items() -> list[NavItem]:
-    return list(_items)

@@ -1,7 +1,8 @@
 """One time axis for a run: lanes of bars (configuration, cannulas, components, MCS) and point events.
 
-Apps add their own lanes by registering a provider (``register(provider)``): surveillance adds alerts and checks,
-decisions add decisions, transports and ambulation. Each provider returns ``Lane`` objects for a run.
+Apps add their own lanes by declaring providers in ``AppConfig.contributions()`` (``timeline_lanes``): runs adds
+configuration, cannulas, components and MCS; surveillance alerts and checks; decisions decisions, transports and
+ambulation. Each provider returns ``Lane`` objects for a run.
 """
 
 from __future__ import annotations
@@ -45,13 +46,6 @@ class Lane:
 
 
 Provider = Callable[[EcmoRun, dt.datetime], list[Lane]]
-_providers: list[Provider] = []
-
-
-def register(provider: Provider) -> Provider:
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
 
 
 @dataclass
@@ -71,7 +65,9 @@ def build(run: EcmoRun, now: dt.datetime) -> Timeline:
     end = max(run.ended_at or now, start + MINIMUM_SPAN)
     span = (end - start).total_seconds()
     lanes: list[Lane] = []
-    for provider in _providers:
+    from ecmo_web import contributions
+
+    for provider in contributions.timeline_lanes():
         lanes.extend(provider(run, now))
     lanes = [lane for lane in lanes if lane.bars or lane.points]
     lanes.sort(key=lambda lane: lane.order)
@@ -98,7 +94,6 @@ def build(run: EcmoRun, now: dt.datetime) -> Timeline:
 _MODE_TONE = {"vv": "vv", "va": "va", "vav": "hybrid", "vva": "hybrid", "vpa": "hybrid"}
 
 
-@register
 def run_lanes(run: EcmoRun, now: dt.datetime) -> list[Lane]:
     configs = list(run.configurations.all())
     config_lane = Lane("Configuration", order=10)

@@ -91,6 +91,13 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_idle_sign_out(settings: Any) -> None:
+    # Tests travel hours ahead between requests of one client; the idle sign-out has its own tests
+    # (test_security.py), which set the timeout they test.
+    settings.ECMO_IDLE_SECONDS = 10**9
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     # Sign-in throttling counts live in the cache; each test starts with none.
     from django.core.cache import cache

@@ -22,9 +22,11 @@ import time_machine
 from django.core.management import call_command
 
 from ecmo_core.surveillance import Sample
+from ecmo_web import contributions
 from ecmo_web.audit.models import AuditEvent
+from ecmo_web.contributions import Contributions
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import actions, hooks
+from ecmo_web.surveillance import actions
 from ecmo_web.surveillance.models import Alert, AlertTransition
 from tests.web.conftest import T0
 from tests.web.surveil_support import fit, post_form, post_json
@@ -140,12 +142,11 @@ def test_it_does_not_escalate_an_acknowledged_alert(run: EcmoRun, perfusionist: 
 def test_the_worker_escalates_and_processes_transitions(run: EcmoRun, capsys: Any) -> None:
     _air_alert(run)
     seen: list[Any] = []
-    hooks.register_notifier(seen.append)
-    try:
-        with time_machine.travel(T0 + 30 * MIN, tick=False):
-            call_command("surveil", "--once")
-    finally:
-        hooks._notifiers.remove(seen.append)
+    with (
+        contributions.added(Contributions(notifiers=(seen.append,))),
+        time_machine.travel(T0 + 30 * MIN, tick=False),
+    ):
+        call_command("surveil", "--once")
     assert "1 escalated" in capsys.readouterr().out
     assert seen and not AlertTransition.objects.filter(processed=False).exists()
     assert all(t.processed_at is not None for t in AlertTransition.objects.all())

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 
 from ecmo_core.surveillance import Sample
+from ecmo_web import contributions
+from ecmo_web.contributions import Contributions
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import actions, hooks
+from ecmo_web.surveillance import actions
 from ecmo_web.surveillance.actions import DEMO
 from ecmo_web.surveillance.evaluation import RunFacts
 from ecmo_web.surveillance.models import Alert, AlertTransition, RuleState
@@ -110,8 +112,7 @@ def test_it_keeps_the_pump_rule_quiet_during_a_weaning_trial(
     def provider(r: Any) -> list[tuple[dt.datetime, dt.datetime | None]]:
         return [trial] if r.pk == run.pk else []
 
-    hooks.register_weaning_provider(provider)
-    try:
+    with contributions.added(Contributions(weaning_providers=(provider,))):
         samples = circuit_samples(T0, T0 + 7 * H)
         # Same speed, 25 % less flow: pump-head thrombus pattern, but inside the weaning trial.
         samples += circuit_samples(T0 + 7 * H + dt.timedelta(minutes=1), T0 + 9 * H, flow=3.6)
@@ -123,8 +124,6 @@ def test_it_keeps_the_pump_rule_quiet_during_a_weaning_trial(
             run, circuit_samples(T0 + 9 * H + dt.timedelta(minutes=1), T0 + 10 * H, flow=3.6), now=T0 + 10 * H
         )
         assert Alert.objects.get(run=run, rule_id="pump.flow_per_rpm_fall").status == "firing"
-    finally:
-        hooks._weaning_providers.remove(provider)
 
 
 def test_it_judges_targets_from_their_effective_time(run: EcmoRun, perfusionist: Any) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,14 @@ class AccountsConfig(AppConfig):
     name = "ecmo_web.accounts"
     label = "accounts"
     verbose_name = "Programs and memberships"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        def _on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+            from ecmo_web.security import on_sign_in
+
+            if request is not None and hasattr(request, "session"):
+                on_sign_in(request, user)
+
+        user_logged_in.connect(_on_sign_in, dispatch_uid="ecmo-security-sign-in", weak=False)

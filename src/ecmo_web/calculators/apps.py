@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from ecmo_web.contributions import Contributions, NavItem
+
 
 class CalculatorsConfig(AppConfig):
     name = "ecmo_web.calculators"
     label = "calculators"
     verbose_name = "Calculator pages"
 
-    def ready(self) -> None:
-        from ecmo_web.navigation import NavItem, register
-
-        register(NavItem("Calculators", "program_calculators", "calculator.use", order=60))
+    def contributions(self) -> Contributions:
+        return Contributions(
+            urls="ecmo_web.calculators.urls",
+            navigation=(NavItem("Calculators", "program_calculators", "calculator.use", order=60),),
+        )

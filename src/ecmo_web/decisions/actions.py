@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +23,8 @@ from django.utils import timezone
 from ecmo_core import pathways
 from ecmo_core.calc import run_calculator
 from ecmo_core.errors import InfeasibleError, InputError
-from ecmo_web.accounts.models import Membership, Program
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.accounts.models import Program
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.decisions.criteria import DEFAULTS, criteria_for
 from ecmo_web.decisions.kinds import KIND_FORMS, MCS_READINGS, jsonable
 from ecmo_web.decisions.models import (
@@ -45,29 +44,22 @@ from ecmo_web.decisions.models import (
     TransportLeg,
     TrialObservation,
 )
-from ecmo_web.permissions import MATRIX, require
+from ecmo_web.kernel import audit, aware, member, member_role, not_in_future, require, user_of
+from ecmo_web.permissions import MATRIX
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import Component, EcmoRun, McsDevice, Outcome, RunTarget
 
 # Decisions may be recorded about events before flow started (candidacy, retrieval) but not in the future.
 BEFORE_RUN_LIMIT = dt.timedelta(days=7)
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def _aware(name: str, value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValidationError({name: "must include a time zone"})
-    return value.astimezone(dt.UTC)
 
 
 def _when(
     run: EcmoRun, name: str, value: dt.datetime, *, after_end: dt.timedelta = dt.timedelta(days=2)
 ) -> dt.datetime:
-    value = _aware(name, value)
+    value = aware(value, field=name)
     if value < run.started_at - BEFORE_RUN_LIMIT:
         raise ValidationError({name: "cannot be more than 7 days before the run started"})
-    if value > timezone.now() + CLOCK_SKEW:
-        raise ValidationError({name: "cannot be in the future"})
+    not_in_future(value, field=name, now=timezone.now())
     if run.ended_at is not None and value > run.ended_at + after_end:
         raise ValidationError({name: "cannot be long after the run ended"})
     return value
@@ -78,34 +70,11 @@ def _save(obj: Any) -> None:
     obj.save()
 
 
-def _user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def core_version() -> str:
     try:
         return metadata.version("ecmo-steward")
     except metadata.PackageNotFoundError:  # pragma: no cover - only outside an installed checkout
         return "unknown"
-
-
-def member_role(program: Program | int, user: Any) -> str | None:
-    """The user's active role in ``program`` (None when not a member)."""
-    program_id = program if isinstance(program, int) else program.pk
-    membership = Membership.objects.filter(program_id=program_id, user=user, active=True).first()
-    return membership.role if membership is not None else None
-
-
-def resolve_user(program: Program | int, value: Any, field: str) -> Any:
-    """A program member from a user, an id or a username; ValidationError naming ``field`` otherwise."""
-    model = get_user_model()
-    user = value
-    if not isinstance(value, model):
-        lookup = {"pk": value} if isinstance(value, int) else {"username": str(value)}
-        user = model.objects.filter(**lookup).first()
-    if user is None or member_role(program, user) is None:
-        raise ValidationError({field: f"{value!s} is not a member of this program"})
-    return user
 
 
 def _role(program: Program | int, user: Any, role: str | None, field: str) -> str:
@@ -116,7 +85,7 @@ def _role(program: Program | int, user: Any, role: str | None, field: str) -> st
             raise ValidationError({field: f"{role!r} is not a role; use one of {', '.join(Role.values)}"})
         return role
     found = member_role(program, user)
-    assert found is not None  # resolve_user checked membership
+    assert found is not None  # member() checked membership
     return found
 
 
@@ -142,15 +111,15 @@ def create_session(
         program=program,
         kind=kind,
         title=title.strip(),
-        started_at=_aware("started_at", started_at),
+        started_at=aware(started_at, field="started_at"),
         location=location,
         notes=notes,
-        created_by=_user_or_none(actor),
+        created_by=user_of(actor),
     )
     _save(session)
     for index, row in enumerate(attendees):
         _add_attendee(session, row, f"attendees[{index}]")
-    append(
+    audit(
         actor=actor,
         action="decision.session_created",
         obj=session,
@@ -165,7 +134,7 @@ def _attendee_json(a: SessionAttendee) -> dict[str, Any]:
 
 def _add_attendee(session: DecisionSession, row: Mapping[str, Any], field: str) -> SessionAttendee:
     if row.get("user") is not None:
-        user = resolve_user(session.program_id, row["user"], field)
+        user = member(session.program_id, row["user"], field=field)
         role = _role(session.program_id, user, row.get("role"), field)
         attendee = SessionAttendee(session=session, user=user, role=role)
     else:
@@ -183,7 +152,7 @@ def add_session_attendee(
 ) -> SessionAttendee:
     require(actor, "decision.record", session)
     attendee = _add_attendee(session, {"user": user, "name": name, "role": role}, "user")
-    append(actor=actor, action="decision.session_attendee_added", obj=session, after=_attendee_json(attendee))
+    audit(actor=actor, action="decision.session_attendee_added", obj=session, after=_attendee_json(attendee))
     return attendee
 
 
@@ -232,10 +201,10 @@ def save_calculation(
         reference=_reference(result),
         note=note,
         computed_at=computed_at or timezone.now(),
-        computed_by=_user_or_none(actor),
+        computed_by=user_of(actor),
     )
     _save(calc)
-    append(actor=actor, action="decision.calculation_saved", obj=calc, after=snapshot(calc))
+    audit(actor=actor, action="decision.calculation_saved", obj=calc, after=snapshot(calc))
     return calc
 
 
@@ -249,7 +218,7 @@ def attach_calculation(*, actor: Any, calculation: SavedCalculation, decision: D
     before = snapshot(calculation)
     calculation.decision = decision
     calculation.save(update_fields=["decision"])
-    append(
+    audit(
         actor=actor,
         action="decision.calculation_attached",
         obj=calculation,
@@ -270,7 +239,7 @@ def _participant_rows(run: EcmoRun, participants: Iterable[Mapping[str, Any]]) -
         raw = row.get("user") if row.get("user") is not None else row.get("user_id", row.get("username"))
         if raw is None or raw == "":
             raise ValidationError({field: "give the participant's user id or username"})
-        user = resolve_user(run.program_id, raw, field)
+        user = member(run.program_id, raw, field=field)
         if user.pk in seen:
             raise ValidationError({field: f"{user.get_username()} is listed twice"})
         seen.add(user.pk)
@@ -378,7 +347,7 @@ def record_decision(
     people = _participant_rows(run, participants)
     if not people and session is not None:
         people = [(a.user, a.role, "in the room") for a in session.attendees.all() if a.user is not None]
-    rec_user = resolve_user(run.program_id, recommended_by, "recommended_by") if recommended_by else None
+    rec_user = member(run.program_id, recommended_by, field="recommended_by") if recommended_by else None
     decision = Decision(
         run=run,
         session=session,
@@ -394,7 +363,7 @@ def record_decision(
         component=component if component is not None else form.cleaned_data.get("component"),
         mcs_device=mcs_device if mcs_device is not None else form.cleaned_data.get("device"),
         supersedes=supersedes,
-        created_by=_user_or_none(actor),
+        created_by=user_of(actor),
     )
     if decision.component is not None and decision.component.circuit.run_id != run.pk:
         raise ValidationError({"component": "belongs to another run"})
@@ -439,7 +408,7 @@ def record_decision(
         before = snapshot(supersedes)
         supersedes.status = Status.SUPERSEDED
         supersedes.save(update_fields=["status"])
-        append(
+        audit(
             actor=actor,
             action="decision.superseded",
             obj=supersedes,
@@ -447,7 +416,7 @@ def record_decision(
             after=snapshot(supersedes),
             reason=f"superseded by decision {decision.pk}",
         )
-    append(actor=actor, action="decision.recorded", obj=decision, after=_decision_json(decision))
+    audit(actor=actor, action="decision.recorded", obj=decision, after=_decision_json(decision))
     if decided_by:
         decide(
             actor=actor,
@@ -516,7 +485,7 @@ def _add_dissent(decision: Decision, row: Mapping[str, Any], field: str) -> Diss
     raw = row.get("user") if row.get("user") is not None else row.get("user_id", row.get("username"))
     if raw is None or raw == "":
         raise ValidationError({field: "say who dissented"})
-    user = resolve_user(decision.run.program_id, raw, field)
+    user = member(decision.run.program_id, raw, field=field)
     reason = str(row.get("reason") or "").strip()
     if not reason:
         raise ValidationError({field: "a dissent needs its reason"})
@@ -552,7 +521,7 @@ def decide(
     if decision.status != Status.OPEN:
         raise ValidationError({"decided_by": "this decision is already decided"})
     run = decision.run
-    user = resolve_user(run.program_id, decided_by, "decided_by")
+    user = member(run.program_id, decided_by, field="decided_by")
     role = _may_decide(run, user, "decided_by")
     decided_at = _when(run, "decided_at", decided_at)
     if decided_at < decision.made_at:
@@ -566,9 +535,7 @@ def decide(
     decision.save(update_fields=["status", "decided_by", "decided_by_role", "decided_at", "recommendation"])
     _add_participant(decision, user, role, "decided")
     _apply(actor, decision, form)
-    append(
-        actor=actor, action="decision.decided", obj=decision, before=before, after=_decision_json(decision)
-    )
+    audit(actor=actor, action="decision.decided", obj=decision, before=before, after=_decision_json(decision))
     return decision
 
 
@@ -594,7 +561,7 @@ def _apply(actor: Any, decision: Decision, form: Any) -> None:
         if item is not None:
             item.status, item.done_at, item.recorded_at = "done", when, timezone.now()
             item.recorded_by, item.recorded_by_role = (
-                _user_or_none(actor),
+                user_of(actor),
                 member_role(run.program_id, actor) or "",
             )
             item.note = f"decided by {decision.decided_by.get_full_name() or decision.decided_by}"[:300]
@@ -629,18 +596,18 @@ def add_participant(
     *, actor: Any, decision: Decision, user: Any, role: str = "", contribution: str = "took part"
 ) -> DecisionParticipant:
     require(actor, "decision.record", decision)
-    member = resolve_user(decision.run.program_id, user, "user")
+    person = member(decision.run.program_id, user, field="user")
     participant = _add_participant(
         decision,
-        member,
-        _role(decision.run.program_id, member, role, "role"),
+        person,
+        _role(decision.run.program_id, person, role, "role"),
         contribution.strip() or "took part",
     )
-    append(
+    audit(
         actor=actor,
         action="decision.participant_added",
         obj=decision,
-        after={"user_id": member.pk, "role": participant.role, "contribution": participant.contribution},
+        after={"user_id": person.pk, "role": participant.role, "contribution": participant.contribution},
     )
     return participant
 
@@ -649,7 +616,7 @@ def add_participant(
 def add_dissent(*, actor: Any, decision: Decision, user: Any, reason: str, resolution: str = "") -> Dissent:
     require(actor, "decision.record", decision)
     item = _add_dissent(decision, {"user": user, "reason": reason, "resolution": resolution}, "user")
-    append(actor=actor, action="decision.dissent_recorded", obj=item, after=snapshot(item))
+    audit(actor=actor, action="decision.dissent_recorded", obj=item, after=snapshot(item))
     return item
 
 
@@ -663,7 +630,7 @@ def resolve_dissent(*, actor: Any, dissent: Dissent, resolution: str) -> Dissent
     before = snapshot(dissent)
     dissent.resolution, dissent.resolved_at = resolution.strip(), timezone.now()
     dissent.save(update_fields=["resolution", "resolved_at"])
-    append(
+    audit(
         actor=actor, action="decision.dissent_resolved", obj=dissent, before=before, after=snapshot(dissent)
     )
     return dissent
@@ -698,10 +665,10 @@ def mark_checklist_item(
     before = snapshot(item)
     item.status, item.waiver_reason, item.note = status, waiver_reason.strip(), note.strip()
     item.done_at = _when(decision.run, "done_at", done_at) if done_at is not None else now
-    item.recorded_by, item.recorded_at = _user_or_none(actor), now
+    item.recorded_by, item.recorded_at = user_of(actor), now
     item.recorded_by_role = member_role(decision.run.program_id, actor) or ""
     _save(item)
-    append(
+    audit(
         actor=actor,
         action="decision.checklist_item_marked",
         obj=item,
@@ -746,11 +713,11 @@ def complete_checklist(
     before = snapshot(decision)
     decision.completed_at, decision.completed_by, decision.outcome = (
         completed_at,
-        _user_or_none(actor),
+        user_of(actor),
         "completed",
     )
     decision.save(update_fields=["completed_at", "completed_by", "outcome"])
-    append(
+    audit(
         actor=actor,
         action="decision.checklist_completed",
         obj=decision,
@@ -825,10 +792,10 @@ def record_observation(
         step=step.strip(),
         values=clean,
         note=note.strip(),
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_of(actor),
     )
     _save(obs)
-    append(actor=actor, action="decision.trial_observation_recorded", obj=obs, after=snapshot(obs))
+    audit(actor=actor, action="decision.trial_observation_recorded", obj=obs, after=snapshot(obs))
     return obs
 
 
@@ -858,10 +825,10 @@ def conclude_trial(
     concluded_at = _when(decision.run, "concluded_at", concluded_at)
     before = snapshot(decision)
     decision.content = {**decision.content, "evaluation": evaluation.as_dict()}
-    decision.completed_at, decision.completed_by = concluded_at, _user_or_none(actor)
+    decision.completed_at, decision.completed_by = concluded_at, user_of(actor)
     decision.outcome, decision.outcome_reason = outcome, reason.strip()
     decision.save(update_fields=["content", "completed_at", "completed_by", "outcome", "outcome_reason"])
-    append(
+    audit(
         actor=actor,
         action="decision.trial_concluded",
         obj=decision,
@@ -915,7 +882,7 @@ def add_transport_leg(
         note=note.strip(),
     )
     _save(leg)
-    append(actor=actor, action="decision.transport_leg_added", obj=leg, after=snapshot(leg))
+    audit(actor=actor, action="decision.transport_leg_added", obj=leg, after=snapshot(leg))
     return leg
 
 
@@ -942,7 +909,7 @@ def record_leg_times(
     if leg.departed_at and leg.arrived_at and leg.arrived_at < leg.departed_at:
         raise ValidationError({"arrived_at": "cannot be before the departure"})
     leg.save(update_fields=["departed_at", "arrived_at"])
-    append(actor=actor, action="decision.transport_leg_timed", obj=leg, before=before, after=snapshot(leg))
+    audit(actor=actor, action="decision.transport_leg_timed", obj=leg, before=before, after=snapshot(leg))
     return leg
 
 
@@ -984,10 +951,10 @@ def add_transport_event(
         category=category,
         description=description.strip(),
         action_taken=action_taken.strip(),
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_of(actor),
     )
     _save(event)
-    append(actor=actor, action="decision.transport_event_recorded", obj=event, after=snapshot(event))
+    audit(actor=actor, action="decision.transport_event_recorded", obj=event, after=snapshot(event))
     return event
 
 
@@ -1045,10 +1012,10 @@ def record_ambulation_session(
         post_check=post_check.strip(),
         events=events.strip(),
         stopped_early=stopped_early,
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_of(actor),
     )
     _save(session)
-    append(actor=actor, action="decision.ambulation_session_recorded", obj=session, after=snapshot(session))
+    audit(actor=actor, action="decision.ambulation_session_recorded", obj=session, after=snapshot(session))
     return session
 
 
@@ -1071,13 +1038,12 @@ def record_mcs_check(
     """A perfusionist's (or physician's) check of an IABP, Impella or VAD: position, limb, alarms and the
     device's own readings (MCS_READINGS names and ranges per kind)."""
     require(actor, "mcs.edit", device)
-    at = _aware("at", at)
+    at = aware(at, field="at")
     if at < device.inserted_at:
         raise ValidationError({"at": "cannot be before the device was inserted"})
     if device.removed_at is not None and at > device.removed_at:
         raise ValidationError({"at": "cannot be after the device was removed"})
-    if at > timezone.now() + CLOCK_SKEW:
-        raise ValidationError({"at": "cannot be in the future"})
+    not_in_future(at, field="at", now=timezone.now())
     allowed = MCS_READINGS.get(device.kind, {})
     clean: dict[str, float] = {}
     for key, value in (readings or {}).items():
@@ -1109,11 +1075,11 @@ def record_mcs_check(
         limb_perfusion_ok=limb_perfusion_ok,
         alarms=alarms.strip(),
         note=note.strip(),
-        checked_by=_user_or_none(actor),
+        checked_by=user_of(actor),
         checked_by_role=member_role(device.run.program_id, actor) or "",
     )
     _save(check)
-    append(actor=actor, action="mcs.check_recorded", obj=check, after=snapshot(check))
+    audit(actor=actor, action="mcs.check_recorded", obj=check, after=snapshot(check))
     return check
 
 
@@ -1146,8 +1112,8 @@ def set_criteria(
         overrides=jsonable(dict(overrides)),
         effective_from=effective_from or timezone.now(),
         reason=reason.strip(),
-        set_by=_user_or_none(actor),
+        set_by=user_of(actor),
     )
     _save(row)
-    append(actor=actor, action="settings.pathway_criteria_set", obj=row, after=snapshot(row), reason=reason)
+    audit(actor=actor, action="settings.pathway_criteria_set", obj=row, after=snapshot(row), reason=reason)
     return row

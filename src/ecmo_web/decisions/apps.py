@@ -2,17 +2,22 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from ecmo_web.contributions import Contributions, RunPanel
+
 
 class DecisionsConfig(AppConfig):
     name = "ecmo_web.decisions"
     label = "decisions"
     verbose_name = "Decisions, pathways and concurrent MCS checks"
 
-    def ready(self) -> None:
-        # Registrations live here rather than in the shared modules, so that apps do not edit each other's lists.
-        from ecmo_web.decisions import timeline  # noqa: F401  (registers the timeline provider)
-        from ecmo_web.runs.views import run_panels
+    def contributions(self) -> Contributions:
+        from ecmo_web.decisions import api, surveillance_hooks, timeline
 
-        panel = ("decisions/_run_panel.html", "run.view")
-        if panel not in run_panels:
-            run_panels.append(panel)
+        return Contributions(
+            urls="ecmo_web.decisions.urls",
+            api_routers=(("/", api.router),),
+            run_panels=(RunPanel("decisions/_run_panel.html", "run.view"),),
+            timeline_lanes=(timeline.decision_lanes,),
+            # Surveillance keeps the pump-head rule quiet during the weaning trials recorded here.
+            weaning_providers=(surveillance_hooks.weaning_trials,),
+        )

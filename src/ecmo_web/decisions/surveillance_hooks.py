@@ -2,7 +2,8 @@
 
 The pump-head rule (`pump.flow_per_rpm_fall`) must stay quiet while flow is being reduced on purpose (core-api §4).
 Weaning trials are decisions of kind "weaning trial" here; each runs from its ``content["started_at"]`` until it
-is concluded (``completed_at``), or is still running. ``ecmo_web.surveillance.hooks`` imports this module.
+is concluded (``completed_at``), or is still running. ``DecisionsConfig.contributions()`` declares it as a weaning
+provider; surveillance reads it through ``contributions.weaning_providers()`` and never imports this app.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import datetime as dt
 from typing import Any
 
 from ecmo_web.decisions.models import Decision, Kind
-from ecmo_web.surveillance.hooks import register_weaning_provider
 
 
-@register_weaning_provider
 def weaning_trials(run: Any) -> list[tuple[dt.datetime, dt.datetime | None]]:
     trials = []
     for content, completed_at in Decision.objects.filter(run=run, kind=Kind.WEANING_TRIAL).values_list(

@@ -22,7 +22,6 @@ _KIND_TONE = {
 }
 
 
-@timeline.register
 def decision_lanes(run: EcmoRun, now: dt.datetime) -> list[timeline.Lane]:
     decisions = list(
         Decision.objects.filter(run=run)

@@ -16,9 +16,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ecmo_web.accounts.models import Program, Role
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.decisions.actions import member_role, resolve_user
-from ecmo_web.permissions import can, require, role_in
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.kernel import audit, aware, member, member_role, require, user_of
+from ecmo_web.permissions import can, role_in
 from ecmo_web.rounds import perfusion
 from ecmo_web.rounds.models import Attendance, Discipline, Goal, RoundsEntry, RoundsSection, RoundsSession
 from ecmo_web.runs.models import EcmoRun
@@ -35,10 +35,6 @@ DISCIPLINE_ROLES: dict[str, frozenset[str]] = {
     # Dietitians usually have no account: any member running rounds may write what they said.
     Discipline.DIETETICS: frozenset(Role.values),
 }
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def may_write(user: Any, entry: RoundsEntry, discipline: str) -> bool:
@@ -70,16 +66,14 @@ def start_session(
     24 h generated then."""
     require(actor, "rounds.record", program)
     now = now or timezone.now()
-    started_at = started_at or now
-    if started_at.tzinfo is None:
-        raise ValidationError({"started_at": "must include a time zone"})
+    started_at = aware(started_at or now, field="started_at")
     local = to_local(started_at, program)
     assert local is not None
     if local.date() != date:
         raise ValidationError({"started_at": f"must be on {date:%Y-%m-%d} in {program.time_zone}"})
     if RoundsSession.objects.filter(program=program, date=date).exists():
         raise ValidationError({"date": f"rounds for {date:%Y-%m-%d} have already started"})
-    session = RoundsSession(program=program, date=date, started_at=started_at, created_by=_user(actor))
+    session = RoundsSession(program=program, date=date, started_at=started_at, created_by=user_of(actor))
     try:
         with transaction.atomic():
             session.save()
@@ -96,7 +90,7 @@ def start_session(
             perfusion_summary=perfusion.generate(run, moment),
             summary_generated_at=moment,
         )
-    append(
+    audit(
         actor=actor,
         action="rounds.session_started",
         obj=session,
@@ -115,7 +109,7 @@ def refresh_perfusion_summary(
     entry.perfusion_summary = perfusion.generate(entry.run, now)
     entry.summary_generated_at = now
     entry.save(update_fields=["perfusion_summary", "summary_generated_at"])
-    append(
+    audit(
         actor=actor,
         action="rounds.perfusion_summary_refreshed",
         obj=entry,
@@ -140,26 +134,32 @@ def record_attendance(
     if capacity not in ("", "chair", "observer"):
         raise ValidationError({"capacity": "attending, chair or observer"})
     if user is not None and user != "":
-        member = resolve_user(session.program_id, user, "user")
-        if session.attendance.filter(user=member).exists():
-            raise ValidationError({"user": f"{member.get_username()} is already recorded as attending"})
-        role = role or member_role(session.program_id, member) or ""
+        person = member(session.program_id, user, field="user")
+        if session.attendance.filter(user=person).exists():
+            raise ValidationError({"user": f"{person.get_username()} is already recorded as attending"})
+        role = role or member_role(session.program_id, person) or ""
         if role not in Role.values:
             raise ValidationError({"role": f"{role!r} is not a role; leave it empty for their program role"})
-        row = Attendance(session=session, user=member, role=role, capacity=capacity, recorded_by=_user(actor))
+        row = Attendance(
+            session=session, user=person, role=role, capacity=capacity, recorded_by=user_of(actor)
+        )
     else:
         if not name.strip() or not role.strip():
             raise ValidationError(
                 {"name": "someone without an account needs a name and a role (e.g. dietitian)"}
             )
         row = Attendance(
-            session=session, name=name.strip(), role=role.strip(), capacity=capacity, recorded_by=_user(actor)
+            session=session,
+            name=name.strip(),
+            role=role.strip(),
+            capacity=capacity,
+            recorded_by=user_of(actor),
         )
     if capacity == "chair" and session.attendance.filter(capacity="chair").exists():
         raise ValidationError({"capacity": "rounds already have a chair"})
     row.full_clean()
     row.save()
-    append(
+    audit(
         actor=actor,
         action="rounds.attendance_recorded",
         obj=session,
@@ -191,12 +191,12 @@ def write_section(
             entry=entry,
             discipline=discipline,
             text=text.strip(),
-            author=_user(actor),
+            author=user_of(actor),
             author_role=role,
             updated_at=now,
         )
         section.save()
-        append(actor=actor, action="rounds.section_written", obj=section, after=snapshot(section))
+        audit(actor=actor, action="rounds.section_written", obj=section, after=snapshot(section))
         return section
     if section.text == text.strip():
         return section
@@ -215,12 +215,12 @@ def write_section(
     ]
     section.text, section.author, section.author_role, section.updated_at = (
         text.strip(),
-        _user(actor),
+        user_of(actor),
         role,
         now,
     )
     section.save()
-    append(
+    audit(
         actor=actor,
         action="rounds.section_amended",
         obj=section,
@@ -245,12 +245,12 @@ def add_goal(*, actor: Any, session: RoundsSession, run: EcmoRun, text: str, dis
         text=text.strip()[:300],
         discipline=discipline,
         set_in=session,
-        set_by=_user(actor),
+        set_by=user_of(actor),
         set_at=timezone.now(),
     )
     goal.full_clean()
     goal.save()
-    append(actor=actor, action="rounds.goal_set", obj=goal, after=snapshot(goal))
+    audit(actor=actor, action="rounds.goal_set", obj=goal, after=snapshot(goal))
     return goal
 
 
@@ -265,12 +265,12 @@ def tick_goal(*, actor: Any, goal: Goal, session: RoundsSession, note: str = "")
     before = snapshot(goal)
     goal.done_in, goal.done_by, goal.done_at, goal.done_note = (
         session,
-        _user(actor),
+        user_of(actor),
         timezone.now(),
         note.strip(),
     )
     goal.save(update_fields=["done_in", "done_by", "done_at", "done_note"])
-    append(actor=actor, action="rounds.goal_ticked", obj=goal, before=before, after=snapshot(goal))
+    audit(actor=actor, action="rounds.goal_ticked", obj=goal, before=before, after=snapshot(goal))
     return goal
 
 

@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from ecmo_web.contributions import Contributions, NavItem
+
 
 class RoundsConfig(AppConfig):
     name = "ecmo_web.rounds"
     label = "rounds"
     verbose_name = "Multidisciplinary rounds"
 
-    def ready(self) -> None:
-        from ecmo_web.navigation import NavItem, register
+    def contributions(self) -> Contributions:
+        from ecmo_web.rounds import api
 
-        register(NavItem("Rounds board", "rounds_board_today", "run.view", order=20))
+        return Contributions(
+            urls="ecmo_web.rounds.urls",
+            api_routers=(("/", api.router),),
+            navigation=(NavItem("Rounds board", "rounds_board_today", "run.view", order=20),),
+        )

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.permissions import require
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.kernel import audit, aware, require
 from ecmo_web.runs.models import (
     Cannula,
     CatalogueItem,
@@ -28,12 +28,6 @@ from ecmo_web.runs.models import (
     PatientIdentifier,
     RunTarget,
 )
-
-
-def _aware(name: str, value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValidationError({name: "must include a time zone"})
-    return value.astimezone(dt.UTC)
 
 
 def _not_before_run(run: EcmoRun, name: str, value: dt.datetime) -> None:
@@ -75,19 +69,19 @@ def start_run(
 ) -> EcmoRun:
     """Start a run: the patient (created if the code is new), the run and its first configuration."""
     require(actor, "run.create", program)
-    started_at = _aware("started_at", started_at)
+    started_at = aware(started_at, field="started_at")
     patient = Patient.objects.filter(program=program, code=patient_code).first()
     if patient is None:
         patient = Patient(program=program, code=patient_code, sex=sex, birth_year=birth_year)
         _save(patient)
-        append(actor=actor, action="patient.created", obj=patient, after=snapshot(patient))
+        audit(actor=actor, action="patient.created", obj=patient, after=snapshot(patient))
         for kind, value in (identifiers or {}).items():
             if value:
                 ident = PatientIdentifier(patient=patient, kind=kind, value=value)
                 _save(ident)
                 # Identifier values stay out of the audit payload: the trail is read by roles that may not
                 # see identifiers.
-                append(actor=actor, action="patient.identifier_added", obj=ident, after={"kind": kind})
+                audit(actor=actor, action="patient.identifier_added", obj=ident, after={"kind": kind})
     elif EcmoRun.objects.filter(patient=patient, ended_at__isnull=True).exists():
         raise ValidationError({"patient_code": f"{patient_code} already has a run in progress"})
     run = EcmoRun(
@@ -108,7 +102,7 @@ def start_run(
     _save(entry)
     circuit = Circuit(run=run, started_at=started_at)
     _save(circuit)
-    append(
+    audit(
         actor=actor,
         action="run.started",
         obj=run,
@@ -123,7 +117,7 @@ def change_configuration(
 ) -> ConfigurationEntry:
     """Record a new configuration from ``started_at`` (one more history entry, never an edit)."""
     require(actor, "run.edit", run)
-    started_at = _aware("started_at", started_at)
+    started_at = aware(started_at, field="started_at")
     _not_before_run(run, "started_at", started_at)
     current = run.current_mode(started_at)
     if current is not None and current.mode == mode:
@@ -133,7 +127,7 @@ def change_configuration(
     entry = ConfigurationEntry(run=run, mode=mode, started_at=started_at, reason=reason.strip())
     entry.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
     _save(entry)
-    append(actor=actor, action="run.configuration_changed", obj=entry, after=snapshot(entry), reason=reason)
+    audit(actor=actor, action="run.configuration_changed", obj=entry, after=snapshot(entry), reason=reason)
     return entry
 
 
@@ -151,7 +145,7 @@ def add_cannula(
     maker_model: str = "",
 ) -> Cannula:
     require(actor, "run.edit", run)
-    inserted_at = _aware("inserted_at", inserted_at)
+    inserted_at = aware(inserted_at, field="inserted_at")
     cannula = Cannula(
         run=run,
         purpose=purpose,
@@ -163,7 +157,7 @@ def add_cannula(
         maker_model=maker_model,
     )
     _save(cannula)
-    append(actor=actor, action="cannula.inserted", obj=cannula, after=snapshot(cannula))
+    audit(actor=actor, action="cannula.inserted", obj=cannula, after=snapshot(cannula))
     return cannula
 
 
@@ -179,7 +173,7 @@ def _remove(
 ) -> None:
     """Close something inserted into the patient (a cannula, an MCS device) at ``removed_at``."""
     require(actor, permission, obj)
-    removed_at = _aware("removed_at", removed_at)
+    removed_at = aware(removed_at, field="removed_at")
     if obj.removed_at is not None:
         raise ValidationError({"removed_at": f"this {what} is already removed"})
     if removed_at < obj.inserted_at:
@@ -187,7 +181,7 @@ def _remove(
     before = snapshot(obj)
     obj.removed_at = removed_at
     obj.save(update_fields=["removed_at"])
-    append(actor=actor, action=audit_action, obj=obj, before=before, after=snapshot(obj), reason=reason)
+    audit(actor=actor, action=audit_action, obj=obj, before=before, after=snapshot(obj), reason=reason)
 
 
 @transaction.atomic
@@ -225,7 +219,7 @@ def install_component(
     """Install a component on the current circuit. Where one of the same kind is in place (other than ``other``),
     it is removed at the same instant with ``reason_replaced`` (required), so the history has no gap or overlap."""
     require(actor, "circuit.edit", run)
-    installed_at = _aware("installed_at", installed_at)
+    installed_at = aware(installed_at, field="installed_at")
     _not_before_run(run, "installed_at", installed_at)
     circuit = current_circuit(run)
     if circuit is None:
@@ -244,7 +238,7 @@ def install_component(
         previous.removed_at = installed_at
         previous.reason_removed = reason_replaced.strip()
         previous.save(update_fields=["removed_at", "reason_removed"])
-        append(
+        audit(
             actor=actor,
             action="component.removed",
             obj=previous,
@@ -266,7 +260,7 @@ def install_component(
         replaces=previous,
     )
     _save(component)
-    append(
+    audit(
         actor=actor,
         action="component.installed",
         obj=component,
@@ -288,10 +282,10 @@ def add_mcs_device(
     notes: str = "",
 ) -> McsDevice:
     require(actor, "mcs.edit", run)
-    inserted_at = _aware("inserted_at", inserted_at)
+    inserted_at = aware(inserted_at, field="inserted_at")
     device = McsDevice(run=run, kind=kind, model=model, inserted_at=inserted_at, site=site, notes=notes)
     _save(device)
-    append(actor=actor, action="mcs.device_added", obj=device, after=snapshot(device))
+    audit(actor=actor, action="mcs.device_added", obj=device, after=snapshot(device))
     return device
 
 
@@ -308,7 +302,7 @@ def record_mcs_setting(
     note: str = "",
 ) -> McsSetting:
     require(actor, "mcs.edit", device)
-    at = _aware("at", at)
+    at = aware(at, field="at")
     if at < device.inserted_at:
         raise ValidationError({"at": "cannot be before the device was inserted"})
     setting = McsSetting(
@@ -322,7 +316,7 @@ def record_mcs_setting(
     )
     setting.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
     _save(setting)
-    append(actor=actor, action="mcs.setting_recorded", obj=setting, after=snapshot(setting))
+    audit(actor=actor, action="mcs.setting_recorded", obj=setting, after=snapshot(setting))
     return setting
 
 
@@ -356,7 +350,7 @@ def set_target(
 ) -> RunTarget:
     """Set a target range (e.g. anti-Xa 0.3–0.5 on UFH) from a time; earlier targets stay in the history."""
     require(actor, "decision.record", run)
-    effective_from = _aware("effective_from", effective_from)
+    effective_from = aware(effective_from, field="effective_from")
     if low is None and high is None:
         raise ValidationError({"low": "give a lower or an upper bound"})
     if low is not None and high is not None and low > high:
@@ -372,7 +366,7 @@ def set_target(
         set_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _save(target)
-    append(actor=actor, action="run.target_set", obj=target, after=snapshot(target))
+    audit(actor=actor, action="run.target_set", obj=target, after=snapshot(target))
     return target
 
 
@@ -380,7 +374,7 @@ def set_target(
 def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, reason: str = "") -> EcmoRun:
     """Close the run (decannulation, death, transfer): closes the circuit, components, cannulas and devices."""
     require(actor, "run.edit", run)
-    ended_at = _aware("ended_at", ended_at)
+    ended_at = aware(ended_at, field="ended_at")
     if run.ended_at is not None:
         raise ValidationError({"ended_at": "the run has already ended"})
     if outcome == Outcome.ONGOING:
@@ -396,5 +390,5 @@ def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, re
     )
     Cannula.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
     McsDevice.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
-    append(actor=actor, action="run.ended", obj=run, before=before, after=snapshot(run), reason=reason)
+    audit(actor=actor, action="run.ended", obj=run, before=before, after=snapshot(run), reason=reason)
     return run

@@ -1,4 +1,5 @@
-"""Extra columns on the program's run list, contributed by other apps (alerts, circuit age …)."""
+"""Extra columns on the program's run list (oxygenator age here; alerts …), declared by apps in
+``AppConfig.contributions()`` (``run_columns``)."""
 
 from __future__ import annotations
 
@@ -17,17 +18,12 @@ class Cell:
 
 
 Column = Callable[[Sequence[EcmoRun], dt.datetime], tuple[str, dict[int, Cell]]]
-_columns: list[Column] = []
-
-
-def register_column(column: Column) -> Column:
-    if column not in _columns:
-        _columns.append(column)
-    return column
 
 
 def columns(runs: Sequence[EcmoRun], now: dt.datetime) -> list[tuple[str, dict[int, Cell]]]:
-    return [column(runs, now) for column in _columns]
+    from ecmo_web import contributions
+
+    return [column(runs, now) for column in contributions.run_columns()]
 
 
 def _format_age(delta: dt.timedelta) -> str:
@@ -35,7 +31,6 @@ def _format_age(delta: dt.timedelta) -> str:
     return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
 
 
-@register_column
 def oxygenator_age(runs: Sequence[EcmoRun], now: dt.datetime) -> tuple[str, dict[int, Cell]]:
     cells: dict[int, Cell] = {}
     for run in runs:

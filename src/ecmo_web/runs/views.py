@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from ecmo_web import timeline
+from ecmo_web import contributions, timeline
 from ecmo_web.accounts.models import Program
 from ecmo_web.forms import ProgramForm, submit
 from ecmo_web.permissions import can, programs_for, restrict
@@ -81,11 +81,8 @@ def run_list(request: HttpRequest, program_id: int) -> HttpResponse:
 
 
 def _panels(run: EcmoRun, user: Any) -> list[str]:
-    """Templates other apps contribute to the run page (registered in ``run_panels``)."""
-    return [tpl for tpl, action in run_panels if can(user, action, run)]
-
-
-run_panels: list[tuple[str, str]] = []
+    """Templates apps contribute to the run page (``run_panels`` in their ``AppConfig.contributions()``)."""
+    return [panel.template for panel in contributions.run_panels() if can(user, panel.action, run)]
 
 
 @login_required

@@ -41,8 +41,9 @@ from ecmo_core.surveillance import (
     Sample as CoreSample,
 )
 from ecmo_web.accounts.models import Program, Role
-from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.permissions import program_id_of, require
+from ecmo_web.audit.chain import snapshot
+from ecmo_web.kernel import SystemActor, actor_name, audit, aware, not_in_future, require, user_of
+from ecmo_web.permissions import program_id_of
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.surveillance import hooks
 from ecmo_web.surveillance.evaluation import RunFacts, load_timeline, setting_at
@@ -69,61 +70,10 @@ from ecmo_web.surveillance.models import (
 
 # --- actors ---------------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class SystemActor:
-    """A trusted server-side process (the HL7 listener, the surveillance worker, the demo seed).
-
-    It passes permission checks — it has no membership — and is named in the audit trail (``system:mllp``).
-    """
-
-    name: str
-    is_authenticated: bool = False
-    is_active: bool = True
-
-    def get_username(self) -> str:
-        return self.name
-
-
+# SystemActor lives in the action kernel; re-exported here because callers name these three.
 MLLP = SystemActor("system:mllp")
 WORKER = SystemActor("system:surveil")
 DEMO = SystemActor("system:demo")
-
-
-def _allow(actor: Any, action: str, obj: Model) -> None:
-    if isinstance(actor, SystemActor):
-        return
-    require(actor, action, obj)
-
-
-def _audit(actor: Any, **kwargs: Any) -> None:
-    if isinstance(actor, SystemActor):
-        append(actor=None, actor_name=actor.name, **kwargs)
-    else:
-        append(actor=actor, **kwargs)
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _actor_name(actor: Any) -> str:
-    if isinstance(actor, SystemActor):
-        return actor.name
-    return str(actor.get_username()) if _user(actor) is not None else "system"
-
-
-def _aware(name: str, value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError({name: f"{value!r} is not an ISO 8601 date and time"}) from None
-    if not isinstance(value, dt.datetime):
-        raise ValidationError({name: "must be a date and time"})
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError({name: "must include a time zone (UTC offset or Z)"})
-    return value.astimezone(dt.UTC)
 
 
 def _when(
@@ -132,9 +82,8 @@ def _when(
     """An action's time: ``now`` by default; never in the future, never before ``not_before``."""
     if at is None:
         return now
-    at = _aware(name, at)
-    if at > now + dt.timedelta(minutes=1):
-        raise ValidationError({name: "cannot be in the future"})
+    at = aware(at, field=name)
+    not_in_future(at, field=name, now=now)
     if not_before is not None and at < not_before:
         raise ValidationError({name: f"cannot be before {not_before:%Y-%m-%d %H:%M} UTC"})
     return at
@@ -324,7 +273,7 @@ def ingest_samples(
     (run, kind, ref) adds nothing. Bad input raises ``ValidationError`` naming ``samples[i].field`` with the
     parameter and its accepted range; nothing is written.
     """
-    _allow(actor_or_system, "sample.ingest", run)
+    require(actor_or_system, "sample.ingest", run)
     now = now or timezone.now()
     checked = validate_samples(run, samples, source=source, now=now)
     if batch_ref and IngestBatch.objects.filter(run=run, kind=kind, ref=batch_ref).exists():
@@ -332,7 +281,7 @@ def ingest_samples(
     if not checked:
         return IngestResult(0, 0)
     batch = IngestBatch.objects.create(
-        run=run, kind=kind, ref=batch_ref, actor_name=_actor_name(actor_or_system), received_at=now
+        run=run, kind=kind, ref=batch_ref, actor_name=actor_name(actor_or_system), received_at=now
     )
     created, duplicates = _write_samples(run, checked, batch=batch, now=now)
     if not created:
@@ -342,7 +291,7 @@ def ingest_samples(
     batch.created_count, batch.duplicate_count = len(created), duplicates
     batch.save(update_fields=["created_count", "duplicate_count"])
     times = [s.observed_at for s in created]
-    _audit(
+    audit(
         actor_or_system,
         action="samples.ingested",
         obj=batch,
@@ -458,7 +407,7 @@ def import_csv(
     Re-importing the same file (same SHA-256) or overlapping rows adds nothing. ``source`` names the samples of
     columns without an ``@source`` suffix (default ``"device"``).
     """
-    _allow(actor, "sample.ingest", run)
+    require(actor, "sample.ingest", run)
     now = now or timezone.now()
     if len(text.encode("utf-8")) > MAX_CSV_BYTES:
         raise CsvImportError(
@@ -658,13 +607,12 @@ def _check_samples(check: CircuitCheck) -> list[CoreSample]:
 def _check_time(
     run: EcmoRun, observed_at: Any, now: dt.datetime, *, exclude_chain: int | None = None
 ) -> dt.datetime:
-    at = _aware("observed_at", observed_at)
+    at = aware(observed_at, field="observed_at")
     if at < run.started_at:
         raise ValidationError({"observed_at": "cannot be before the run started"})
     if run.ended_at is not None and at > run.ended_at:
         raise ValidationError({"observed_at": "cannot be after the run ended"})
-    if at > now + dt.timedelta(minutes=5):
-        raise ValidationError({"observed_at": "cannot be in the future"})
+    not_in_future(at, field="observed_at", now=now)
     clash = CircuitCheck.objects.filter(run=run, is_current=True, observed_at=at)
     if exclude_chain is not None:
         clash = clash.exclude(pk=exclude_chain).exclude(original_id=exclude_chain)
@@ -716,7 +664,7 @@ def record_check(
     booleans, notes). ``prefill`` maps the fields offered from telemetry to ``{"value", "at", "source"}``; those
     submitted unchanged are stored in ``prefilled_fields``.
     """
-    _allow(actor, "check.record", run)
+    require(actor, "check.record", run)
     now = now or timezone.now()
     at = _check_time(run, observed_at, now)
     values = _check_values(data)
@@ -725,7 +673,7 @@ def record_check(
     check = CircuitCheck(
         run=run,
         observed_at=at,
-        recorded_by=_user(actor),
+        recorded_by=user_of(actor),
         recorded_at=now,
         **values,
         prefilled_fields=prefilled,
@@ -738,13 +686,13 @@ def record_check(
         run=run,
         kind=IngestBatch.Kind.CHECK,
         ref=f"check:{check.pk}",
-        actor_name=_actor_name(actor),
+        actor_name=actor_name(actor),
         received_at=now,
     )
     created, _ = _write_samples(run, _check_samples(check), batch=batch, now=now, check=check)
     batch.created_count = len(created)
     batch.save(update_fields=["created_count"])
-    _audit(actor, action="check.recorded", obj=check, after=_check_snapshot(check))
+    audit(actor, action="check.recorded", obj=check, after=_check_snapshot(check))
     evaluate_run(run, now=now, replay_from=at)
     return check
 
@@ -764,7 +712,7 @@ def amend_check(
 
     The check's samples (source "check") are replaced by the new version's values.
     """
-    _allow(actor, "check.amend", check)
+    require(actor, "check.amend", check)
     now = now or timezone.now()
     if not reason or not reason.strip():
         raise ValidationError({"reason": "say why the check is amended (the original is kept)"})
@@ -783,7 +731,7 @@ def amend_check(
     amended = CircuitCheck(
         run=run,
         observed_at=at,
-        recorded_by=_user(actor),
+        recorded_by=user_of(actor),
         recorded_at=now,
         **values,
         prefilled_fields=unchanged,
@@ -801,13 +749,13 @@ def amend_check(
         run=run,
         kind=IngestBatch.Kind.CHECK,
         ref=f"check:{amended.pk}",
-        actor_name=_actor_name(actor),
+        actor_name=actor_name(actor),
         received_at=now,
     )
     created, _ = _write_samples(run, _check_samples(amended), batch=batch, now=now, check=amended)
     batch.created_count = len(created)
     batch.save(update_fields=["created_count"])
-    _audit(
+    audit(
         actor,
         action="check.amended",
         obj=amended,
@@ -839,13 +787,13 @@ def evaluate_run(
     at or before the run's evaluation cursor are never evaluated again: stored transitions are history. An ended run
     is evaluated up to its end.
     """
-    now = _aware("now", now)
+    now = aware(now, field="now")
     cursor, _ = EvaluationCursor.objects.select_for_update().get_or_create(run=run)
     end = now if run.ended_at is None else min(now, run.ended_at)
     done = cursor.evaluated_through
     if done is not None and end <= done:
         return []
-    start = end if replay_from is None else max(_aware("replay_from", replay_from), run.started_at)
+    start = end if replay_from is None else max(aware(replay_from, field="replay_from"), run.started_at)
     if done is not None:
         start = max(start, done + dt.timedelta(microseconds=1))
     start = min(start, end)
@@ -891,7 +839,7 @@ def evaluate_run(
     cursor.save(update_fields=["evaluated_through", "updated_at"])
     if transitions:
         fired = sorted({t.rule_id for t in transitions if t.to_status == AlertStatus.FIRING})
-        _audit(
+        audit(
             WORKER,
             action="surveillance.evaluated",
             obj=run,
@@ -989,7 +937,7 @@ def acknowledge_alert(
     now: dt.datetime | None = None,
 ) -> Alert:
     """Acknowledge an open alert: who, when and what they make of it."""
-    _allow(actor, "alert.acknowledge", alert)
+    require(actor, "alert.acknowledge", alert)
     now = now or timezone.now()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.resolved_at is not None:
@@ -1001,14 +949,12 @@ def acknowledge_alert(
     when = _when("at", at, now, not_before=alert.opened_at)
     before = snapshot(alert)
     alert.acknowledged_by, alert.acknowledged_at, alert.acknowledged_comment = (
-        _user(actor),
+        user_of(actor),
         when,
         comment.strip(),
     )
     alert.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledged_comment"])
-    _audit(
-        actor, action="alert.acknowledged", obj=alert, before=before, after=snapshot(alert), reason=comment
-    )
+    audit(actor, action="alert.acknowledged", obj=alert, before=before, after=snapshot(alert), reason=comment)
     return alert
 
 
@@ -1023,7 +969,7 @@ def escalate_alert(
     now: dt.datetime | None = None,
 ) -> Alert:
     """Escalate an open alert to a named role (by hand, or by the worker when it went unacknowledged)."""
-    _allow(actor_or_system, "alert.acknowledge", alert)
+    require(actor_or_system, "alert.acknowledge", alert)
     now = now or timezone.now()
     if role not in Role.values:
         raise ValidationError({"role": f"must be one of {', '.join(Role.values)}"})
@@ -1036,7 +982,7 @@ def escalate_alert(
     before = snapshot(alert)
     alert.escalated_at, alert.escalated_to_role = when, role
     alert.save(update_fields=["escalated_at", "escalated_to_role"])
-    _audit(
+    audit(
         actor_or_system,
         action="alert.escalated",
         obj=alert,
@@ -1100,7 +1046,7 @@ def resolve_alert(
 ) -> Alert:
     """Resolve an alert, linking what followed: the component fitted (a circuit change) and/or a record such as a
     decision (stored as an ``AlertLink`` with relation "resolved_by")."""
-    _allow(actor, "alert.resolve", alert)
+    require(actor, "alert.resolve", alert)
     now = now or timezone.now()
     if not comment or not comment.strip():
         raise ValidationError({"comment": "say what was done (e.g. oxygenator changed, decision to observe)"})
@@ -1111,7 +1057,7 @@ def resolve_alert(
         raise ValidationError({"component": "the component must belong to this run"})
     when = _when("at", at, now, not_before=alert.opened_at)
     before = snapshot(alert)
-    alert.resolved_by, alert.resolved_at, alert.resolved_comment = _user(actor), when, comment.strip()
+    alert.resolved_by, alert.resolved_at, alert.resolved_comment = user_of(actor), when, comment.strip()
     alert.resolved_component = component
     alert.save(update_fields=["resolved_by", "resolved_at", "resolved_comment", "resolved_component"])
     if link is not None:
@@ -1121,10 +1067,10 @@ def resolve_alert(
             relation="resolved_by",
             target_type=ContentType.objects.get_for_model(link),
             target_id=link.pk,
-            created_by=_user(actor),
+            created_by=user_of(actor),
             created_at=now,
         )
-    _audit(
+    audit(
         actor,
         action="alert.resolved",
         obj=alert,
@@ -1150,7 +1096,7 @@ def link_alert(
     permission: str = "alert.acknowledge",
 ) -> AlertLink:
     """Link an alert to a record that builds on it (relation e.g. "adverse_event", "mm_case", "decision")."""
-    _allow(actor, permission, alert)
+    require(actor, permission, alert)
     if not relation.strip():
         raise ValidationError({"relation": "name the relation (adverse_event, mm_case, decision …)"})
     _link_target(alert, target)
@@ -1159,10 +1105,10 @@ def link_alert(
         relation=relation.strip()[:40],
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
-        defaults={"note": note[:300], "created_by": _user(actor), "created_at": timezone.now()},
+        defaults={"note": note[:300], "created_by": user_of(actor), "created_at": timezone.now()},
     )
     if created:
-        _audit(
+        audit(
             actor,
             action="alert.linked",
             obj=alert,
@@ -1173,7 +1119,7 @@ def link_alert(
 
 @transaction.atomic
 def process_transitions(*, now: dt.datetime, limit: int = 500) -> int:
-    """Hand unprocessed transitions to the notifiers (``hooks.register_notifier``) once, oldest first."""
+    """Hand unprocessed transitions to the notifiers (``notifiers`` in an app's ``contributions()``) once, oldest first."""
     batch = list(
         AlertTransition.objects.select_for_update()
         .filter(processed=False)
@@ -1210,7 +1156,7 @@ def save_settings(
     now: dt.datetime | None = None,
 ) -> SurveillanceSetting:
     """Store new surveillance settings for a program from ``effective_from`` (earlier rows stay as history)."""
-    _allow(actor, "settings.manage", program)
+    require(actor, "settings.manage", program)
     now = now or timezone.now()
     try:
         config_from_mapping(rules)
@@ -1224,12 +1170,12 @@ def save_settings(
         escalate_warning_after_min=escalate_warning_after_min,
         escalate_critical_after_min=escalate_critical_after_min,
         escalate_to_role=escalate_to_role,
-        effective_from=now if effective_from is None else _aware("effective_from", effective_from),
-        set_by=_user(actor),
+        effective_from=now if effective_from is None else aware(effective_from, field="effective_from"),
+        set_by=user_of(actor),
         reason=reason.strip(),
         created_at=now,
     )
     setting.full_clean()
     setting.save()
-    _audit(actor, action="surveillance.settings_changed", obj=setting, after=snapshot(setting), reason=reason)
+    audit(actor, action="surveillance.settings_changed", obj=setting, after=snapshot(setting), reason=reason)
     return setting

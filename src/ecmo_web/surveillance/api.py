@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from ecmo_web.kernel import aware
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance import actions
@@ -66,13 +67,7 @@ def _run(request: HttpRequest, run_id: int, action: str) -> EcmoRun:
 def _time(name: str, value: str | None) -> dt.datetime | None:
     if value in (None, ""):
         return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError({name: f"{value!r} is not an ISO 8601 date and time"}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError({name: "must include a UTC offset or Z"})
-    return parsed
+    return aware(value, field=name)
 
 
 @router.get("/runs/{run_id}/samples", response=list[SampleOut])

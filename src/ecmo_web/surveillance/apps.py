@@ -2,15 +2,26 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from ecmo_web.contributions import Contributions, NavItem, RunPanel
+
 
 class SurveillanceConfig(AppConfig):
     name = "ecmo_web.surveillance"
     label = "surveillance"
     verbose_name = "Circuit surveillance"
 
-    def ready(self) -> None:
-        # Contributions to pages owned by other apps: the run page panels, the run timeline, the run list column
-        # and the program navigation.
-        from ecmo_web.surveillance import registrations
+    def contributions(self) -> Contributions:
+        from ecmo_web.surveillance import api, summaries
 
-        registrations.register_all()
+        return Contributions(
+            urls="ecmo_web.surveillance.urls",
+            api_routers=(("/", api.router),),
+            # Open alerts come first on the run page.
+            run_panels=(RunPanel("surveillance/panel_run.html", "run.view", order=10),),
+            timeline_lanes=(summaries.alert_lanes,),
+            run_columns=(summaries.open_alerts_column,),
+            navigation=(
+                NavItem("Alerts", "surveillance_program_alerts", "run.view", order=20),
+                NavItem("Surveillance settings", "surveillance_settings", "settings.manage", order=90),
+            ),
+        )

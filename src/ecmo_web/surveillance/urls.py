@@ -1,4 +1,4 @@
-"""URLs of circuit surveillance (included at the site root through ``APP_URLS``)."""
+"""URLs of circuit surveillance (included at the site root: ``SurveillanceConfig.contributions``)."""
 
 from __future__ import annotations
 

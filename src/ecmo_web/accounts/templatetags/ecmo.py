@@ -68,7 +68,7 @@ def program_nav(context: Any, program: Any) -> list[dict[str, str]]:
     """The navigation entries the current user may see in ``program``."""
     from django.urls import reverse
 
-    from ecmo_web.navigation import items
+    from ecmo_web.contributions import nav_items
     from ecmo_web.permissions import can
 
     request = context.get("request")
@@ -76,6 +76,6 @@ def program_nav(context: Any, program: Any) -> list[dict[str, str]]:
         return []
     return [
         {"label": i.label, "url": reverse(i.url_name, kwargs={"program_id": program.pk})}
-        for i in items()
+        for i in nav_items()
         if can(request.user, i.action, program)
     ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ecmo_web.kernel import SystemActor
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import actions
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             preview = actions.import_csv(
                 run,
                 text,
-                actor=actions.SystemActor("system:import-csv"),
+                actor=SystemActor("system:import-csv"),
                 preview=options["preview"],
                 source=options["source"],
             )

@@ -1,5 +1,5 @@
-"""What surveillance adds to pages owned by other apps: a run-page panel, timeline lanes, a run-list column and
-program navigation. Registered once from ``SurveillanceConfig.ready``."""
+"""What surveillance shows on pages owned by other apps: alert and check lanes on the run timeline, and the
+"Open alerts" column on the program's run list (declared in ``SurveillanceConfig.contributions``)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from collections.abc import Sequence
 
 from django.db.models import Q
 
-from ecmo_web import navigation, timeline
+from ecmo_web import timeline
 from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance.models import Alert, AlertStatus, CircuitCheck
-
-RUN_PANEL = ("surveillance/panel_run.html", "run.view")
 
 
 def alert_lanes(run: EcmoRun, now: dt.datetime) -> list[timeline.Lane]:
@@ -91,16 +89,3 @@ def open_alerts_column(runs: Sequence[EcmoRun], now: dt.datetime) -> tuple[str, 
         else:
             cells[run_id] = summary.Cell("none", "ok", "no open alert")
     return "Open alerts", cells
-
-
-def register_all() -> None:
-    from ecmo_web.runs.views import run_panels
-
-    if RUN_PANEL not in run_panels:
-        run_panels.insert(0, RUN_PANEL)
-    timeline.register(alert_lanes)
-    summary.register_column(open_alerts_column)
-    navigation.register(navigation.NavItem("Alerts", "surveillance_program_alerts", "run.view", order=20))
-    navigation.register(
-        navigation.NavItem("Surveillance settings", "surveillance_settings", "settings.manage", order=90)
-    )
