@@ -6,37 +6,23 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from ecmo_web.accounts.models import Membership, Program, Role
+from ecmo_web import kernel
+from ecmo_web.accounts.models import Program, Role
 from ecmo_web.timezones import to_local
 
-
-def user_of(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def member_role(program: Program | int, user: Any) -> str | None:
-    if user_of(user) is None:
-        return None
-    program_id = program if isinstance(program, int) else program.pk
-    row = Membership.objects.filter(program_id=program_id, user=user, active=True).first()
-    return row.role if row is not None else None
+user_of = kernel.user_of
+member_role = kernel.member_role
 
 
 def member(program: Program, value: Any, *, field: str) -> Any:
-    """An active member of ``program`` from a user or a user id; ValidationError({field: ...}) otherwise."""
-    model = get_user_model()
-    user = value
-    if not isinstance(value, model):
-        try:
-            user = model.objects.filter(pk=int(value)).first()
-        except (TypeError, ValueError):
-            user = None
-    if user is None or member_role(program, user) is None:
-        raise ValidationError({field: f"{value!s} is not a member of this program"})
-    return user
+    """An active member of ``program`` from a user or a user id (an int, or digits from a form)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value is None or value == "":
+        raise ValidationError({field: "choose a member of the program"})
+    return kernel.member(program, value, field=field)
 
 
 def members(program: Program, values: Iterable[Any], *, field: str) -> list[Any]:

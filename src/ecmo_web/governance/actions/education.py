@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.governance.actions._common import (
     date_value,
     local_today,
@@ -33,7 +34,6 @@ from ecmo_web.governance.models import (
     SessionKind,
     Shift,
 )
-from ecmo_web.permissions import require
 
 MAX_SHIFT = dt.timedelta(hours=24)
 
@@ -62,7 +62,7 @@ def create_competency(
     validity_months: int | None = None,
     description: str = "",
 ) -> Competency:
-    require(actor, "governance.manage", program)
+    kernel.require(actor, "governance.manage", program)
     name = text(name, field="name", max_length=160)
     if Competency.objects.filter(program=program, name=name).exists():
         raise ValidationError({"name": "the program already has a competency of that name"})
@@ -76,7 +76,7 @@ def create_competency(
         required_for_roles=roles(required_for_roles, field="required_for_roles"),
     )
     found.save()
-    append(actor=actor, action="competency.created", obj=found, after=snapshot(found))
+    kernel.audit(actor, "competency.created", found, after=snapshot(found))
     return found
 
 
@@ -93,7 +93,7 @@ def award_competency(
 ) -> CompetencyAward:
     """Record that ``holder`` was assessed competent on ``awarded_on``; the assessor is the actor, who cannot
     assess themself. The expiry follows from the competency's validity."""
-    require(actor, "education.record", competency)
+    kernel.require(actor, "education.record", competency)
     now = now or timezone.now()
     program = competency.program
     person = member(program, holder, field="holder")
@@ -114,7 +114,7 @@ def award_competency(
         note=text(note, field="note", max_length=200, required=False),
     )
     award.save()
-    append(actor=actor, action="competency.awarded", obj=award, after=snapshot(award))
+    kernel.audit(actor, "competency.awarded", award, after=snapshot(award))
     return award
 
 
@@ -133,14 +133,11 @@ def record_session(
     now: dt.datetime | None = None,
 ) -> EducationSession:
     """A session that took place, with who attended (each with their program role at the time)."""
-    require(actor, "education.record", program)
+    kernel.require(actor, "education.record", program)
     now = now or timezone.now()
     if kind not in SessionKind.values:
         raise ValidationError({"kind": f"one of {', '.join(SessionKind.values)}"})
-    if not isinstance(held_at, dt.datetime) or held_at.tzinfo is None:
-        raise ValidationError({"held_at": "must be a date and time with a time zone"})
-    if held_at > now + dt.timedelta(minutes=1):
-        raise ValidationError({"held_at": "record a session once it has taken place"})
+    held_at = kernel.not_in_future(kernel.aware(held_at, field="held_at"), field="held_at", now=now)
     if isinstance(duration_min, bool) or not isinstance(duration_min, int) or not 5 <= duration_min <= 720:
         raise ValidationError({"duration_min": "between 5 and 720 minutes"})
     people = members(program, attendees, field="attendees")
@@ -161,10 +158,10 @@ def record_session(
     session.save()
     rows = [SessionAttendance(session=session, user=u, role=member_role(program, u) or "") for u in people]
     SessionAttendance.objects.bulk_create(rows)
-    append(
-        actor=actor,
-        action="education.session_recorded",
-        obj=session,
+    kernel.audit(
+        actor,
+        "education.session_recorded",
+        session,
         after={**snapshot(session), "attendees": [u.pk for u in people]},
     )
     return session
@@ -180,10 +177,9 @@ def create_shift(
     ends_at: dt.datetime,
     members_on: list[Any],
 ) -> Shift:
-    require(actor, "governance.manage", program)
-    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise ValidationError({field: "must be a date and time with a time zone"})
+    kernel.require(actor, "governance.manage", program)
+    starts_at = kernel.aware(starts_at, field="starts_at")
+    ends_at = kernel.aware(ends_at, field="ends_at")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "must be after the start"})
     if ends_at - starts_at > MAX_SHIFT:
@@ -200,10 +196,10 @@ def create_shift(
     )
     shift.save()
     shift.members.set(people)
-    append(
-        actor=actor,
-        action="education.shift_rostered",
-        obj=shift,
+    kernel.audit(
+        actor,
+        "education.shift_rostered",
+        shift,
         after={**snapshot(shift), "members": [u.pk for u in people]},
     )
     return shift

@@ -18,8 +18,9 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from ecmo_core import policy as rule
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Program, Role
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.decisions.models import Decision
 from ecmo_web.governance.actions._common import (
     date_value,
@@ -37,7 +38,7 @@ from ecmo_web.governance.models import (
     PolicyTopic,
     PolicyVersion,
 )
-from ecmo_web.permissions import MATRIX, require
+from ecmo_web.permissions import MATRIX
 from ecmo_web.timezones import to_local
 
 # Roles whose sign-off a version may require: those whose role grants policy.signoff.
@@ -46,7 +47,7 @@ SIGNOFF_ROLES: frozenset[str] = frozenset(r for r, actions in MATRIX.items() if 
 
 @transaction.atomic
 def create_policy(*, actor: Any, program: Program, title: str, topic: str) -> Policy:
-    require(actor, "governance.manage", program)
+    kernel.require(actor, "governance.manage", program)
     if topic not in PolicyTopic.values:
         raise ValidationError({"topic": f"one of {', '.join(PolicyTopic.values)}"})
     title = text(title, field="title", max_length=200)
@@ -54,7 +55,7 @@ def create_policy(*, actor: Any, program: Program, title: str, topic: str) -> Po
         raise ValidationError({"title": "the library already has a policy of that title"})
     found = Policy(program=program, title=title, topic=topic, created_by=user_of(actor))
     found.save()
-    append(actor=actor, action="policy.created", obj=found, after=snapshot(found))
+    kernel.audit(actor, "policy.created", found, after=snapshot(found))
     return found
 
 
@@ -71,7 +72,7 @@ def draft_version(
     required_roles: list[str],
 ) -> PolicyVersion:
     """A new version (numbered after the last). It awaits the sign-off of every role in ``required_roles``."""
-    require(actor, "governance.manage", policy)
+    kernel.require(actor, "governance.manage", policy)
     effective_on = date_value(effective_on, field="effective_on")
     review_on = date_value(review_on, field="review_on")
     if review_on <= effective_on:
@@ -96,10 +97,10 @@ def draft_version(
     )
     version.save()
     version.authors.set(people)
-    append(
-        actor=actor,
-        action="policy.version_drafted",
-        obj=version,
+    kernel.audit(
+        actor,
+        "policy.version_drafted",
+        version,
         after={**snapshot(version), "authors": [u.pk for u in people]},
     )
     return version
@@ -116,7 +117,7 @@ def sign_off(
 ) -> PolicySignoff:
     """Sign ``version`` off for the actor's own role. The sign-off that completes the set puts the version in
     force (from its effective date, or from today if that is later)."""
-    require(actor, "policy.signoff", version)
+    kernel.require(actor, "policy.signoff", version)
     now = now or timezone.now()
     locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     role = member_role(locked.policy.program_id, actor)
@@ -143,10 +144,10 @@ def sign_off(
         locked.fully_signed_at = now
         locked.save(update_fields=["fully_signed_at"])
     version.fully_signed_at = locked.fully_signed_at
-    append(
-        actor=actor,
-        action="policy.signed_off",
-        obj=locked,
+    kernel.audit(
+        actor,
+        "policy.signed_off",
+        locked,
         after={"role": role, "comment": signoff.comment, "complete": complete, "signed_at": now},
     )
     return signoff
@@ -202,7 +203,7 @@ def link_decision(
     *, actor: Any, decision: Decision, version: PolicyVersion, note: str = ""
 ) -> DecisionPolicyLink:
     """Record that ``decision`` followed ``version`` (a signed-off version of a policy of the same program)."""
-    require(actor, "decision.record", decision)
+    kernel.require(actor, "decision.record", decision)
     if version.policy.program_id != decision.run.program_id:
         raise ValidationError({"version": "that policy belongs to another program"})
     if version.fully_signed_at is None:
@@ -216,10 +217,10 @@ def link_decision(
         linked_by=user_of(actor),
     )
     link.save()
-    append(
-        actor=actor,
-        action="policy.decision_linked",
-        obj=decision,
+    kernel.audit(
+        actor,
+        "policy.decision_linked",
+        decision,
         after={
             "policy_version_id": version.pk,
             "policy": version.policy.title,

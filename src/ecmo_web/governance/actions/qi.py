@@ -13,12 +13,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from ecmo_web import kernel
 from ecmo_web.accounts.models import Program
-from ecmo_web.audit.chain import append, snapshot
+from ecmo_web.audit.chain import snapshot
 from ecmo_web.governance import kpis
 from ecmo_web.governance.actions._common import date_value, local_today, member, text, user_of
 from ecmo_web.governance.models import MeasureKind, MeasurePoint, PdsaAct, PdsaCycle, QiMeasure, QiProject
-from ecmo_web.permissions import require
 
 KPI_KEY = re.compile(r"^[a-z][a-z0-9_.]{0,79}$")
 
@@ -33,7 +33,7 @@ def create_project(
     started_on: dt.date,
     lead: Any = None,
 ) -> QiProject:
-    require(actor, "governance.manage", program)
+    kernel.require(actor, "governance.manage", program)
     project = QiProject(
         program=program,
         title=text(title, field="title", max_length=200),
@@ -43,7 +43,7 @@ def create_project(
         created_by=user_of(actor),
     )
     project.save()
-    append(actor=actor, action="qi.project_created", obj=project, after=snapshot(project))
+    kernel.audit(actor, "qi.project_created", project, after=snapshot(project))
     return project
 
 
@@ -59,7 +59,7 @@ def add_measure(
     higher_is_better: bool = True,
     baseline_points: int | None = None,
 ) -> QiMeasure:
-    require(actor, "governance.manage", project)
+    kernel.require(actor, "governance.manage", project)
     if kind not in MeasureKind.values:
         raise ValidationError({"kind": f"one of {', '.join(MeasureKind.values)}"})
     key = (kpi_key or "").strip()
@@ -86,7 +86,7 @@ def add_measure(
         baseline_points=baseline_points,
     )
     measure.save()
-    append(actor=actor, action="qi.measure_added", obj=measure, after=snapshot(measure))
+    kernel.audit(actor, "qi.measure_added", measure, after=snapshot(measure))
     return measure
 
 
@@ -101,7 +101,7 @@ def record_point(
     now: dt.datetime | None = None,
 ) -> MeasurePoint:
     """One value for the period starting ``period_start`` (one per period; a period cannot start in the future)."""
-    require(actor, "qi.record", measure)
+    kernel.require(actor, "qi.record", measure)
     now = now or timezone.now()
     program = measure.project.program
     period_start = date_value(period_start, field="period_start")
@@ -123,7 +123,7 @@ def record_point(
         raise ValidationError(
             {"period_start": f"{period_start} already has a value for this measure"}
         ) from None
-    append(actor=actor, action="qi.point_recorded", obj=point, after=snapshot(point))
+    kernel.audit(actor, "qi.point_recorded", point, after=snapshot(point))
     return point
 
 
@@ -151,7 +151,7 @@ def record_cycle(
 ) -> PdsaCycle:
     """A PDSA cycle: the change and the plan (with its prediction); results (study) and the decision (act) may
     come now or later with :func:`conclude_cycle`."""
-    require(actor, "qi.record", project)
+    kernel.require(actor, "qi.record", project)
     now = now or timezone.now()
     started_on = date_value(started_on, field="started_on")
     if ended_on is not None:
@@ -177,7 +177,7 @@ def record_cycle(
         recorded_by=user_of(actor),
     )
     cycle.save()
-    append(actor=actor, action="qi.cycle_recorded", obj=cycle, after=snapshot(cycle))
+    kernel.audit(actor, "qi.cycle_recorded", cycle, after=snapshot(cycle))
     return cycle
 
 
@@ -192,7 +192,7 @@ def conclude_cycle(
     now: dt.datetime | None = None,
 ) -> PdsaCycle:
     """Record a cycle's results and what was decided; the earlier values stay in the audit trail."""
-    require(actor, "qi.record", cycle)
+    kernel.require(actor, "qi.record", cycle)
     now = now or timezone.now()
     ended_on = date_value(ended_on, field="ended_on")
     _cycle_dates(cycle.started_on, ended_on, local_today(cycle.project.program, now))
@@ -203,10 +203,10 @@ def conclude_cycle(
     cycle.study = text(study, field="study", max_length=4000)
     cycle.act = act
     cycle.save(update_fields=["ended_on", "study", "act"])
-    append(
-        actor=actor,
-        action="qi.cycle_concluded",
-        obj=cycle,
+    kernel.audit(
+        actor,
+        "qi.cycle_concluded",
+        cycle,
         before=before,
         after=snapshot(cycle, ["ended_on", "study", "act"]),
     )
