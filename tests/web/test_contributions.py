@@ -33,7 +33,7 @@ from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators"]
+APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "governance"]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -99,10 +99,18 @@ def _menu(client: Client, program: Program) -> str:
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        (Role.PERFUSIONIST, {"Alerts", "Rounds board", "Calculators"}, {"Surveillance settings"}),
-        (Role.DIRECTOR, {"Alerts", "Rounds board", "Calculators", "Surveillance settings"}, set()),
-        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board"}),
-        (Role.RESEARCHER, {"Calculators"}, {"Alerts", "Rounds board", "Surveillance settings"}),
+        (
+            Role.PERFUSIONIST,
+            {"Alerts", "Rounds board", "Calculators", "Governance"},
+            {"Surveillance settings"},
+        ),
+        (
+            Role.DIRECTOR,
+            {"Alerts", "Rounds board", "Calculators", "Governance", "Surveillance settings"},
+            set(),
+        ),
+        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board", "Governance"}),
+        (Role.RESEARCHER, {"Calculators"}, {"Alerts", "Rounds board", "Governance", "Surveillance settings"}),
     ],
 )
 def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
@@ -114,7 +122,7 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
     hidden: set[str],
 ) -> None:
     items = {item.label: item for item in contributions.nav_items()}
-    assert set(items) == {"Alerts", "Rounds board", "Calculators", "Surveillance settings"}
+    assert set(items) == {"Alerts", "Rounds board", "Calculators", "Governance", "Surveillance settings"}
     html = client_for(personas[role]).get(reverse("program_calculators", kwargs={"program_id": program.pk}))
     assert html.status_code == 200
     page = html.content.decode()
@@ -131,6 +139,7 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Alerts",
         "Rounds board",
         "Calculators",
+        "Governance",
         "Surveillance settings",
     ]
 

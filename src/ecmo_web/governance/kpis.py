@@ -31,4 +31,4 @@ def label(key: str) -> str:
         for d in module.KPIS:
             if d.key == key:
                 return str(d.label)
-    return key
+    return key.replace("_", " ").replace(".", " ").capitalize()

@@ -32,9 +32,9 @@
       ],
       series: [
         { label: "Period", value: function (u, v) { return v == null ? "—" : uPlot.fmtDate("{YYYY}-{MM}-{DD}")(uPlot.tzDate(new Date(v * 1e3), "UTC")); } },
-        { label: data.name, stroke: "#0b5cad", width: 2, points: { show: true, size: 7, fill: "#0b5cad" },
+        { label: "Value", stroke: "#0b5cad", width: 2, points: { show: true, size: 7, fill: "#0b5cad" },
           value: function (u, v) { return fmt(v); } },
-        { label: "Median " + fmt(data.median), stroke: "#5b6b78", width: 1.5, dash: [8, 6], points: { show: false },
+        { label: "Median", stroke: "#5b6b78", width: 1.5, dash: [8, 6], points: { show: false },
           value: function () { return fmt(data.median); } },
         { label: "Shift or trend", stroke: "#b3161b", width: 0, paths: function () { return null; },
           points: { show: true, size: 13, width: 2, stroke: "#b3161b", fill: "#fde4e4" },
