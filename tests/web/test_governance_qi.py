@@ -292,3 +292,17 @@ def test_it_creates_a_project_from_its_page(
     assert ok.status_code == 302 and QiProject.objects.get().lead == personas["perfusionist"]
     assert client_for(personas["perfusionist"]).get(f"/programs/{program.pk}/qi/new/").status_code == 403
     assert client_for(personas["researcher"]).get(f"/qi/{QiProject.objects.get().pk}/").status_code == 403
+
+
+def test_it_computes_a_measure_only_from_a_program_kpi(personas: dict[str, Any], program: Program) -> None:
+    project = make_project(personas, program)
+    with pytest.raises(ValidationError) as err:
+        qi.add_measure(actor=personas["quality"], project=project, name="a", computed=True)
+    assert "computed" in err.value.error_dict
+    if kpis.keys() is None:
+        with pytest.raises(ValidationError) as err:
+            qi.add_measure(
+                actor=personas["quality"], project=project, name="a", kpi_key="runs", computed=True
+            )
+        assert "computed" in err.value.error_dict
+    assert not QiMeasure.objects.exists()

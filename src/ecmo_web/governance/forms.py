@@ -56,6 +56,9 @@ class MeasureForm(ProgramForm):
         max_length=80,
         help_text="Link to a program KPI by its key (optional)",
     )
+    computed = forms.BooleanField(
+        required=False, label="Compute it week by week from the program's records (needs a program KPI)"
+    )
     unit = forms.CharField(required=False, max_length=40, help_text="e.g. %, hours, per 1000 ECMO days")
     higher_is_better = forms.TypedChoiceField(
         label="Better is", choices=[("1", "higher"), ("0", "lower")], coerce=lambda v: v == "1", initial="1"

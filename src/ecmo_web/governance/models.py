@@ -42,13 +42,16 @@ class MeasureKind(models.TextChoices):
 
 
 class QiMeasure(models.Model):
-    """A measure of a project. ``kpi_key`` links it to a program KPI (computed per period when the KPI registry
-    knows the key); data points entered by hand are kept either way."""
+    """A measure of a project. ``kpi_key`` links it to a program KPI; with ``computed`` its points are the KPI
+    computed week by week from the program's records, otherwise they are entered by hand (a history from before
+    the program recorded here, or a measure no KPI covers)."""
 
     project = models.ForeignKey(QiProject, on_delete=models.CASCADE, related_name="measures")
     name = models.CharField(max_length=160)
     kind = models.CharField(max_length=12, choices=MeasureKind.choices, default=MeasureKind.OUTCOME)
     kpi_key = models.CharField(max_length=80, blank=True)
+    # Compute the points from the program's records (the linked KPI, week by week) instead of entering them.
+    computed = models.BooleanField(default=False)
     unit = models.CharField(max_length=40, blank=True)
     higher_is_better = models.BooleanField(default=True)
     # Freeze the median on the first N points (the baseline); empty: the median of every point.

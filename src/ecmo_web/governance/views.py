@@ -220,6 +220,7 @@ def measure_add(request: HttpRequest, project_id: int) -> HttpResponse:
             unit=d["unit"],
             higher_is_better=d["higher_is_better"],
             baseline_points=d["baseline_points"],
+            computed=d["computed"],
         ),
     ):
         return redirect("qi_project", project_id=project.pk)

@@ -58,6 +58,7 @@ def add_measure(
     unit: str = "",
     higher_is_better: bool = True,
     baseline_points: int | None = None,
+    computed: bool = False,
 ) -> QiMeasure:
     kernel.require(actor, "governance.manage", project)
     if kind not in MeasureKind.values:
@@ -71,6 +72,12 @@ def add_measure(
             )
         if not KPI_KEY.match(key):
             raise ValidationError({"kpi_key": "a KPI key: lower-case letters, digits, '_' and '.'"})
+    if computed and not key:
+        raise ValidationError({"computed": "link a program KPI to compute the measure from the records"})
+    if computed and kpis.keys() is None:
+        raise ValidationError(
+            {"computed": "the program KPIs are not installed here: enter the points by hand"}
+        )
     if baseline_points is not None and not 1 <= baseline_points <= 100:
         raise ValidationError({"baseline_points": "between 1 and 100 points, or empty for the median of all"})
     name = text(name, field="name", max_length=160)
@@ -84,6 +91,7 @@ def add_measure(
         unit=text(unit, field="unit", max_length=40, required=False),
         higher_is_better=bool(higher_is_better),
         baseline_points=baseline_points,
+        computed=bool(computed),
     )
     measure.save()
     kernel.audit(actor, "qi.measure_added", measure, after=snapshot(measure))
