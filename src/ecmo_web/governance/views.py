@@ -75,7 +75,7 @@ def home(request: HttpRequest, program_id: int) -> HttpResponse:
         within = REVIEW_WINDOW_DAYS
     today = local_today(program, now)
     library = []
-    for p in Policy.objects.filter(program=program).prefetch_related("versions__signoffs"):
+    for p in Policy.objects.filter(program=program).select_related("program").prefetch_related("versions"):
         current = policies.version_in_force(p, today)
         pending = [v for v in p.versions.all() if v.fully_signed_at is None]
         library.append({"policy": p, "current": current, "pending": pending})

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 from django.utils import timezone
 
 from ecmo_core import policy as rule
@@ -153,19 +153,19 @@ def sign_off(
     return signoff
 
 
-def _state(version: PolicyVersion) -> rule.VersionState:
-    signed = to_local(version.fully_signed_at, version.policy.program)
+def _state(version: PolicyVersion, program: Program) -> rule.VersionState:
+    signed = to_local(version.fully_signed_at, program)  # the day of the last sign-off, program-local
     return rule.VersionState(version.number, version.effective_on, signed.date() if signed else None)
 
 
 def in_force_from(version: PolicyVersion) -> dt.date | None:
-    return rule.in_force_from(_state(version))
+    return rule.in_force_from(_state(version, version.policy.program))
 
 
 def version_in_force(policy: Policy, on: dt.date) -> PolicyVersion | None:
     """The version of ``policy`` in force on ``on`` (program-local date), or None."""
     versions = list(policy.versions.all())
-    chosen = rule.in_force_on([_state(v) for v in versions], on)
+    chosen = rule.in_force_on([_state(v, policy.program) for v in versions], on)
     return next((v for v in versions if chosen is not None and v.number == chosen.number), None)
 
 
@@ -187,9 +187,7 @@ def due_reviews(program: Program, now: dt.datetime, within_days: int = 30) -> li
     A read, not an action: the program page lists these and the surveillance worker may call it to remind.
     """
     today = local_today(program, now)
-    policies = Policy.objects.filter(program=program).prefetch_related(
-        Prefetch("versions", queryset=PolicyVersion.objects.select_related("policy__program"))
-    )
+    policies = Policy.objects.filter(program=program).select_related("program").prefetch_related("versions")
     due: list[DueReview] = []
     for p in policies:
         current = version_in_force(p, today)
