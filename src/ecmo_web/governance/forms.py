@@ -8,6 +8,7 @@ from django import forms
 
 from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.governance import kpis
 from ecmo_web.governance.actions.policies import SIGNOFF_ROLES
 from ecmo_web.governance.models import MeasureKind, PdsaAct, PolicyTopic, PolicyVersion, SessionKind
 
@@ -70,6 +71,16 @@ class MeasureForm(ProgramForm):
         label="Baseline points",
         help_text="Freeze the median on the first N points; empty for the median of all points",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = kpis.keys()
+        if known is not None:  # the KPI registry is installed: choose a KPI by its name
+            self.fields["kpi_key"] = forms.ChoiceField(
+                required=False,
+                label="Program KPI",
+                choices=[("", "— none —"), *sorted(((k, kpis.label(k)) for k in known), key=lambda c: c[1])],
+            )
 
 
 class PointForm(ProgramForm):

@@ -184,7 +184,6 @@ def _project_context(request: HttpRequest, project: QiProject, **forms: Any) -> 
         "can_record": can(request.user, "qi.record", project),
         "measure_form": forms.get("measure_form") or MeasureForm(program=program, prefix="measure"),
         "cycle_form": forms.get("cycle_form") or CycleForm(program=program, prefix="cycle"),
-        "kpi_keys": sorted(kpis.keys() or []),
     }
 
 
