@@ -80,14 +80,14 @@ def test_it_mounts_every_app_router_on_the_api(client: Client) -> None:
         for op in operation.values()
         for tag in op.get("tags", [])
     }
-    assert {"runs", "surveillance", "decisions", "rounds"} <= tags
-    assert len(contributions.api_routers()) == 4
+    assert {"runs", "surveillance", "decisions", "rounds", "governance"} <= tags
+    assert len(contributions.api_routers()) == 5
 
 
 def test_it_accepts_a_router_as_a_dotted_module_path() -> None:
     with contributions.added(Contributions(api_routers=(("/extra", "ecmo_web.rounds.api"),))):
         assert contributions.api_routers()[-1] == ("/extra", rounds_api.router)
-    assert len(contributions.api_routers()) == 4
+    assert len(contributions.api_routers()) == 5
 
 
 def _menu(client: Client, program: Program) -> str:

@@ -11,7 +11,10 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance: QI, policies, education"
 
     def contributions(self) -> Contributions:
+        from ecmo_web.governance import api
+
         return Contributions(
             urls="ecmo_web.governance.urls",
+            api_routers=(("/", api.router),),
             navigation=(NavItem("Governance", "governance_home", "run.view", order=70),),
         )
