@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export ECMO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
+FUZZ_SECONDS ?= 120
+
+.PHONY: fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +31,8 @@ demo: install
 	$(BIN)/ecmo serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts fuzz
+	$(BIN)/ruff format --check src tests bench scripts fuzz
 
 typecheck: install
 	$(BIN)/mypy --strict src/ecmo_core
@@ -59,6 +61,13 @@ test-browser: install
 
 test: lint typecheck imports migrations-check test-core test-web test-browser
 	@echo "all test legs passed: lint, types, import contract, migrations, core, web on SQLite and PostgreSQL, browser"
+
+# The long forms of the fuzz tests: coverage-guided harnesses (atheris) for FUZZ_SECONDS each, then the
+# hypothesis and schemathesis fuzz tests with many more examples than the CI's short form.
+fuzz: install
+	$(BIN)/python -m fuzz $(FUZZ_SECONDS)
+	ECMO_FUZZ_EXAMPLES=2000 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_csv_fuzz.py
+	ECMO_FUZZ_EXAMPLES=300 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_api_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench
