@@ -75,8 +75,10 @@ def test_it_imports_whole_or_refuses_naming_row_and_column(run: Any, perfusionis
         for error in exc.errors:
             assert error.row >= 0
             # a column is named by its header, or by its position ("#2") when its header is empty
-            assert error.column == "observed_at" or error.column.split("@", 1)[0] in header or (
-                error.column.startswith("#") and error.column[1:].isdigit()
+            assert (
+                error.column == "observed_at"
+                or error.column.split("@", 1)[0] in header
+                or (error.column.startswith("#") and error.column[1:].isdigit())
             )
         assert Sample.objects.filter(run=run).count() == samples_before
         assert IngestBatch.objects.filter(run=run).count() == batches_before
