@@ -306,3 +306,32 @@ def test_it_computes_a_measure_only_from_a_program_kpi(personas: dict[str, Any],
             )
         assert "computed" in err.value.error_dict
     assert not QiMeasure.objects.exists()
+
+
+@pytest.mark.skipif(
+    not kpis.can_compute(), reason="the quality app's KPI registry is not installed in this tree"
+)
+def test_it_computes_a_measure_week_by_week_from_its_kpi(
+    personas: dict[str, Any], run: Any, client_for: Any
+) -> None:
+    # The run starts 2026-11-20 10:00 (T0) and is still on ECMO. Project from Monday 2026-11-02; now 2026-11-27 10:00:
+    # 25 days 10 h = 3 complete weeks (2–9, 9–16, 16–23 Nov); "runs on ECMO at any moment of the week": 0, 0, 1.
+    # The week from 23 Nov is still running and left out.
+    project = qi.create_project(
+        actor=personas["quality"], program=run.program, title="Runs", aim="a", started_on=dt.date(2026, 11, 2)
+    )
+    measure = qi.add_measure(
+        actor=personas["quality"], project=project, name="Runs", kpi_key="runs", computed=True
+    )
+    now = T0 + dt.timedelta(days=7)
+    assert kpis.weekly(measure, now) == [
+        (dt.date(2026, 11, 2), 0.0),
+        (dt.date(2026, 11, 9), 0.0),
+        (dt.date(2026, 11, 16), 1.0),
+    ]
+    with pytest.raises(ValidationError) as err:
+        qi.record_point(actor=personas["perfusionist"], measure=measure, period_start=TODAY, value=1.0)
+    assert "value" in err.value.error_dict
+    with time_machine.travel(now, tick=False):
+        html = client_for(personas["auditor"]).get(f"/qi/{project.pk}/").content.decode()
+    assert "Computed week by week from the program" in html and "Add the point" not in html

@@ -9,6 +9,7 @@ Reading needs ``run.view`` (auditors read; researchers, who see no identified ca
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -53,7 +54,16 @@ from ecmo_web.governance.models import (
 from ecmo_web.permissions import can
 from ecmo_web.shortcuts import get_checked
 
-REVIEW_WINDOW_DAYS = 30  # the overview lists reviews due within this many days (?within= changes it)
+REVIEW_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class _Point:
+    period_start: dt.date
+    value: float
+
+
+# the overview lists reviews due within this many days (?within= changes it)
 
 
 def _program(request: HttpRequest, program_id: int, action: str = "run.view") -> Program:
@@ -124,12 +134,17 @@ def project_new(request: HttpRequest, program_id: int) -> HttpResponse:
     )
 
 
-def chart_data(measure: QiMeasure) -> dict[str, Any]:
-    """The measure's points, the median, the signals and the flagged points, as the run chart draws them."""
-    points = list(measure.points.all())
+def chart_data(measure: QiMeasure, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The measure's points (entered, or computed week by week from its KPI), the median, the signals and the
+    flagged points, as the run chart draws them."""
+    if measure.computed:
+        points = [_Point(day, value) for day, value in kpis.weekly(measure, now or timezone.now())]
+    else:
+        points = [_Point(p.period_start, p.value) for p in measure.points.all()]
     data: dict[str, Any] = {
         "name": measure.name,
         "unit": measure.unit,
+        "computed": measure.computed,
         "dates": [p.period_start.isoformat() for p in points],
         "values": [p.value for p in points],
         "median": None,
@@ -159,11 +174,13 @@ def _project_context(request: HttpRequest, project: QiProject, **forms: Any) -> 
     program = project.program
     measures = []
     for m in project.measures.prefetch_related("points"):
+        chart = chart_data(m)
         measures.append(
             {
                 "measure": m,
                 "kpi_label": kpis.label(m.kpi_key) if m.kpi_key else "",
-                "chart": chart_data(m),
+                "chart": chart,
+                "rows": list(zip(chart["dates"], chart["values"], strict=True)),
                 "chart_id": f"runchart-{m.pk}",
                 "form": forms.get(f"point_form_{m.pk}") or PointForm(program=program, prefix=f"m{m.pk}"),
             }

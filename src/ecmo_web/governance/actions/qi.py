@@ -110,6 +110,8 @@ def record_point(
 ) -> MeasurePoint:
     """One value for the period starting ``period_start`` (one per period; a period cannot start in the future)."""
     kernel.require(actor, "qi.record", measure)
+    if measure.computed:
+        raise ValidationError({"value": "this measure is computed from the program's records, week by week"})
     now = now or timezone.now()
     program = measure.project.program
     period_start = date_value(period_start, field="period_start")
