@@ -16,6 +16,7 @@ from typing import Any
 from ecmo_web.accounts.models import Role
 from ecmo_web.decisions.models import Decision
 from ecmo_web.demo.seed import DemoContext
+from ecmo_web.governance import kpis
 from ecmo_web.governance.actions import education, policies, qi
 from ecmo_web.governance.actions._common import local_today
 from ecmo_web.governance.models import PolicyVersion
@@ -243,6 +244,16 @@ def _seed_qi(ctx: DemoContext, today: dt.date) -> None:
         unit="min",
         higher_is_better=False,
     )
+    if kpis.can_compute():  # with the quality app installed: a measure computed from the demo's own records
+        qi.add_measure(
+            actor=quality,
+            project=project,
+            name="Perfusion involvement (computed weekly)",
+            kind="balancing",
+            kpi_key="perfusion_involvement_index",
+            unit="fraction",
+            computed=True,
+        )
     for week, (c, a) in enumerate(zip(COMPLETENESS, ACK_MINUTES, strict=True)):
         start = first + dt.timedelta(weeks=week)
         qi.record_point(actor=perf, measure=completeness, period_start=start, value=c, now=ctx.now)
