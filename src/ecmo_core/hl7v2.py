@@ -656,7 +656,18 @@ def _msh_prefix_ok(line: str) -> bool:
 
 
 def _parse_segments(lines: list[str]) -> list[_Segment]:
-    message = hl7.parse("\r".join(lines))
+    try:
+        message = hl7.parse("\r".join(lines))
+    except (AssertionError, ValueError, IndexError, KeyError) as exc:
+        # python-hl7 asserts on some encoding-character sets our MSH check lets through (e.g. ``MSH|^&~|``,
+        # three characters in an order it cannot plan); found by fuzzing. The message is unreadable: reject it.
+        raise HL7Error(
+            102,
+            f"MSH-2 encoding characters cannot be used to split the message ({type(exc).__name__})",
+            "MSH",
+            2,
+            rejected=True,
+        ) from None
     return [_Segment(seg) for seg in message]
 
 
@@ -696,7 +707,10 @@ def read_header(text: str) -> MessageHeader:
     """
     for line in _lines(text):
         if _msh_prefix_ok(line):
-            return _header(_parse_segments([line])[0])
+            try:
+                return _header(_parse_segments([line])[0])
+            except HL7Error:  # an MSH python-hl7 cannot split: acknowledge with an empty header
+                return MessageHeader()
     return MessageHeader()
 
 

@@ -1,13 +1,14 @@
 """The HTTP API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
 
 Auth: the browser session (CSRF enforced by ninja's cookie auth) or ``Authorization: Bearer <token>`` from
-``POST /api/v1/auth/token``. Handlers check ``can()`` through ``shortcuts.get_checked``: a run outside the
+``POST /api/v1/auth/token`` (expiring, revocable with ``DELETE /api/v1/auth/token``). Handlers check ``can()`` through ``shortcuts.get_checked``: a run outside the
 caller's programs is a 404, an action the role lacks a 403. Errors are JSON ``{"detail": ...}``; bad input is
 a 4xx naming the field, never a 500.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -20,17 +21,20 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from ecmo_core.errors import InputError
 from ecmo_web import contributions
-from ecmo_web.accounts import throttle
+from ecmo_web.accounts import throttle, tokens
 from ecmo_web.accounts.models import ApiToken
 
 
 class BearerToken(HttpBearer):
+    """A live token (not expired, not revoked) of an active user; anything else is a 401."""
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = ApiToken.lookup(token)
         if found is None or not found.user.is_active:
             return None
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
         request.user = found.user
+        request.api_token = found  # type: ignore[attr-defined]
         return found.user
 
 
@@ -86,11 +90,13 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str
+    expires_at: dt.datetime
 
 
 @api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 429: dict}, tags=["auth"])
-def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]]:
-    """Exchange a username and password for a bearer token (the raw token is shown only here)."""
+def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
+    """Exchange a username and password for a bearer token that expires (``ECMO_API_TOKEN_HOURS``, default
+    12 h). The raw token is shown only here; only its hash is stored. Throttled per user; audited."""
     if throttle.is_locked(payload.username):
         return Status(429, {"detail": throttle.LOCKED_MESSAGE})
     user = authenticate(request, username=payload.username, password=payload.password)
@@ -108,8 +114,18 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, str]
             throttle.record_failure(payload.username)
             return Status(401, {"detail": "otp: a valid six-digit one-time code is required for this user"})
     throttle.record_success(payload.username)
-    _, raw = ApiToken.issue(user, label="api")
-    return Status(200, {"token": raw})
+    try:
+        token, raw = tokens.issue_token(user=user, label="api")
+    except tokens.TokenThrottled as exc:
+        return Status(429, {"detail": str(exc)})
+    return Status(200, {"token": raw, "expires_at": token.expires_at})
+
+
+@api.delete("/auth/token", auth=BearerToken(), response={204: None}, tags=["auth"])
+def revoke_token(request: HttpRequest) -> Status[None]:
+    """Revoke the bearer token of this request; it gets a 401 from now on."""
+    tokens.revoke_token(actor=request.user, token=request.api_token)  # type: ignore[attr-defined]
+    return Status(204, None)
 
 
 # Each app's routers (``AppConfig.contributions().api_routers``), in INSTALLED_APPS order.

@@ -150,6 +150,24 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("ECMO_SESSION_SECONDS", 12 * 3600))
+# API bearer tokens expire after this many hours (docs/security.md).
+ECMO_API_TOKEN_HOURS = float(os.environ.get("ECMO_API_TOKEN_HOURS", 12))
+
+# Outbound alert notifications (docs/surveillance.md): Django's SMTP backend, set by the site; webhook signing
+# secrets per program id from ECMO_WEBHOOK_SECRET_<program id>; ECMO_BASE_URL makes links in messages.
+EMAIL_HOST = os.environ.get("ECMO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("ECMO_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("ECMO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("ECMO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("ECMO_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("ECMO_EMAIL_FROM", "ecmo-steward@localhost")
+ECMO_WEBHOOK_SECRETS = {
+    name.removeprefix("ECMO_WEBHOOK_SECRET_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ECMO_WEBHOOK_SECRET_") and value
+}
+ECMO_BASE_URL = os.environ.get("ECMO_BASE_URL", "")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Idle sign-out for shared terminals (ecmo_web.security.IdleTimeoutMiddleware); background refreshes don't count.
 ECMO_IDLE_SECONDS = int(os.environ.get("ECMO_IDLE_SECONDS", 30 * 60))

@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("ecmo_web.accounts.twofactor")),
+    path("", include("ecmo_web.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     *[path("", include(module)) for module in contributions.urls()],

@@ -17,6 +17,7 @@ from django.test import Client
 from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.runs import actions
 from ecmo_web.runs.models import EcmoRun
+from tests.web import audit_guard
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 PASSWORD = "correct-horse-battery"
@@ -37,7 +38,8 @@ def make_user(db: Any) -> Callable[..., Any]:
     def make(username: str, role: str | None = None, program: Program | None = None) -> Any:
         user = get_user_model().objects.create_user(username=username, password=PASSWORD)
         if role is not None and program is not None:
-            Membership.objects.create(user=user, program=program, role=role)
+            with audit_guard.unaudited():  # personas are set up by hand, not through the admin
+                Membership.objects.create(user=user, program=program, role=role)
         return user
 
     return make
@@ -103,3 +105,27 @@ def _empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _every_write_is_audited(request: Any) -> Any:
+    """Fail a test in which a program-scoped model is written outside an action, or by an action that wrote no
+    audit event (tests/web/audit_guard.py). Opt out with ``audit_guard.unaudited()`` or the ``unaudited``
+    fixture."""
+    names = set(request.fixturenames)
+    if "db" not in names or names & {"transactional_db", "live_server", "django_db_reset_sequences"}:
+        yield
+        return
+    request.getfixturevalue("db")
+    with audit_guard.guarding() as guard:
+        yield
+    problems = guard.problems() if guard is not None else []
+    if problems:
+        pytest.fail("writes without an audit event:\n" + "\n".join(problems[:5]), pytrace=False)
+
+
+@pytest.fixture
+def unaudited() -> Any:
+    """This test writes program data by hand on purpose (e.g. corrupting a row to test a failure path)."""
+    with audit_guard.unaudited():
+        yield

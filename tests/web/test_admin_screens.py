@@ -114,9 +114,9 @@ def test_it_shows_dead_letters_for_review_without_letting_anyone_forge_one(
 ) -> None:
     from django.utils import timezone
 
-    from ecmo_web.surveillance.models import DeadLetter
+    from ecmo_web.surveillance.deadletters import record_dead_letter
 
-    letter = DeadLetter.objects.create(
+    letter = record_dead_letter(
         program=run.program,
         raw_message="MSH|...",
         reason="no run matches",

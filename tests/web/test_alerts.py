@@ -139,12 +139,15 @@ def test_it_does_not_escalate_an_acknowledged_alert(run: EcmoRun, perfusionist: 
     assert actions.escalate_due_alerts(T0 + dt.timedelta(hours=2)) == []
 
 
-def test_the_worker_escalates_and_processes_transitions(run: EcmoRun, capsys: Any) -> None:
+def test_the_worker_escalates_and_processes_transitions(
+    run: EcmoRun, capsys: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     _air_alert(run)
     seen: list[Any] = []
     with (
         contributions.added(Contributions(notifiers=(seen.append,))),
         time_machine.travel(T0 + 30 * MIN, tick=False),
+        django_capture_on_commit_callbacks(execute=True),  # notifiers run after the commit
     ):
         call_command("surveil", "--once")
     assert "1 escalated" in capsys.readouterr().out
@@ -195,13 +198,70 @@ def test_the_run_page_lists_open_alerts_firing_first(
     assert "Acknowledge</button>" in panel and "Resolve…" in panel
 
 
+def _more_runs(run: EcmoRun, perfusionist: Any, n: int) -> list[EcmoRun]:
+    from ecmo_web.runs import actions as run_actions
+
+    return [
+        run_actions.start_run(
+            actor=perfusionist,
+            program=run.program,
+            patient_code=f"TEST-01{i:02d}",
+            sex="female",
+            birth_year=1975,
+            indication="respiratory",
+            indication_detail="ARDS",
+            mode="vv",
+            started_at=T0,
+            weight_kg=70,
+            height_cm=170,
+            identifiers={"name": f"Test Patient {i}", "mrn": f"TEST-MRN-1{i:02d}"},
+        )
+        for i in range(n)
+    ]
+
+
 def test_the_run_list_shows_open_alerts(
     run: EcmoRun, perfusionist: Any, client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
-    _air_alert(run)
+    # Five runs, each with an open alert: the page's queries must not grow with the runs (no N+1).
+    for each in [run, *_more_runs(run, perfusionist, 4)]:
+        _air_alert(each)
     client = client_for(perfusionist)
     with django_assert_max_num_queries(14):
         body = client.get(f"/programs/{run.program_id}/runs/").content.decode()
-    assert "Open alerts" in body and "1 critical · 1 unacknowledged" in body and "cell-critical" in body
-    alerts_page = client.get(f"/programs/{run.program_id}/alerts/").content.decode()
-    assert "Air in the circuit" in alerts_page and "unacknowledged" in alerts_page
+    assert (
+        "Open alerts" in body and body.count("1 critical · 1 unacknowledged") == 5 and "cell-critical" in body
+    )
+    with django_assert_max_num_queries(12):
+        alerts_page = client.get(f"/programs/{run.program_id}/alerts/").content.decode()
+    assert alerts_page.count("Air in the circuit") >= 5
+    assert "unacknowledged" in alerts_page
+
+
+def test_it_returns_only_to_pages_of_this_site(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
+    alert = _air_alert(run)
+    client = client_for(perfusionist)
+    url = f"/alerts/{alert.pk}/acknowledge/"
+    response = post_form(client, url, {"comment": "seen", "next": "/\\evil.test/phish"})
+    assert response.status_code == 302 and response["Location"] == f"/runs/{run.pk}/#alerts"
+    for target in ("//evil.test/", "https://evil.test/", "/\\\\evil.test"):
+        response = post_form(client, f"/alerts/{alert.pk}/escalate/", {"role": "surgeon", "next": target})
+        assert response["Location"] == f"/runs/{run.pk}/#alerts"
+    response = post_form(client, url, {"comment": "again", "next": f"/programs/{run.program_id}/alerts/"})
+    assert response["Location"] == f"/programs/{run.program_id}/alerts/"
+
+
+def test_the_api_reports_the_real_transition_count_after_a_write(
+    run: EcmoRun, personas: dict[str, Any], client_for: Any
+) -> None:
+    alert = _air_alert(run)
+    _bubble(run, T0 + 2 * MIN, 0.0)  # cleared: a second transition of the same episode
+    assert AlertTransition.objects.filter(alert=alert).count() == 2
+    client = client_for(personas["perfusionist"])
+    for path, payload in (
+        ("acknowledge", {"comment": "seen"}),
+        ("escalate", {"role": "surgeon"}),
+        ("resolve", {"comment": "de-aired"}),
+    ):
+        response = post_json(client, f"/api/v1/alerts/{alert.pk}/{path}", payload)
+        assert response.status_code == 200 and response.json()["transitions"] == 2, path

@@ -6,6 +6,8 @@
   unknown column is named with a suggestion; nothing of a bad file is stored
 - columns suffixed @lab / @check keep their source; --source names the device columns
 - a CSV in which ΔP climbs opens the oxygenator.delta_p_rise alert
+- a previewed file waits in the database (not under var/), for its own user only, and expires after an hour; the
+  worker removes expired ones (audited)
 - `ecmo import-csv` exits 2 with the rows and columns on stderr; a role without sample.ingest gets a 403
 """
 
@@ -72,6 +74,34 @@ def test_it_previews_then_imports_on_confirmation(run: EcmoRun, perfusionist: An
     assert done.status_code == 302
     assert Sample.objects.filter(run=run).count() == 20
     assert IngestBatch.objects.get(run=run, kind="csv").created_count == 20
+
+
+def test_a_previewed_file_expires_and_the_worker_removes_it(
+    run: EcmoRun, perfusionist: Any, personas: dict[str, Any], client_for: Any, tmp_path: Path
+) -> None:
+    client = client_for(perfusionist)
+    with time_machine.travel(T0 + dt.timedelta(minutes=10), tick=False):
+        body = _upload(client, run, _csv()).content.decode()
+    pending = body.split('name="pending" value="', 1)[1].split('"', 1)[0]
+    assert not (tmp_path / "imports").exists()  # nothing left on disk to pile up
+    from ecmo_web.audit.models import AuditEvent
+    from ecmo_web.surveillance import worker
+    from ecmo_web.surveillance.models import PendingUpload
+
+    held = PendingUpload.objects.get(run=run)
+    assert held.digest == pending and held.expires_at == T0 + dt.timedelta(minutes=70)
+    confirm = {"confirm": "1", "pending": pending, "source": ""}
+    other = client_for(personas["ecmo_specialist"])  # another user cannot confirm it
+    with time_machine.travel(T0 + dt.timedelta(minutes=20), tick=False):
+        refused = other.post(f"/runs/{run.pk}/import/", {"csrfmiddlewaretoken": csrf_token(other), **confirm})
+    assert refused.status_code == 400 and "expired" in refused.content.decode()
+    with time_machine.travel(T0 + dt.timedelta(minutes=70), tick=False):
+        late = client.post(f"/runs/{run.pk}/import/", {"csrfmiddlewaretoken": csrf_token(client), **confirm})
+    assert late.status_code == 400 and "expired" in late.content.decode() and not Sample.objects.exists()
+    assert worker.remove_expired_uploads(now=T0 + dt.timedelta(minutes=69)) == 0
+    assert worker.remove_expired_uploads(now=T0 + dt.timedelta(minutes=70)) == 1
+    assert not PendingUpload.objects.exists()
+    assert AuditEvent.objects.filter(action="surveillance.upload_expired", program_id=run.program_id).exists()
 
 
 def test_it_adds_nothing_when_the_same_file_is_imported_again(run: EcmoRun, perfusionist: Any) -> None:

@@ -129,3 +129,23 @@ def test_escalation_uses_the_programs_minutes_and_role(run: EcmoRun, personas: d
     with time_machine.travel(T0 + 46 * MIN, tick=False):
         (alert,) = actions.escalate_due_alerts(T0 + 46 * MIN)
     assert alert.escalated_to_role == "cardiologist"
+
+
+def test_the_flow_decision_prefills_vo2_from_the_programs_estimate(
+    run: EcmoRun, personas: dict[str, Any], client_for: Any
+) -> None:
+    # The run's patient weighs 80 kg: 80 × 3 = 240 mL/min by default; a paediatric program's 4.5 → 360 mL/min.
+    flow_page = f"/runs/{run.pk}/decisions/new/flow_target/"
+    perfusionist = client_for(personas["perfusionist"])
+    assert 'name="k-vo2_ml_min" value="240"' in perfusionist.get(flow_page).content.decode()
+    director = client_for(personas["director"])
+    assert "Estimated VO2 for flow decisions" in director.get(_url(run.program)).content.decode()
+    for bad, words in (("0.5", "1.0"), ("11", "10.0"), ("lots", "not a number")):
+        refused = post_form(director, _url(run.program), {"estimated_vo2_ml_kg_min": bad, "reason": "try"})
+        assert refused.status_code == 400 and words in refused.content.decode(), bad
+    saved = post_form(
+        director, _url(run.program), {"estimated_vo2_ml_kg_min": "4.5", "reason": "paediatric program"}
+    )
+    assert saved.status_code == 302
+    assert SurveillanceSetting.objects.get(program=run.program).estimated_vo2_ml_kg_min == 4.5
+    assert 'name="k-vo2_ml_min" value="360"' in perfusionist.get(flow_page).content.decode()

@@ -42,6 +42,19 @@ class AuditedAdmin(admin.ModelAdmin):
             )
             super().delete_model(request, obj)
 
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """The list page's bulk delete: one audit event per row, in the transaction that deletes them."""
+        with transaction.atomic():
+            for obj in queryset:
+                append(
+                    actor=request.user,
+                    action=f"{obj._meta.model_name}.deleted",
+                    obj=obj,
+                    before=snapshot(obj),
+                    reason="deleted with others from the list page",
+                )
+            super().delete_queryset(request, queryset)
+
 
 class ProgramScopedAdmin(AuditedAdmin):
     """Rows of programs where the user holds ``permission_action``; superusers see all."""

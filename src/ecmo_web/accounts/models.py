@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
@@ -9,6 +10,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -85,21 +87,46 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def token_lifetime() -> dt.timedelta:
+    """How long an API token lives (site setting ``ECMO_API_TOKEN_HOURS``, default 12 h: one shift)."""
+    return dt.timedelta(hours=float(getattr(settings, "ECMO_API_TOKEN_HOURS", 12)))
+
+
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the raw token is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the raw token is shown once. It expires
+    (``token_lifetime``) and can be revoked; a token without an expiry (issued before expiry existed) is dead."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.label or 'token'} of {self.user} (expires {self.expires_at:%Y-%m-%d %H:%M} UTC)"
 
     @classmethod
-    def issue(cls, user: models.Model, label: str = "") -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: models.Model, label: str = "", *, now: dt.datetime | None = None
+    ) -> tuple[ApiToken, str]:
         raw = secrets.token_urlsafe(32)
-        return cls.objects.create(user=user, digest=_hash_token(raw), label=label), raw
+        expires_at = (now or timezone.now()) + token_lifetime()
+        return cls.objects.create(user=user, digest=_hash_token(raw), label=label, expires_at=expires_at), raw
 
     @classmethod
-    def lookup(cls, raw: str) -> ApiToken | None:
-        return cls.objects.select_related("user").filter(digest=_hash_token(raw), revoked=False).first()
+    def lookup(cls, raw: str, *, now: dt.datetime | None = None) -> ApiToken | None:
+        """The live token with this value: not revoked, not expired."""
+        return (
+            cls.objects.select_related("user")
+            .filter(digest=_hash_token(raw), revoked=False, expires_at__gt=now or timezone.now())
+            .first()
+        )
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return not self.revoked and self.expires_at is not None and self.expires_at > now

@@ -108,10 +108,15 @@ def _kind_form(kind: str, request: HttpRequest, run: EcmoRun, data: Any = None) 
 
 
 def _flow_prefill(run: EcmoRun) -> dict[str, Any]:
-    """VO2 about 3 mL/kg/min (reference §4.1) and the latest Hb and recirculation where telemetry has them."""
+    """VO2 from the program's estimate per kg (a surveillance setting; 3 mL/kg/min in adults by default, reference
+    §4.1) and the latest Hb and recirculation where telemetry has them."""
+    from ecmo_web.surveillance.evaluation import setting_at
+    from ecmo_web.surveillance.models import SurveillanceSetting
+
     out: dict[str, Any] = {"target_arterial_so2": 0.88}
     if run.weight_kg:
-        out["vo2_ml_min"] = round(float(run.weight_kg) * 3)
+        setting = setting_at(run.program_id, _now()) or SurveillanceSetting()
+        out["vo2_ml_min"] = round(float(run.weight_kg) * setting.estimated_vo2_ml_kg_min)
     from ecmo_web.calculators.prefill import latest
 
     values = latest(run, ["hemoglobin_g_dl", "recirculation_fraction"])

@@ -27,6 +27,7 @@ DEFAULT_PASSWORD = "steward-demo"  # noqa: S105 - the published demo password (c
 STEP_MODULES: list[str] = [
     "ecmo_web.demo.base",
     "ecmo_web.surveillance.demo",
+    "ecmo_web.surveillance.demo_channels",
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
     "ecmo_web.governance.demo",
@@ -56,21 +57,59 @@ class DemoContext:
             self.progress(line)
 
 
-def ensure_demo_only() -> None:
-    """Raise unless every program and patient in the database is synthetic demo data."""
-    real_programs = Program.objects.filter(is_demo=False)
-    if real_programs.exists():
-        names = ", ".join(real_programs.values_list("name", flat=True)[:3])
-        raise NotADemoDatabase(
-            f"this database holds non-demo programs ({names}); seed-demo only runs on an "
-            "empty or demo-only database"
-        )
+DEMO_EMAIL_DOMAIN = "@demo.invalid"  # every demo user's address; a real installation's users have others
+
+
+def _not_demo() -> list[str]:
+    """What in the database the demo did not create (empty: demo data alone, or nothing)."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    from ecmo_web.audit.models import AuditEvent
+    from ecmo_web.runs.models import CatalogueItem
+
+    found: list[str] = []
+    users = get_user_model().objects.all()
+    if users.filter(is_superuser=True).exists():
+        found.append("a superuser (as made by createsuperuser)")
+    others = users.exclude(email__endswith=DEMO_EMAIL_DOMAIN).values_list("username", flat=True)[:3]
+    if others:
+        found.append(f"users the demo did not create ({', '.join(others)})")
+    programs = Program.objects.exclude(is_demo=True, name__in=[DEMO_PROGRAM, OUTSIDER_PROGRAM])
+    if programs.exists():
+        found.append(f"non-demo programs ({', '.join(programs.values_list('name', flat=True)[:3])})")
     if Patient.objects.exclude(code__startswith="DEMO-").exists():
+        found.append("patients without a DEMO- code")
+    from ecmo_web.demo.base import CATALOGUE
+
+    demo_items = Q(pk__in=[])
+    for kind, maker, model, _ in CATALOGUE:
+        demo_items |= Q(kind=kind, maker=maker, model=model)
+    if CatalogueItem.objects.exclude(demo_items).exists():
+        found.append("device catalogue items the demo did not add")
+    events = AuditEvent.objects.exclude(actor__email__endswith=DEMO_EMAIL_DOMAIN).exclude(
+        actor__isnull=True, actor_name__startswith="system"
+    )
+    demo_programs = Q(program_id__isnull=True) | Q(program_id__in=Program.objects.filter(is_demo=True))
+    if events.exists() or AuditEvent.objects.exclude(demo_programs).exists():
+        found.append("audit events the demo did not write")
+    for model in apps.get_models():  # rows of any app that belong to a program other than the demo's
+        path = getattr(model, "program_path", None)
+        if path and model.objects.exclude(**{f"{path}__is_demo": True}).exists():
+            found.append(f"{model._meta.verbose_name_plural} outside the demo programs")
+            break
+    return found
+
+
+def ensure_demo_only() -> None:
+    """Raise unless the database is empty or holds nothing but what the demo created: no superuser, no user,
+    program, patient, catalogue item, audit event or program record of anyone else's."""
+    found = _not_demo()
+    if found:
         raise NotADemoDatabase(
-            "this database holds patients without a DEMO- code; seed-demo refuses to touch it"
+            f"this database holds {'; '.join(found)}. seed-demo only runs on an empty database or over "
+            "an earlier demo, and changed nothing."
         )
-    if get_user_model().objects.filter(memberships__program__is_demo=False).exists():
-        raise NotADemoDatabase("this database has users in non-demo programs")
 
 
 def seed_demo(*, now: dt.datetime, password: str = DEFAULT_PASSWORD, progress: Any = None) -> DemoContext:

@@ -384,11 +384,43 @@ def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, re
     run.ended_at = ended_at
     run.outcome = outcome
     _save(run)
-    Circuit.objects.filter(run=run, ended_at__isnull=True).update(ended_at=ended_at, reason_ended="run ended")
-    Component.objects.filter(circuit__run=run, removed_at__isnull=True).update(
-        removed_at=ended_at, reason_removed="run ended"
-    )
-    Cannula.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
-    McsDevice.objects.filter(run=run, removed_at__isnull=True).update(removed_at=ended_at)
     audit(actor=actor, action="run.ended", obj=run, before=before, after=snapshot(run), reason=reason)
+    # Everything still in place closes with the run, each with its own audit event (what, when, why).
+    closes: list[tuple[Any, dict[str, Any], str]] = [
+        (
+            Circuit.objects.filter(run=run, ended_at__isnull=True),
+            {"ended_at": ended_at, "reason_ended": "run ended"},
+            "circuit.ended",
+        ),
+        (
+            Component.objects.filter(circuit__run=run, removed_at__isnull=True),
+            {"removed_at": ended_at, "reason_removed": "run ended"},
+            "component.removed",
+        ),
+        (
+            Cannula.objects.filter(run=run, removed_at__isnull=True),
+            {"removed_at": ended_at},
+            "cannula.removed",
+        ),
+        (
+            McsDevice.objects.filter(run=run, removed_at__isnull=True),
+            {"removed_at": ended_at},
+            "mcs_device.removed",
+        ),
+    ]
+    for queryset, changes, action in closes:
+        rows = list(queryset)
+        queryset.model.objects.filter(pk__in=[r.pk for r in rows]).update(**changes)
+        for row in rows:
+            row_before = snapshot(row, list(changes))
+            for name, value in changes.items():
+                setattr(row, name, value)
+            audit(
+                actor=actor,
+                action=action,
+                obj=row,
+                before=row_before,
+                after=snapshot(row, list(changes)),
+                reason="run ended",
+            )
     return run

@@ -45,8 +45,8 @@ from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import SystemActor, actor_name, audit, aware, not_in_future, require, user_of
 from ecmo_web.permissions import program_id_of
 from ecmo_web.runs.models import Component, EcmoRun
-from ecmo_web.surveillance import hooks
-from ecmo_web.surveillance.evaluation import RunFacts, load_timeline, setting_at
+from ecmo_web.surveillance import notify
+from ecmo_web.surveillance.evaluation import RunFacts, load_timeline
 from ecmo_web.surveillance.models import (
     CHECK,
     CHECK_PARAMETERS,
@@ -982,6 +982,7 @@ def escalate_alert(
     before = snapshot(alert)
     alert.escalated_at, alert.escalated_to_role = when, role
     alert.save(update_fields=["escalated_at", "escalated_to_role"])
+    notify.queue_escalation(alert, now=now)
     audit(
         actor_or_system,
         action="alert.escalated",
@@ -991,41 +992,6 @@ def escalate_alert(
         reason=reason,
     )
     return alert
-
-
-@transaction.atomic
-def escalate_due_alerts(now: dt.datetime) -> list[Alert]:
-    """Escalate every alert left unacknowledged longer than its program allows (minutes per severity).
-
-    Alerts still firing, and those whose data have since gone missing (indeterminate: nobody knows whether the
-    problem persists), count; one that cleared by itself does not.
-    """
-    due: list[Alert] = []
-    candidates = Alert.objects.filter(
-        acknowledged_at__isnull=True,
-        escalated_at__isnull=True,
-        resolved_at__isnull=True,
-        status__in=[AlertStatus.FIRING, AlertStatus.INDETERMINATE],
-    ).select_related("run__program")
-    settings_cache: dict[int, SurveillanceSetting | None] = {}
-    for alert in candidates:
-        program_id = alert.run.program_id
-        if program_id not in settings_cache:
-            settings_cache[program_id] = setting_at(program_id, now)
-        setting = settings_cache[program_id] or SurveillanceSetting()
-        minutes = setting.escalation_minutes(alert.severity)
-        since = alert.firing_since or alert.opened_at
-        if now - since >= dt.timedelta(minutes=minutes):
-            due.append(
-                escalate_alert(
-                    actor_or_system=WORKER,
-                    alert=alert,
-                    role=setting.escalate_to_role,
-                    now=now,
-                    reason=f"unacknowledged {alert.severity} alert for {minutes} min or more",
-                )
-            )
-    return due
 
 
 def _link_target(alert: Alert, target: Model) -> None:
@@ -1117,26 +1083,16 @@ def link_alert(
     return link
 
 
-@transaction.atomic
-def process_transitions(*, now: dt.datetime, limit: int = 500) -> int:
-    """Hand unprocessed transitions to the notifiers (``notifiers`` in an app's ``contributions()``) once, oldest first."""
-    batch = list(
-        AlertTransition.objects.select_for_update()
-        .filter(processed=False)
-        .order_by("created_at", "pk")[:limit]
-    )
-    for transition in batch:
-        hooks.notify(transition)
-    AlertTransition.objects.filter(pk__in=[t.pk for t in batch]).update(processed=True, processed_at=now)
-    return len(batch)
+# The worker's functions live in ``surveillance.worker``; these names stay importable from here.
+_WORKER_NAMES = frozenset({"escalate_due_alerts", "evaluate_active_runs", "process_transitions"})
 
 
-def evaluate_active_runs(*, now: dt.datetime) -> int:
-    """Evaluate every run on ECMO at ``now`` (time-driven rules: checks overdue, data going stale)."""
-    count = 0
-    for run in EcmoRun.objects.filter(ended_at__isnull=True):
-        count += len(evaluate_run(run, now=now))
-    return count
+def __getattr__(name: str) -> Any:
+    if name in _WORKER_NAMES:
+        from ecmo_web.surveillance import worker
+
+        return getattr(worker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- settings -------------------------------------------------------------------------------------------------
@@ -1151,6 +1107,7 @@ def save_settings(
     escalate_warning_after_min: int = 30,
     escalate_critical_after_min: int = 10,
     escalate_to_role: str = Role.INTENSIVIST,
+    estimated_vo2_ml_kg_min: float = 3.0,
     effective_from: dt.datetime | None = None,
     reason: str = "",
     now: dt.datetime | None = None,
@@ -1170,6 +1127,7 @@ def save_settings(
         escalate_warning_after_min=escalate_warning_after_min,
         escalate_critical_after_min=escalate_critical_after_min,
         escalate_to_role=escalate_to_role,
+        estimated_vo2_ml_kg_min=estimated_vo2_ml_kg_min,
         effective_from=now if effective_from is None else aware(effective_from, field="effective_from"),
         set_by=user_of(actor),
         reason=reason.strip(),

@@ -403,18 +403,23 @@ def _alert_for(request: HttpRequest, alert_id: int, action: str) -> Alert:
     return get_checked(_alerts(), request.user, action, pk=alert_id)
 
 
+def _written(alert: Alert) -> dict[str, Any]:
+    """An alert after a write, read back with its real transition count."""
+    return _alert_out(_alerts().annotate(n_transitions=Count("transitions")).get(pk=alert.pk))
+
+
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge(request: HttpRequest, alert_id: int, payload: AcknowledgeIn) -> dict[str, Any]:
     """Acknowledge an open alert (who and when are recorded)."""
     alert = _alert_for(request, alert_id, "alert.acknowledge")
-    return _alert_out(actions.acknowledge_alert(actor=request.user, alert=alert, comment=payload.comment))
+    return _written(actions.acknowledge_alert(actor=request.user, alert=alert, comment=payload.comment))
 
 
 @router.post("/alerts/{alert_id}/escalate", response=AlertOut)
 def escalate(request: HttpRequest, alert_id: int, payload: EscalateIn) -> dict[str, Any]:
     """Escalate an open alert to a named role (e.g. ``intensivist``)."""
     alert = _alert_for(request, alert_id, "alert.acknowledge")
-    return _alert_out(
+    return _written(
         actions.escalate_alert(
             actor_or_system=request.user, alert=alert, role=payload.role, reason=payload.reason
         )
@@ -430,7 +435,7 @@ def resolve(request: HttpRequest, alert_id: int, payload: ResolveIn) -> dict[str
         component = Component.objects.filter(pk=payload.component_id, circuit__run_id=alert.run_id).first()
         if component is None:
             raise ValidationError({"component_id": "no such component on this run"})
-    return _alert_out(
+    return _written(
         actions.resolve_alert(
             actor=request.user, alert=alert, comment=payload.comment, component=component, now=timezone.now()
         )

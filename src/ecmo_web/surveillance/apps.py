@@ -25,3 +25,7 @@ class SurveillanceConfig(AppConfig):
                 NavItem("Surveillance settings", "surveillance_settings", "settings.manage", order=90),
             ),
         )
+
+    def ready(self) -> None:
+        # Every new dead letter is audited, whichever code stores it (surveillance/deadletters.py).
+        from ecmo_web.surveillance import deadletters  # noqa: F401

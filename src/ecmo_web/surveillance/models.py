@@ -473,6 +473,14 @@ class SurveillanceSetting(models.Model):
         help_text="Minutes a firing critical alert may stay unacknowledged before it is escalated",
     )
     escalate_to_role = models.CharField(max_length=32, choices=Role.choices, default=Role.INTENSIVIST)
+    estimated_vo2_ml_kg_min = models.FloatField(
+        default=3.0,
+        validators=[MinValueValidator(1.0), MaxValueValidator(10.0)],
+        help_text=(
+            "Oxygen consumption assumed when a flow decision is pre-filled: about 3 mL/kg/min in adults, 4–5 in "
+            "children, 6 in neonates (ECMO/ECLS text on flows and O2 consumption; ELSO uses the same values)"
+        ),
+    )
     effective_from = models.DateTimeField()
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -561,3 +569,12 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sending_application}|{self.control_id}: {self.reason[:60]}"
+
+
+# The worker's own tables (channels, deliveries, parked work, pending uploads) live in their own module.
+from ecmo_web.surveillance.worker_models import (  # noqa: E402, F401
+    Delivery,
+    NotificationChannel,
+    PendingUpload,
+    WorkFailure,
+)

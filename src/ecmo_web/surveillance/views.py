@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ecmo_core.surveillance import PARAMETERS, SECTIONS, SurveillanceConfig
@@ -28,7 +27,7 @@ from ecmo_web.forms import submit
 from ecmo_web.permissions import can, restrict
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.shortcuts import get_checked
-from ecmo_web.surveillance import actions, charts, queries
+from ecmo_web.surveillance import actions, charts, queries, uploads
 from ecmo_web.surveillance.evaluation import setting_at
 from ecmo_web.surveillance.forms import (
     AcknowledgeForm,
@@ -320,11 +319,6 @@ def _sample_errors(form: Any, exc: ValidationError, codes: list[str]) -> None:
 # --- CSV import -----------------------------------------------------------------------------------------------
 
 
-def _pending_path(run: EcmoRun, digest: str) -> Path:
-    """Where a previewed file waits for confirmation (var/imports; the name is its SHA-256, never user input)."""
-    return Path(settings.VAR_DIR) / "imports" / f"run{run.pk}-{digest}.csv"
-
-
 @login_required
 def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
     """Upload → preview (with every bad row and column, or a summary and the first rows) → confirm."""
@@ -341,13 +335,13 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
     upload = form.cleaned_data.get("file")
     text = ""
     if confirm:
-        path = _pending_path(run, pending)
-        if not path.exists():
+        held = uploads.find(actor=request.user, run=run, digest=pending, now=timezone.now())
+        if held is None:
             context["errors"] = [
                 actions.CsvError(1, "file", "the previewed file has expired: choose it again")
             ]
             return render(request, "surveillance/csv_import.html", context, status=400)
-        text = path.read_text(encoding="utf-8")
+        text = held
     elif upload is not None:
         if upload.size > actions.MAX_CSV_BYTES:
             context["errors"] = [actions.CsvError(1, "file", "the file is larger than 20 MB: split it")]
@@ -366,7 +360,7 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
         context.update(errors=exc.errors, filename=getattr(upload, "name", ""))
         return render(request, "surveillance/csv_import.html", context, status=400)
     if confirm:
-        _pending_path(run, pending).unlink(missing_ok=True)
+        uploads.discard(actor=request.user, run=run, digest=pending)
         assert preview.result is not None
         fired = [t for t in preview.result.transitions if t.to_status == "firing"]
         messages.success(
@@ -376,9 +370,7 @@ def csv_import(request: HttpRequest, run_id: int) -> HttpResponse:
             f"{f'; {len(fired)} alert(s) fired' if fired else ''}.",
         )
         return redirect("run_detail", run_id=run.pk)
-    path = _pending_path(run, preview.sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    uploads.hold(actor=request.user, run=run, digest=preview.sha256, text=text, now=timezone.now())
     context.update(
         preview=preview,
         pending=preview.sha256,
@@ -402,8 +394,11 @@ def _alert(request: HttpRequest, alert_id: int, action: str) -> Alert:
 
 
 def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
+    """Back to where the form was posted from: a page of this site only (never ``//host`` or ``/\\host``)."""
     target = request.POST.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect(f"{reverse('run_detail', kwargs={'run_id': alert.run_id})}#alerts")
 
@@ -648,6 +643,12 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
                 if value != s["default"]:
                     rules.setdefault(row["section"], {})[s["name"]] = value
         values = rules
+        vo2_raw = (request.POST.get("estimated_vo2_ml_kg_min") or "").strip()
+        vo2 = (current or SurveillanceSetting()).estimated_vo2_ml_kg_min
+        try:
+            vo2 = float(vo2_raw) if vo2_raw else vo2
+        except ValueError:
+            errors["estimated_vo2_ml_kg_min"] = f"{vo2_raw!r} is not a number: give 1 to 10 mL/kg/min"
         if not errors:
             try:
                 actions.save_settings(
@@ -658,6 +659,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
                     escalate_warning_after_min=int(request.POST.get("escalate_warning_after_min") or 30),
                     escalate_critical_after_min=int(request.POST.get("escalate_critical_after_min") or 10),
                     escalate_to_role=request.POST.get("escalate_to_role") or "intensivist",
+                    estimated_vo2_ml_kg_min=vo2,
                     now=now,
                 )
             except (ValidationError, ValueError) as exc:
@@ -680,6 +682,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         "warning": post.get("escalate_warning_after_min") or base.escalate_warning_after_min,
         "critical": post.get("escalate_critical_after_min") or base.escalate_critical_after_min,
         "role": post.get("escalate_to_role") or base.escalate_to_role,
+        "vo2": post.get("estimated_vo2_ml_kg_min") or base.estimated_vo2_ml_kg_min,
     }
     return render(
         request,

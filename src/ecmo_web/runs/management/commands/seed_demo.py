@@ -21,7 +21,7 @@ class Command(BaseCommand):
         try:
             seed_demo(now=timezone.now(), password=options["password"], progress=self.stdout.write)
         except NotADemoDatabase as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(str(exc), returncode=2) from exc
         roles = ", ".join(u for u in STAFF if not u[-1].isdigit())
         self.stdout.write(
             self.style.SUCCESS(
