@@ -350,3 +350,39 @@ def test_it_links_from_the_decision_page(personas: dict[str, Any], run: EcmoRun,
     assert "Link the policy" not in page  # the only signed-off version is linked already
     auditor_page = client_for(personas["auditor"]).get(f"/decisions/{decision.pk}/").content.decode()
     assert "Anticoagulation</a> — version 1" in auditor_page and "Link the policy" not in auditor_page
+
+
+def test_it_reminds_once_when_a_review_falls_due_and_once_more_when_overdue(
+    personas: dict[str, Any], program: Program, client_for: Any
+) -> None:
+    from ecmo_web import contributions
+    from ecmo_web.governance.models import ReviewReminder
+
+    policy = make_policy(personas, program)
+    version = make_version(
+        personas, policy, review_on=TODAY + dt.timedelta(days=30), required_roles=("perfusionist",)
+    )
+    policies.sign_off(actor=personas["perfusionist"], version=version)
+    far = make_version(
+        personas,
+        make_policy(personas, program, "Far"),
+        review_on=TODAY + dt.timedelta(days=31),
+        required_roles=("perfusionist",),
+    )
+    policies.sign_off(actor=personas["perfusionist"], version=far)
+    (job,) = [fn for name, fn in contributions.periodic() if name == "policy review reminders"]
+    assert job(T0) == 1  # "Anticoagulation" due in 30 days; "Far" (31 days) not yet
+    assert job(T0) == 0  # once
+    reminder = ReviewReminder.objects.get()
+    assert (reminder.version, reminder.kind) == (version, "due")
+    assert "Anticoagulation (version 1) is due by 2026-12-20" in reminder.message
+    assert audit_count("policy.review_reminder_due") == 1
+    page = client_for(personas["auditor"]).get(f"/programs/{program.pk}/governance/").content.decode()
+    assert "reminder sent 2026-11-20 10:00" in page
+    later = T0 + dt.timedelta(days=31)
+    made = policies.remind_reviews(later)
+    assert sorted((r.version.policy.title, r.kind) for r in made) == [
+        ("Anticoagulation", "overdue"),
+        ("Far", "due"),
+    ]
+    assert policies.remind_reviews(later) == []

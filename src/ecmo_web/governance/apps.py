@@ -12,9 +12,11 @@ class GovernanceConfig(AppConfig):
 
     def contributions(self) -> Contributions:
         from ecmo_web.governance import api
+        from ecmo_web.governance.actions.policies import remind_reviews
 
         return Contributions(
             urls="ecmo_web.governance.urls",
             api_routers=(("/", api.router),),
             navigation=(NavItem("Governance", "governance_home", "run.view", order=70),),
+            periodic=(("policy review reminders", lambda now: len(remind_reviews(now))),),
         )

@@ -187,6 +187,27 @@ class PolicySignoff(models.Model):
         ]
 
 
+class ReviewReminder(models.Model):
+    """The worker reminded the program that a version in force is due (or overdue) for review: once per kind."""
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Due for review"
+        OVERDUE = "overdue", "Overdue for review"
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+
+    program_path = "version__policy__program"
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="review_reminder_once_per_kind")
+        ]
+
+
 class DecisionPolicyLink(models.Model):
     """A decision followed this policy version (kept here so the decisions app needs no new column)."""
 

@@ -49,6 +49,7 @@ from ecmo_web.governance.models import (
     PolicyVersion,
     QiMeasure,
     QiProject,
+    ReviewReminder,
     Shift,
 )
 from ecmo_web.permissions import can
@@ -97,6 +98,10 @@ def home(request: HttpRequest, program_id: int) -> HttpResponse:
             "today": today,
             "within": within,
             "due": policies.due_reviews(program, now, within),
+            "reminded": {
+                r.version_id: r
+                for r in ReviewReminder.objects.filter(version__policy__program=program).order_by("created_at")
+            },
             "projects": QiProject.objects.filter(program=program).prefetch_related("measures", "cycles"),
             "library": library,
             "sessions": EducationSession.objects.filter(program=program).prefetch_related("attendance")[:5],

@@ -37,6 +37,7 @@ from ecmo_web.governance.models import (
     PolicySignoff,
     PolicyTopic,
     PolicyVersion,
+    ReviewReminder,
 )
 from ecmo_web.permissions import MATRIX
 from ecmo_web.timezones import to_local
@@ -194,6 +195,34 @@ def due_reviews(program: Program, now: dt.datetime, within_days: int = 30) -> li
         if current is not None and rule.due_for_review(current.review_on, today, within_days):
             due.append(DueReview(p, current, current.review_on, (current.review_on - today).days))
     return sorted(due, key=lambda d: (d.review_on, d.policy.title))
+
+
+REMINDER_WINDOW_DAYS = 30  # local practice: a month's notice to convene a review
+REMINDER = kernel.SystemActor("system:governance")
+
+
+@transaction.atomic
+def remind_reviews(now: dt.datetime, within_days: int = REMINDER_WINDOW_DAYS) -> list[ReviewReminder]:
+    """For every program, remind once that a version in force is due for review within ``within_days``, and once
+    more when it is overdue. The surveillance worker calls this on every pass (a periodic contribution); a second
+    call at the same ``now`` creates nothing. Returns the reminders created."""
+    now = kernel.aware(now, field="now")
+    created: list[ReviewReminder] = []
+    for program in Program.objects.all():
+        for due in due_reviews(program, now, within_days):
+            kind = ReviewReminder.Kind.OVERDUE if due.days_left < 0 else ReviewReminder.Kind.DUE
+            if ReviewReminder.objects.filter(version=due.version, kind=kind).exists():
+                continue
+            when = f"was due on {due.review_on}" if due.days_left < 0 else f"is due by {due.review_on}"
+            reminder = ReviewReminder.objects.create(
+                version=due.version,
+                kind=kind,
+                message=f"The review of {due.policy.title} (version {due.version.number}) {when}"[:300],
+                created_at=now,
+            )
+            kernel.audit(REMINDER, f"policy.review_reminder_{kind}", reminder, after=snapshot(reminder))
+            created.append(reminder)
+    return created
 
 
 @transaction.atomic
