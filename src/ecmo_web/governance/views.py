@@ -100,7 +100,9 @@ def home(request: HttpRequest, program_id: int) -> HttpResponse:
             "due": policies.due_reviews(program, now, within),
             "reminded": {
                 r.version_id: r
-                for r in ReviewReminder.objects.filter(version__policy__program=program).order_by("created_at")
+                for r in ReviewReminder.objects.filter(version__policy__program=program).order_by(
+                    "created_at"
+                )
             },
             "projects": QiProject.objects.filter(program=program).prefetch_related("measures", "cycles"),
             "library": library,
