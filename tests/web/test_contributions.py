@@ -109,23 +109,31 @@ def _menu(client: Client, program: Program) -> str:
     [
         (
             Role.PERFUSIONIST,
-            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Governance"},
+            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Device messages", "Governance"},
             {"Surveillance settings"},
         ),
         (
             Role.DIRECTOR,
-            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Governance", "Surveillance settings"},
+            {
+                "Alerts",
+                "Rounds board",
+                "Perfusion",
+                "Calculators",
+                "Device messages",
+                "Governance",
+                "Surveillance settings",
+            },
             set(),
         ),
         (
             Role.ADMIN,
             {"Calculators", "Surveillance settings"},
-            {"Alerts", "Rounds board", "Perfusion", "Governance"},
+            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Governance"},
         ),
         (
             Role.RESEARCHER,
             {"Calculators"},
-            {"Alerts", "Rounds board", "Perfusion", "Governance", "Surveillance settings"},
+            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Governance", "Surveillance settings"},
         ),
     ],
 )
@@ -143,6 +151,7 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
         "Rounds board",
         "Perfusion",
         "Calculators",
+        "Device messages",
         "Governance",
         "Surveillance settings",
     }
@@ -164,6 +173,7 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Perfusion",
         "Calculators",
         "Governance",
+        "Device messages",
         "Surveillance settings",
     ]
 
@@ -173,6 +183,7 @@ def test_it_renders_the_run_panels_in_order(
 ) -> None:
     assert [panel.template for panel in contributions.run_panels()] == [
         "surveillance/panel_run.html",
+        "surveillance/panel_hl7_identity.html",
         "decisions/_run_panel.html",
         "perfusion/_run_panel.html",
     ]
