@@ -46,6 +46,10 @@ ACTIONS: Final[dict[str, str]] = {
     "mm.manage": "Open M&M cases; write the discussion, contributing factors and actions; close actions",
     "kpi.view": "See the program's quality indicators (KPIs) and audit compliance, as aggregates",
     "clinical_audit.manage": "Define clinical audits (criterion, standard, sample) and run them",
+    "governance.manage": "Run governance: QI projects and measures, policies and their versions, competencies, shifts",
+    "qi.record": "Record QI measure data points and PDSA cycles",
+    "policy.signoff": "Sign off a policy version for one's own role, where that role's sign-off is required",
+    "education.record": "Record education sessions with attendance, and competencies assessed",
 }
 
 _READ = {"run.view", "patient.identify", "calculator.use"}
@@ -56,26 +60,32 @@ _PHYSICIAN = _BEDSIDE | {"run.create", "run.edit", "mcs.edit", "alert.resolve", 
 # manage M&M and audits; the auditor reads; the researcher sees aggregate KPIs only, never an identified case.
 _QUALITY_CLINICIAN = {"adverse_event.record", "mm.contribute", "kpi.view"}
 _QUALITY_MANAGER = _QUALITY_CLINICIAN | {"mm.manage", "clinical_audit.manage"}
+# Clinicians take part in governance: they record QI data and education, and sign off the policies they work by.
+_GOVERN = {"qi.record", "policy.signoff", "education.record"}
 
 MATRIX: Final[dict[str, frozenset[str]]] = {
     Role.PERFUSIONIST: frozenset(
         _BEDSIDE
         | _CIRCUIT
         | _QUALITY_CLINICIAN
+        | _GOVERN
         | {"run.create", "run.edit", "decision.record", "catalogue.manage", "rounds.perfusion"}
     ),
     Role.ECMO_SPECIALIST: frozenset(
         _BEDSIDE
         | _CIRCUIT
         | _QUALITY_CLINICIAN
+        | _GOVERN
         | {"run.create", "run.edit", "decision.record", "rounds.perfusion"}
     ),
-    Role.INTENSIVIST: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | {"circuit.edit"}),
-    Role.SURGEON: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | {"circuit.edit"}),
-    Role.CARDIOLOGIST: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN),
-    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE | _QUALITY_CLINICIAN),
-    Role.PHARMACIST: frozenset(_READ | {"rounds.record", "mm.contribute", "kpi.view"}),
-    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record", "pathway.record", "mm.contribute", "kpi.view"}),
+    Role.INTENSIVIST: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | _GOVERN | {"circuit.edit"}),
+    Role.SURGEON: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | _GOVERN | {"circuit.edit"}),
+    Role.CARDIOLOGIST: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | _GOVERN),
+    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE | _QUALITY_CLINICIAN | _GOVERN),
+    Role.PHARMACIST: frozenset(_READ | _GOVERN | {"rounds.record", "mm.contribute", "kpi.view"}),
+    Role.PHYSIOTHERAPIST: frozenset(
+        _READ | _GOVERN | {"rounds.record", "pathway.record", "mm.contribute", "kpi.view"}
+    ),
     Role.DIRECTOR: frozenset(
         _READ
         | {
@@ -88,11 +98,15 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             "study.manage",
             "program.manage",
             "catalogue.manage",
+            "governance.manage",
         }
         | _QUALITY_MANAGER
+        | _GOVERN
     ),
     # The de-identified research export is for the researcher and the director only (issue 13 §4).
-    Role.QUALITY: frozenset(_READ | _QUALITY_MANAGER | {"audit.view", "export.registry"}),
+    Role.QUALITY: frozenset(
+        _READ | _QUALITY_MANAGER | _GOVERN | {"audit.view", "export.registry", "governance.manage"}
+    ),
     # Researchers work on de-identified exports and aggregate KPIs only: no run pages, no identifiers, no cases.
     Role.RESEARCHER: frozenset({"export.research", "study.manage", "calculator.use", "kpi.view"}),
     Role.AUDITOR: frozenset(_READ | {"audit.view", "kpi.view"}),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ecmo_web.perfusion",
     "ecmo_web.registry",
     "ecmo_web.quality",
+    "ecmo_web.governance",
 ]
 
 MIDDLEWARE = [

@@ -44,8 +44,18 @@ APPS_WITH_CONTRIBUTIONS = [
     "perfusion",
     "registry",
     "quality",
+    "governance",
 ]
-APPS_WITH_API = ["runs", "surveillance", "decisions", "rounds", "perfusion", "registry", "quality"]
+APPS_WITH_API = [
+    "runs",
+    "surveillance",
+    "decisions",
+    "rounds",
+    "perfusion",
+    "registry",
+    "quality",
+    "governance",
+]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -145,6 +155,7 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Perfusion",
         "Calculators",
         "Adverse events",
+        "Governance",
         "M&M",
         "Quality",
         "Audits",

@@ -34,6 +34,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.perfusion.demo",
     "ecmo_web.registry.demo",
     "ecmo_web.quality.demo",
+    "ecmo_web.governance.demo",
 ]
 
 
