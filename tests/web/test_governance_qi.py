@@ -308,9 +308,6 @@ def test_it_computes_a_measure_only_from_a_program_kpi(personas: dict[str, Any],
     assert not QiMeasure.objects.exists()
 
 
-@pytest.mark.skipif(
-    not kpis.can_compute(), reason="the quality app's KPI registry is not installed in this tree"
-)
 def test_it_computes_a_measure_week_by_week_from_its_kpi(
     personas: dict[str, Any], run: Any, client_for: Any
 ) -> None:
