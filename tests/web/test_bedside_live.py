@@ -18,6 +18,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.surveillance import actions
@@ -155,3 +156,45 @@ def test_the_run_page_opens_on_the_circuit_now(run: Any, perfusionist: Any, clie
     body = client_for(perfusionist).get(reverse("run_detail", args=[run.pk])).content.decode()
     assert body.index('id="circuit-now"') < body.index('id="alerts"')
     assert reverse("bedside_circuit_now", args=[run.pk]) in body
+
+
+def test_the_run_list_and_alert_list_answer_an_unchanged_poll_with_304(
+    run: Any, perfusionist: Any, client_for: Any
+) -> None:
+    client = client_for(perfusionist)
+    at = T0 + dt.timedelta(hours=2)
+    with time_machine.travel(at, tick=False):
+        for name in ("run_list", "surveillance_program_alerts"):
+            url = reverse(name, args=[run.program_id])
+            first = client.get(url, **BG)
+            assert (
+                first.status_code == 200
+                and f'data-live-etag="{escape(first["ETag"])}"' in first.content.decode()
+            )
+            assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **BG).status_code == 304
+        _ingest(run, at, {**STEADY, "bubble_detected": 1})
+        changed = client.get(
+            reverse("run_list", args=[run.program_id]), HTTP_IF_NONE_MATCH=first["ETag"], **BG
+        )
+    assert changed.status_code == 200 and "1 critical" in changed.content.decode()
+
+
+def test_todays_rounds_board_shows_an_acknowledgement_made_after_rounds_started(
+    run: Any, personas: Any, client_for: Any
+) -> None:
+    from ecmo_web.rounds import actions as rounds_actions
+
+    perf = personas["perfusionist"]
+    at = T0 + dt.timedelta(hours=2)
+    _ingest(run, at, {**STEADY, "bubble_detected": 1})
+    alert = run.alerts.get(rule_id__contains="air")
+    with time_machine.travel(at + dt.timedelta(minutes=5), tick=False):
+        day = dt.date(2026, 11, 20)
+        rounds_actions.start_session(actor=personas["director"], program=run.program, date=day, started_at=at)
+        url = f"/programs/{run.program_id}/rounds/{day.isoformat()}/"
+        client = client_for(personas["intensivist"])
+        before = client.get(url).content.decode()
+        assert "not acknowledged" in before
+        actions.acknowledge_alert(actor=perf, alert=alert, comment="bubble trap checked, no air")
+        after = client.get(url, **BG).content.decode()
+    assert "bubble trap checked, no air" in after and "(live; at rounds" in after

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from ecmo_web.bedside import circuit, live
+from ecmo_web import live
+from ecmo_web.bedside import circuit
 from ecmo_web.permissions import can, programs_for
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked

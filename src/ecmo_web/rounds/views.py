@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ecmo_web import live
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.decisions.forms import member_choices
 from ecmo_web.permissions import can
@@ -45,8 +46,12 @@ def board_today(request: HttpRequest, program_id: int) -> HttpResponse:
     return redirect("rounds_board", program_id=program.pk, date=today(program).isoformat())
 
 
-def _context(request: HttpRequest, program: Program, date: dt.date) -> dict[str, Any]:
-    data = board.build(program, date, request.user)
+def _context(
+    request: HttpRequest, program: Program, date: dt.date, *, live_board: bool = False
+) -> dict[str, Any]:
+    # Today's board shows each run's circuit as it is now once the run changed after rounds started.
+    live_now = timezone.now() if live_board and date == today(program) else None
+    data = board.build(program, date, request.user, live_now=live_now)
     runs_preview = []
     if data["session"] is None:
         end = dt.datetime.combine(date, dt.time(23, 59), tzinfo=program_tz(program))
@@ -66,9 +71,10 @@ def _context(request: HttpRequest, program: Program, date: dt.date) -> dict[str,
 
 
 @login_required
+@live.live_page(live.program_page("rounds"))
 def board_page(request: HttpRequest, program_id: int, date: str) -> HttpResponse:
     program = _program(request, program_id)
-    return render(request, "rounds/board.html", _context(request, program, _date(date)))
+    return render(request, "rounds/board.html", _context(request, program, _date(date), live_board=True))
 
 
 @login_required

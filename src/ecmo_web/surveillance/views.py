@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ecmo_core.surveillance import PARAMETERS, SECTIONS, SurveillanceConfig
+from ecmo_web import live
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.forms import submit
 from ecmo_web.permissions import can, restrict
@@ -521,6 +522,7 @@ def run_alerts(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
+@live.live_page(live.program_page("alerts"))
 def program_alerts(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "run.view", pk=program_id)
     runs = list(

@@ -70,20 +70,37 @@ def conditional(etag: str, request: HttpRequest, render: Callable[[], HttpRespon
 
 def live_page(key_and_programs: Callable[..., tuple[str, list[int]]]) -> Callable[..., Any]:
     """Decorate a whole page view so it can poll itself: ``key_and_programs(request, **kwargs)`` returns the
-    page's key and the programs whose changes it shows (after checking access). The page gets
-    ``request.live_etag`` for its ``data-live-etag`` attribute; a matching ``If-None-Match`` costs no render."""
+    page's key and the programs whose changes it shows (after checking access). Only polls (``X-Ecmo-Background:
+    1``) are keyed: a matching ``If-None-Match`` costs no render; ``request.live_etag`` is what the page embeds
+    in ``data-live-etag`` for the next poll."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.headers.get(BACKGROUND_HEADER) != "1":
+                # A person opening the page always gets a fresh render (messages, forms) at no extra cost; the
+                # page's first poll then renders once and learns its ETag. Only polls can be answered 304.
+                request.live_etag = ""  # type: ignore[attr-defined]
+                return view(request, *args, **kwargs)
             key, programs = key_and_programs(request, *args, **kwargs)
             etag = etag_for(request, key, change_counter(programs))
             request.live_etag = etag  # type: ignore[attr-defined]
-            if request.headers.get(BACKGROUND_HEADER) != "1":
-                # A person opening the page always gets a fresh render (messages, forms); only polls are 304'd.
-                return view(request, *args, **kwargs)
             return conditional(etag, request, lambda: view(request, *args, **kwargs))
 
         return wrapped
 
     return decorate
+
+
+def program_page(name: str) -> Callable[..., tuple[str, list[int]]]:
+    """Key function for :func:`live_page` on a page of one program (URL keyword ``program_id``): checks that
+    the user may view the program (404 otherwise) and keys the page by its path."""
+
+    def key(request: HttpRequest, program_id: int, **kwargs: Any) -> tuple[str, list[int]]:
+        from ecmo_web.accounts.models import Program
+        from ecmo_web.shortcuts import get_checked
+
+        get_checked(Program.objects.all(), request.user, "run.view", pk=program_id)
+        return f"{name}:{request.get_full_path()}", [program_id]
+
+    return key
