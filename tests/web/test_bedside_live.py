@@ -63,7 +63,9 @@ def test_it_shows_the_circuit_now_with_ages_bands_and_stale_marks(
     assert 'data-parameter="blood_flow_l_min"' in body and "4.50<small> L/min" in body
     assert "60<small> %" in body  # FdO2 0.6 shown as 60 %
     assert "2 min ago" in body and "stale" not in body
-    assert "not sent in 24 h" in body  # pump-side ΔP not sent: shown as missing, not invented
+    # ΔP not sent by this console: pre − post = 255 − 225 = 30 mmHg, labelled as computed
+    assert "30<small> mmHg" in body and "pre − post" in body
+    assert "not sent in 24 h" in body  # pre-oxygenator SO2 never sent: shown as missing
     with time_machine.travel(at + dt.timedelta(minutes=7), tick=False):
         later = client_for(perfusionist).get(reverse("bedside_circuit_now", args=[run.pk])).content.decode()
     # 7 min > 5 min without console telemetry: marked stale with its age

@@ -15,7 +15,7 @@ from django.conf import settings
 from ecmo_core import units
 from ecmo_web.runs.models import EcmoRun, RunTarget
 from ecmo_web.surveillance.models import is_device_source
-from ecmo_web.surveillance.queries import latest_values
+from ecmo_web.surveillance.queries import LAB_MAX_AGE, latest_values
 
 # What a perfusionist reads first, in the order of the circuit: pump, pressures along the blood path, gas, blood.
 CIRCUIT_NOW = (
@@ -42,7 +42,7 @@ LABELS = {
     "access_pressure_mmhg": "Access pressure",
     "pre_oxygenator_pressure_mmhg": "Pre-oxygenator",
     "post_oxygenator_pressure_mmhg": "Post-oxygenator",
-    "membrane_delta_p_mmhg": "ΔP",
+    "membrane_delta_p_mmhg": "Membrane ΔP",
     "sweep_gas_l_min": "Sweep",
     "fdo2": "FdO2",
     "pre_oxygenator_so2": "Pre-oxygenator SO2",
@@ -61,9 +61,12 @@ def stale_after(source: str) -> dt.timedelta:
     """When a value stops being "now". Console telemetry arrives every minute or so (device-data.md), so five
     minutes without one means the feed stopped (``ECMO_STALE_DEVICE_MINUTES``, default 5). Hand-entered values
     come with the hourly check, so they are stale once a check is missed (``ECMO_STALE_MANUAL_MINUTES``,
-    default 90)."""
-    if is_device_source(source):
+    default 90). Lab results are stale after 30 h (a daily draw plus a late one)."""
+    if is_device_source(source) or source == "computed":
         return dt.timedelta(minutes=float(getattr(settings, "ECMO_STALE_DEVICE_MINUTES", 5)))
+    if source == "lab":
+        # A daily lab plus a late draw, as the rounds summary counts it (surveillance.queries.LAB_MAX_AGE).
+        return LAB_MAX_AGE
     return dt.timedelta(minutes=float(getattr(settings, "ECMO_STALE_MANUAL_MINUTES", 90)))
 
 
@@ -108,6 +111,11 @@ def readings(
 ) -> tuple[list[Reading], list[Reading]]:
     """(circuit readings, patient readings) at ``now``. Patient readings only for parameters that were sent."""
     values = latest_values(run, (*CIRCUIT_NOW, *PATIENT_NOW), now=now, max_age=dt.timedelta(hours=24))
+    delta_p = "membrane_delta_p_mmhg"
+    pre, post = values.get("pre_oxygenator_pressure_mmhg"), values.get("post_oxygenator_pressure_mmhg")
+    if delta_p not in values and pre is not None and post is not None:
+        # Most consoles send pre and post, not ΔP: ΔP = pre − post, as old as the older of the two.
+        values[delta_p] = (pre[0] - post[0], min(pre[1], post[1]), "computed")
     targets = targets_now(run, now)
 
     def one(code: str) -> Reading:

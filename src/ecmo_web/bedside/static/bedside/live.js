@@ -116,7 +116,7 @@
     const button = document.querySelector("[data-mute-toggle]");
     if (!button) return;
     const show = () => {
-      button.textContent = isMuted() ? "🔕 Sound off" : "🔔 Sound on";
+      button.textContent = isMuted() ? "Alert sound off" : "Alert sound on";
       button.setAttribute("aria-pressed", isMuted() ? "true" : "false");
     };
     button.addEventListener("click", () => {
