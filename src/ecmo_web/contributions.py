@@ -26,6 +26,7 @@ app's list, and no app imports another by string. See docs/decisions/0006-contri
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,9 @@ class Contributions:
     weaning_providers: tuple[WeaningProvider, ...] = ()
     # fn(transition): called once by the surveillance worker for every stored alert transition
     notifiers: tuple[Notifier, ...] = ()
+    # (name, fn(now)): housekeeping the surveillance worker runs on every pass (standby circuits expiring,
+    # review reminders, outbound queues …); each runs isolated, a failure is logged and the pass goes on
+    periodic: tuple[tuple[str, Callable[[dt.datetime], Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,3 +165,7 @@ def weaning_providers() -> list[WeaningProvider]:
 
 def notifiers() -> list[Notifier]:
     return _all("notifiers")
+
+
+def periodic() -> list[tuple[str, Callable[[dt.datetime], Any]]]:
+    return _all("periodic")
