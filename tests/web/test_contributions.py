@@ -33,7 +33,15 @@ from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "perfusion", "bedside"]
+APPS_WITH_CONTRIBUTIONS = [
+    "runs",
+    "surveillance",
+    "decisions",
+    "rounds",
+    "calculators",
+    "perfusion",
+    "bedside",
+]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
