@@ -200,3 +200,17 @@ def test_todays_rounds_board_shows_an_acknowledgement_made_after_rounds_started(
         actions.acknowledge_alert(actor=perf, alert=alert, comment="bubble trap checked, no air")
         after = client.get(url, **BG).content.decode()
     assert "bubble trap checked, no air" in after and "(live; at rounds" in after
+
+
+def test_the_template_tags_show_a_programs_units(program: Any) -> None:
+    from django.template import Context, Template
+
+    template = Template(
+        '{% load bedside_units %}{% measure program "arterial_po2_mmhg" 75 %} · '
+        '{% measure program "hemoglobin_g_dl" 9.4 %} · {% unit_for program "fdo2" %} · '
+        '{% measure program "spo2" None %} · {{ age|ago }}'
+    )
+    program.pressure_unit, program.hemoglobin_unit = "kPa", "g/L"
+    # 75 mmHg / 7.50062 = 10.0 kPa; 9.4 g/dL × 10 = 94 g/L
+    text = template.render(Context({"program": program, "age": dt.timedelta(hours=3, minutes=5)}))
+    assert text == "10.0 kPa · 94 g/L · % · — · 3 h 05 min ago"
