@@ -76,6 +76,8 @@ class Contributions:
     # (name, fn(now)): housekeeping the surveillance worker runs on every pass (standby circuits expiring,
     # review reminders, outbound queues …); each runs isolated, a failure is logged and the pass goes on
     periodic: tuple[tuple[str, Callable[[dt.datetime], Any]], ...] = ()
+    # fn(who, start, end) -> [ecmo_core.profile.Record]: what perfusion did in this app's areas of the role profile
+    profile_sources: tuple[Callable[..., Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,3 +171,7 @@ def notifiers() -> list[Notifier]:
 
 def periodic() -> list[tuple[str, Callable[[dt.datetime], Any]]]:
     return _all("periodic")
+
+
+def profile_sources() -> list[Callable[..., Any]]:
+    return _all("profile_sources")

@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ecmo_core import circuit
+from ecmo_core import profile as core_profile
 from ecmo_core.errors import InputError
 from ecmo_web.accounts.models import Program
 from ecmo_web.calculators.prefill import latest
@@ -24,7 +26,7 @@ from ecmo_web.decisions import actions as decision_actions
 from ecmo_web.decisions.forms import DecisionForm
 from ecmo_web.decisions.models import Kind
 from ecmo_web.forms import submit
-from ecmo_web.perfusion import site
+from ecmo_web.perfusion import profile, site
 from ecmo_web.perfusion.actions import catalogue as catalogue_actions
 from ecmo_web.perfusion.actions import settings as settings_actions
 from ecmo_web.perfusion.actions import standby as standby_actions
@@ -41,6 +43,7 @@ from ecmo_web.perfusion.selection import PARTS, CircuitSelectionForm
 from ecmo_web.permissions import can, programs_for
 from ecmo_web.runs.models import CatalogueItem, CatalogueKind, EcmoRun
 from ecmo_web.shortcuts import get_checked
+from ecmo_web.timezones import program_tz
 
 
 def _program(request: HttpRequest, program_id: int, action: str = "run.view") -> Program:
@@ -471,3 +474,94 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
 
 def selection_url(run: EcmoRun) -> str:
     return reverse("circuit_selection", kwargs={"run_id": run.pk})
+
+
+# --- Role profile -------------------------------------------------------------------------------------------
+
+
+def _profile_query(request: HttpRequest, program: Program) -> tuple[dt.datetime, dt.datetime, int | None]:
+    from ecmo_web.perfusion.api import _period
+
+    raw_user = request.GET.get("user") or ""
+    user_id = int(raw_user) if raw_user.isdigit() else None
+    if user_id is not None and not program.memberships.filter(user_id=user_id).exists():
+        raise Http404("no such member of this program")
+    start, end = _period(program, request.GET.get("start") or None, request.GET.get("end") or None)
+    return start, end, user_id
+
+
+@login_required
+def role_profile_page(request: HttpRequest, program_id: int) -> HttpResponse:
+    """Technical vs expanded scope of perfusion (or of one person) over a period, from the records."""
+    program = _program(request, program_id)
+    try:
+        start, end, user_id = _profile_query(request, program)
+    except ValidationError as exc:
+        return render(
+            request,
+            "perfusion/role_profile.html",
+            {"program": program, "errors": [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]},
+            status=400,
+        )
+    found = profile.records(program, start=start, end=end, user_id=user_id)
+    counts = core_profile.summarise(found, start=start, end=end)
+    months = core_profile.by_month(found, start=start.astimezone(program_tz(program)), end=end)
+    totals = core_profile.scope_totals(counts)
+    people = profile.person_choices(program)
+    query = urlencode(
+        {
+            k: v
+            for k, v in {
+                "start": request.GET.get("start", ""),
+                "end": request.GET.get("end", ""),
+                "user": user_id or "",
+            }.items()
+            if v
+        }
+    )
+    return render(
+        request,
+        "perfusion/role_profile.html",
+        {
+            "program": program,
+            "technical": [c for c in counts if c.scope == "technical"],
+            "expanded": [c for c in counts if c.scope == "expanded"],
+            "totals": totals,
+            "share_expanded": round(100 * totals["expanded"] / max(1, sum(totals.values()))),
+            "months": [{"month": m.month, "technical": m.technical, "expanded": m.expanded} for m in months],
+            "people": people,
+            "person": next((p for p in people if p[0] == user_id), None),
+            "start": start.astimezone(program_tz(program)).date(),
+            "end": end.astimezone(program_tz(program)),
+            "query": query,
+        },
+    )
+
+
+@login_required
+def role_profile_area(request: HttpRequest, program_id: int, area: str) -> HttpResponse:
+    """The records behind one number of the role profile, each with its link."""
+    program = _program(request, program_id)
+    if area not in core_profile.AREA_BY_KEY:
+        raise Http404("no such area")
+    try:
+        start, end, user_id = _profile_query(request, program)
+    except ValidationError as exc:
+        raise Http404(str(exc)) from None
+    rows = sorted(
+        (r for r in profile.records(program, start=start, end=end, user_id=user_id) if r.area == area),
+        key=lambda r: r.at,
+        reverse=True,
+    )
+    return render(
+        request,
+        "perfusion/role_profile_area.html",
+        {
+            "program": program,
+            "area": core_profile.AREA_BY_KEY[area],
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "query": request.GET.urlencode(),
+        },
+    )
