@@ -52,8 +52,8 @@ def test_a_critical_alert_appears_within_5_s_without_reload_in_kpa(
 ) -> None:
     program = Program.objects.get(name=SI_DEMO_PROGRAM)
     run = program.runs.get(patient__code="DEMO-SI-01")
-    _, token = ApiToken.issue(get_user_model().objects.get(username="perfusionist"), "browser test")
-    login(page, "perfusionist")
+    _, token = ApiToken.issue(get_user_model().objects.get(username="si_perfusionist"), "browser test")
+    login(page, "si_perfusionist")
     page.goto(f"{live_server.url}/runs/{run.pk}/")
     circuit = page.locator("#circuit-now")
     expect(circuit.locator('[data-parameter="pre_oxygenator_pressure_mmhg"] .bs-value')).to_contain_text(

@@ -181,27 +181,6 @@ def test_the_run_list_and_alert_list_answer_an_unchanged_poll_with_304(
     assert changed.status_code == 200 and "1 critical" in changed.content.decode()
 
 
-def test_todays_rounds_board_shows_an_acknowledgement_made_after_rounds_started(
-    run: Any, personas: Any, client_for: Any
-) -> None:
-    from ecmo_web.rounds import actions as rounds_actions
-
-    perf = personas["perfusionist"]
-    at = T0 + dt.timedelta(hours=2)
-    _ingest(run, at, {**STEADY, "bubble_detected": 1})
-    alert = run.alerts.get(rule_id__contains="air")
-    with time_machine.travel(at + dt.timedelta(minutes=5), tick=False):
-        day = dt.date(2026, 11, 20)
-        rounds_actions.start_session(actor=personas["director"], program=run.program, date=day, started_at=at)
-        url = f"/programs/{run.program_id}/rounds/{day.isoformat()}/"
-        client = client_for(personas["intensivist"])
-        before = client.get(url).content.decode()
-        assert "not acknowledged" in before
-        actions.acknowledge_alert(actor=perf, alert=alert, comment="bubble trap checked, no air")
-        after = client.get(url, **BG).content.decode()
-    assert "bubble trap checked, no air" in after and "(live; at rounds" in after
-
-
 def test_the_template_tags_show_a_programs_units(program: Any) -> None:
     from django.template import Context, Template
 

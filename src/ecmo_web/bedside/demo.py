@@ -12,16 +12,15 @@ from django.contrib.auth import get_user_model
 
 from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.audit.chain import append, snapshot
-from ecmo_web.demo.seed import SI_DEMO_PROGRAM, DemoContext
+from ecmo_web.demo.seed import DEMO_EMAIL_DOMAIN, SI_DEMO_PROGRAM, DemoContext
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.surveillance import actions
 
+# Its own staff (the "Demo" personas keep landing on "Demo"): username → (role, display name).
 MEMBERS = {
-    "perfusionist": Role.PERFUSIONIST,
-    "intensivist": Role.INTENSIVIST,
-    "ecmo_specialist": Role.ECMO_SPECIALIST,
-    "bedside_nurse": Role.BEDSIDE_NURSE,
-    "director": Role.DIRECTOR,
+    "si_perfusionist": (Role.PERFUSIONIST, "Alex Kerr"),
+    "si_intensivist": (Role.INTENSIVIST, "Dr Jamie Rennie"),
+    "si_nurse": (Role.BEDSIDE_NURSE, "Morgan Baird"),
 }
 STEADY = {
     "blood_flow_l_min": 4.2,
@@ -50,16 +49,16 @@ def seed(ctx: DemoContext) -> None:
         platelet_unit="10⁹/L",
     )
     admin = ctx.users["admin"]
-    for username, role in MEMBERS.items():
-        user = ctx.users.get(username)
-        if user is None:
-            continue
+    for username, (role, name) in MEMBERS.items():
+        first, _, last = name.rpartition(" ")
+        user = get_user_model().objects.create_user(
+            username=username, password=ctx.password, first_name=first, last_name=last,
+            email=f"{username}{DEMO_EMAIL_DOMAIN}",
+        )  # fmt: skip
+        ctx.users[username] = user
         m = Membership.objects.create(user=user, program=program, role=role)
         append(actor=admin, action="membership.added", obj=m, after=snapshot(m))
-    # Fresh user objects: permissions cache a user's roles on the object, and these gained a program just now.
-    staff = get_user_model().objects.in_bulk([ctx.users[name].pk for name in MEMBERS if name in ctx.users])
-    perf = staff[ctx.users["perfusionist"].pk]
-    intensivist = staff[ctx.users["intensivist"].pk]
+    perf, intensivist = ctx.users["si_perfusionist"], ctx.users["si_intensivist"]
     started = ctx.now - dt.timedelta(days=2, hours=3)
     run = run_actions.start_run(
         actor=perf, program=program, patient_code="DEMO-SI-01", sex="female", birth_year=ctx.now.year - 47,

@@ -10,16 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch
 
 from ecmo_web.accounts.models import Program
 from ecmo_web.decisions.models import Decision, Status
 from ecmo_web.permissions import can
-from ecmo_web.rounds import perfusion
 from ecmo_web.rounds.actions import goals_for, may_write
 from ecmo_web.rounds.models import Attendance, Discipline, RoundsEntry, RoundsSection, RoundsSession
 from ecmo_web.runs.models import PatientIdentifier
-from ecmo_web.surveillance.models import Alert, IngestBatch
 
 # Disciplines shown on every card, in this order (perfusion first: the circuit is reported before the patient).
 ORDER = [
@@ -55,34 +53,7 @@ def session_for(program: Program, date: dt.date) -> RoundsSession | None:
     )
 
 
-def changed_since(run_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each run's circuit last changed: newest alert change (fired, cleared, acknowledged, escalated,
-    resolved) or sample batch received. Two queries."""
-    latest: dict[int, dt.datetime] = {}
-
-    def keep(run_id: int, *moments: dt.datetime | None) -> None:
-        for moment in moments:
-            if moment is not None and (run_id not in latest or moment > latest[run_id]):
-                latest[run_id] = moment
-
-    for row in (
-        Alert.objects.filter(run_id__in=run_ids)
-        .values("run_id")
-        .annotate(
-            a=Max("status_changed_at"), b=Max("acknowledged_at"), c=Max("escalated_at"), d=Max("resolved_at")
-        )
-    ):
-        keep(row["run_id"], row["a"], row["b"], row["c"], row["d"])
-    for row in IngestBatch.objects.filter(run_id__in=run_ids).values("run_id").annotate(r=Max("received_at")):
-        keep(row["run_id"], row["r"])
-    return latest
-
-
-def build(
-    program: Program, date: dt.date, user: Any, *, live_now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """The board of ``date``. With ``live_now`` (today's board), a card whose run changed after its perfusion
-    summary was generated shows the summary as of ``live_now`` (not stored: the stored one stays what rounds saw)."""
+def build(program: Program, date: dt.date, user: Any) -> dict[str, Any]:
     session = session_for(program, date)
     board: dict[str, Any] = {
         "program": program,
@@ -118,19 +89,10 @@ def build(
         {"name": a.display_name(), "role": a.role, "capacity": a.capacity, "user_id": a.user_id}
         for a in session.attendance.all()
     ]
-    changes = changed_since(run_ids) if live_now is not None else {}
     for entry in entries:
         run = entry.run
         mode = run.current_mode(session.started_at)
         sections = {s.discipline: s for s in entry.sections.all()}
-        live_at = None
-        changed = changes.get(run.pk)
-        if (
-            live_now is not None
-            and changed is not None
-            and (entry.summary_generated_at is None or changed > entry.summary_generated_at)
-        ):
-            entry.perfusion_summary, live_at = perfusion.generate(run, live_now), live_now
         summary = entry.perfusion_summary or {
             "available": False,
             "note": "no circuit data yet",
@@ -163,7 +125,6 @@ def build(
                 "day": ecmo_day(run, date, program),
                 "identifiers": [i.value for i in run.patient.identifiers.all()] if identify else None,
                 "perfusion": summary,
-                "perfusion_live_at": live_at,
                 "sections": card_sections,
                 "goals": [
                     {

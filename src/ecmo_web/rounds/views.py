@@ -46,12 +46,8 @@ def board_today(request: HttpRequest, program_id: int) -> HttpResponse:
     return redirect("rounds_board", program_id=program.pk, date=today(program).isoformat())
 
 
-def _context(
-    request: HttpRequest, program: Program, date: dt.date, *, live_board: bool = False
-) -> dict[str, Any]:
-    # Today's board shows each run's circuit as it is now once the run changed after rounds started.
-    live_now = timezone.now() if live_board and date == today(program) else None
-    data = board.build(program, date, request.user, live_now=live_now)
+def _context(request: HttpRequest, program: Program, date: dt.date) -> dict[str, Any]:
+    data = board.build(program, date, request.user)
     runs_preview = []
     if data["session"] is None:
         end = dt.datetime.combine(date, dt.time(23, 59), tzinfo=program_tz(program))
@@ -74,7 +70,7 @@ def _context(
 @live.live_page(live.program_page("rounds"))
 def board_page(request: HttpRequest, program_id: int, date: str) -> HttpResponse:
     program = _program(request, program_id)
-    return render(request, "rounds/board.html", _context(request, program, _date(date), live_board=True))
+    return render(request, "rounds/board.html", _context(request, program, _date(date)))
 
 
 @login_required
