@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ecmo_web.registry",
     "ecmo_web.quality",
     "ecmo_web.governance",
+    "ecmo_web.bedside",
 ]
 
 MIDDLEWARE = [

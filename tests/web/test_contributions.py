@@ -45,6 +45,7 @@ APPS_WITH_CONTRIBUTIONS = [
     "registry",
     "quality",
     "governance",
+    "bedside",
 ]
 APPS_WITH_API = [
     "runs",
@@ -171,6 +172,7 @@ def test_it_renders_the_run_panels_in_order(
     run: EcmoRun, personas: dict[str, Any], client_for: Callable[[Any], Client]
 ) -> None:
     assert [panel.template for panel in contributions.run_panels()] == [
+        "bedside/panel_circuit.html",
         "surveillance/panel_run.html",
         "surveillance/panel_hl7_identity.html",
         "decisions/_run_panel.html",
@@ -199,7 +201,7 @@ def test_it_hides_a_panel_from_a_role_without_its_action(
     templates = {t.name for t in nurse.templates}
     assert "partials/form_fields.html" not in templates
     assert "partials/form_fields.html" in {t.name for t in perfusionist.templates}
-    assert contributions.run_panels()[0].template == "surveillance/panel_run.html"
+    assert contributions.run_panels()[0].template == "bedside/panel_circuit.html"
 
 
 def test_it_collects_lanes_columns_and_weaning_providers_from_their_apps() -> None:

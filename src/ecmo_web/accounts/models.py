@@ -12,6 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from ecmo_core import units
+
+
+def _choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(n, n) for n in names]
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -26,8 +32,31 @@ class Program(models.Model):
     # Demo programs hold synthetic data only; seed-demo refuses to touch a database with any other program.
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # How people see and type values (ecmo_core.units); storage stays canonical (mmHg, g/dL, mg/dL, 10³/µL).
+    pressure_unit = models.CharField(
+        "pressures and blood gases in", max_length=8, choices=_choices(units.PRESSURE_UNITS), default="mmHg"
+    )
+    hemoglobin_unit = models.CharField(
+        "haemoglobin in", max_length=8, choices=_choices(units.HEMOGLOBIN_UNITS), default="g/dL"
+    )
+    fibrinogen_unit = models.CharField(
+        "fibrinogen in", max_length=8, choices=_choices(units.FIBRINOGEN_UNITS), default="mg/dL"
+    )
+    platelet_unit = models.CharField(
+        "platelets in", max_length=8, choices=_choices(units.PLATELET_UNITS), default="10³/µL"
+    )
 
     program_path = ""  # restrict(): this object *is* the program
+
+    @property
+    def unit_preferences(self) -> units.UnitPreferences:
+        """This program's display units (``ecmo_core.units``)."""
+        return units.UnitPreferences(
+            pressure=self.pressure_unit,
+            hemoglobin=self.hemoglobin_unit,
+            fibrinogen=self.fibrinogen_unit,
+            platelets=self.platelet_unit,
+        )
 
     def __str__(self) -> str:
         return self.name

@@ -22,6 +22,9 @@ from ecmo_web.runs.models import EcmoRun, Patient
 
 DEMO_PROGRAM = "Demo"
 OUTSIDER_PROGRAM = "Elsewhere (demo)"
+SI_DEMO_PROGRAM = (
+    "Demo (SI units)"  # the same demo staff, one run, shown in kPa and g/L (ecmo_web.bedside.demo)
+)
 DEFAULT_PASSWORD = "steward-demo"  # noqa: S105 - the published demo password (core-api §7), synthetic data only
 
 STEP_MODULES: list[str] = [
@@ -35,6 +38,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.registry.demo",
     "ecmo_web.quality.demo",
     "ecmo_web.governance.demo",
+    "ecmo_web.bedside.demo",
 ]
 
 
@@ -94,7 +98,9 @@ def _not_demo() -> list[str]:
     others = users.exclude(email__endswith=DEMO_EMAIL_DOMAIN).values_list("username", flat=True)[:3]
     if others:
         found.append(f"users the demo did not create ({', '.join(others)})")
-    programs = Program.objects.exclude(is_demo=True, name__in=[DEMO_PROGRAM, OUTSIDER_PROGRAM])
+    programs = Program.objects.exclude(
+        is_demo=True, name__in=[DEMO_PROGRAM, OUTSIDER_PROGRAM, SI_DEMO_PROGRAM]
+    )
     if programs.exists():
         found.append(f"non-demo programs ({', '.join(programs.values_list('name', flat=True)[:3])})")
     if Patient.objects.exclude(code__startswith="DEMO-").exists():

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ecmo_web import live
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.decisions.forms import member_choices
 from ecmo_web.permissions import can
@@ -66,6 +67,7 @@ def _context(request: HttpRequest, program: Program, date: dt.date) -> dict[str,
 
 
 @login_required
+@live.live_page(live.program_page("rounds"))
 def board_page(request: HttpRequest, program_id: int, date: str) -> HttpResponse:
     program = _program(request, program_id)
     return render(request, "rounds/board.html", _context(request, program, _date(date)))

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from ecmo_web import contributions, timeline
+from ecmo_web import contributions, live, timeline
 from ecmo_web.accounts.models import Program
 from ecmo_web.forms import ProgramForm, submit
 from ecmo_web.permissions import can, programs_for, restrict
@@ -46,6 +46,7 @@ def run_queryset() -> Any:
 
 
 @login_required
+@live.live_page(live.program_page("runs"))
 def run_list(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "run.view", pk=program_id)
     now = timezone.now()

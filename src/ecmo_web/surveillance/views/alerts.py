@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from ecmo_web import live
 from ecmo_web.accounts.models import Program
 from ecmo_web.forms import submit
 from ecmo_web.permissions import can, restrict
@@ -166,6 +167,7 @@ def run_alerts(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
+@live.live_page(live.program_page("alerts"))
 def program_alerts(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "run.view", pk=program_id)
     runs = list(

@@ -1,0 +1,51 @@
+"""Template tags that show canonical values in a program's units (``ecmo_core.units``).
+
+``{% measure program "arterial_po2_mmhg" value %}`` → ``10.0 kPa``; ``{% unit_for program "fdo2" %}`` → ``%``;
+``{{ age|ago }}`` → ``3 min ago``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+
+from ecmo_core import units
+
+register = template.Library()
+
+
+def _prefs(program: Any) -> units.UnitPreferences:
+    return program.unit_preferences if hasattr(program, "unit_preferences") else units.US
+
+
+@register.simple_tag
+def measure(program: Any, parameter: str, value: Any, with_unit: bool = True) -> str:
+    if value is None or value == "":
+        return "—"
+    return units.format_local(parameter, float(value), _prefs(program), with_unit=with_unit)
+
+
+@register.simple_tag
+def unit_for(program: Any, parameter: str) -> str:
+    return units.unit_of(parameter, _prefs(program))
+
+
+@register.filter
+def ago(age: dt.timedelta | None) -> str:
+    """A short age: "just now", "40 s ago", "12 min ago", "3 h 05 min ago", "2 d ago"."""
+    if age is None:
+        return ""
+    seconds = int(age.total_seconds())
+    if seconds < 10:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds} s ago"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min ago"
+    return f"{hours // 24} d ago"

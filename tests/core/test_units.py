@@ -1,0 +1,106 @@
+"""Local units (ecmo_core.units).
+
+Checklist:
+- [x] pressures and blood gases convert mmHg ↔ kPa with 1 kPa = 7.50062 mmHg, both ways
+- [x] haemoglobin g/dL × 10 = g/L; fibrinogen mg/dL ÷ 100 = g/L; platelets 10³/µL = 10⁹/L numerically
+- [x] saturations and FdO2 show as %; entry accepts % or a fraction
+- [x] canonical units stay as they are (L/min, rpm, °C) with sensible decimals
+- [x] unknown preferences and non-finite entries are refused naming the field
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecmo_core.errors import InputError
+from ecmo_core.units import (
+    MMHG_PER_KPA,
+    SI,
+    US,
+    UnitPreferences,
+    decimals,
+    format_local,
+    from_local,
+    to_local,
+    unit_of,
+)
+
+
+def test_it_defines_a_kilopascal_as_7_50062_mmhg() -> None:
+    # 1 mmHg = 133.322387415 Pa → 1000 / 133.322387415 = 7.500615…
+    assert MMHG_PER_KPA == pytest.approx(7.50062, abs=1e-5)
+
+
+def test_it_shows_pressures_and_gases_in_kpa_for_an_si_program() -> None:
+    # PaO2 75 mmHg / 7.50062 = 9.999 kPa → "10.0 kPa"; ΔP 30 mmHg = 4.0 kPa
+    assert format_local("arterial_po2_mmhg", 75.0, SI) == "10.0 kPa"
+    assert format_local("membrane_delta_p_mmhg", 30.0, SI) == "4.0 kPa"
+    assert to_local("access_pressure_mmhg", -75.0, SI) == pytest.approx(-9.99917, abs=1e-4)
+    assert unit_of("post_oxygenator_pco2_mmhg", SI) == "kPa"
+    assert decimals("arterial_po2_mmhg", SI) == 1
+    # 5.3 kPa × 7.50062 = 39.753 mmHg
+    assert from_local("arterial_pco2_mmhg", 5.3, SI) == pytest.approx(39.753, abs=1e-3)
+
+
+def test_it_keeps_mmhg_for_a_us_program() -> None:
+    assert format_local("arterial_po2_mmhg", 75.0, US) == "75 mmHg"
+    assert from_local("arterial_po2_mmhg", 75.0, US) == 75.0
+
+
+def test_it_converts_haemoglobin_fibrinogen_and_platelets() -> None:
+    # Hb 12.3 g/dL × 10 = 123 g/L
+    assert format_local("hemoglobin_g_dl", 12.3, SI) == "123 g/L"
+    assert from_local("hemoglobin_g_dl", 85.0, SI) == pytest.approx(8.5)
+    assert format_local("hemoglobin_g_dl", 12.3, US) == "12.3 g/dL"
+    # fibrinogen 250 mg/dL ÷ 100 = 2.50 g/L
+    assert format_local("fibrinogen_mg_dl", 250.0, SI) == "2.50 g/L"
+    assert from_local("fibrinogen_mg_dl", 1.5, SI) == pytest.approx(150.0)
+    assert format_local("fibrinogen_mg_dl", 250.0, US) == "250 mg/dL"
+    # platelets: 150 × 10³/µL = 150 × 10⁹/L
+    assert format_local("platelets_10e3_ul", 150.0, SI) == "150 10⁹/L"
+    assert format_local("platelets_10e3_ul", 150.0, US) == "150 10³/µL"
+    # plasma free Hb is mg/dL but is not fibrinogen: it stays mg/dL
+    assert unit_of("plasma_free_hb_mg_dl", SI) == "mg/dL"
+
+
+def test_it_shows_saturations_in_percent_and_accepts_either_form() -> None:
+    assert format_local("post_oxygenator_so2", 0.984, US) == "98 %"
+    assert format_local("fdo2", 0.6, SI) == "60 %"
+    assert from_local("spo2", 92.0) == pytest.approx(0.92)
+    assert from_local("spo2", 0.92) == pytest.approx(0.92)
+    # the boundary: exactly 1 is the fraction 1.0 (100 %), never 1 %
+    assert from_local("fdo2", 1.0) == 1.0
+
+
+def test_it_leaves_canonical_units_alone() -> None:
+    assert format_local("blood_flow_l_min", 3.456) == "3.46 L/min"
+    assert format_local("pump_speed_rpm", 3210.4) == "3210 rpm"
+    assert format_local("blood_temperature_c", 36.64, SI) == "36.6 °C"
+    assert format_local("arterial_ph", 7.351) == "7.35"
+    assert format_local("bubble_detected", 1.0) == "1"
+    assert format_local("blood_flow_l_min", 3.456, with_unit=False) == "3.46"
+
+
+def test_it_refuses_unknown_preferences_and_non_finite_entries() -> None:
+    assert SI.check() is SI
+    with pytest.raises(InputError) as err:
+        UnitPreferences(pressure="psi").check()
+    assert err.value.field == "pressure" and "mmHg, kPa" in err.value.message
+    with pytest.raises(InputError) as err:
+        UnitPreferences(platelets="G/L").check()
+    assert err.value.field == "platelets"
+    with pytest.raises(InputError) as err:
+        from_local("arterial_po2_mmhg", math.nan, SI)
+    assert err.value.field == "arterial_po2_mmhg"
+
+
+@given(st.floats(min_value=-500, max_value=800, allow_nan=False))
+def test_it_round_trips_every_pressure(value: float) -> None:
+    for prefs in (US, SI):
+        assert from_local("access_pressure_mmhg", to_local("access_pressure_mmhg", value, prefs), prefs) == (
+            pytest.approx(value, abs=1e-9)
+        )
