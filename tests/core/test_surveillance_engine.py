@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import importlib
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -137,7 +136,8 @@ def test_it_words_numbers_as_a_perfusionist_would() -> None:
     assert iso(datetime(2025, 1, 1, 11, 0, tzinfo=UTC)) == "2025-01-01T11:00:00Z"
 
 
-def test_it_replays_three_days_of_minute_telemetry_quickly() -> None:
+def test_it_replays_three_days_of_steady_minute_telemetry_without_an_alert() -> None:
+    # How fast is measured in `make bench` (replay beside a Polars baseline), never in a timed test.
     end = T0 + timedelta(days=3)
     samples: list[Sample] = []
     for parameter, value in (
@@ -151,10 +151,7 @@ def test_it_replays_three_days_of_minute_telemetry_quickly() -> None:
         ("bubble_detected", 0.0),
     ):
         samples += steady(parameter, value, start=T0, end=end)
-    started = time.perf_counter()
     transitions = replay(samples, context=RunContext(configuration="vv"))
-    elapsed = time.perf_counter() - started
-    assert elapsed < 15.0, f"replaying {len(samples)} samples took {elapsed:.1f} s"
     assert {t.rule_id for t in transitions if t.to_status == "firing"} == set()
 
 
