@@ -26,6 +26,7 @@ app's list, and no app imports another by string. See docs/decisions/0006-contri
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from ecmo_web.surveillance.hooks import Notifier, WeaningProvider
     from ecmo_web.timeline import Provider
 
-__all__ = ["Contributions", "NavItem", "RunPanel", "added", "collected"]
+__all__ = ["Contributions", "Job", "NavItem", "RunPanel", "added", "collected"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,20 @@ class RunPanel:
     template: str
     action: str
     order: int = 50
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job an app offers (``ecmo_web.jobs.dispatch``): its name (``app.verb``) and the dotted path
+    ``module:function`` of the function that runs it with JSON-able keyword arguments."""
+
+    name: str
+    target: str
+
+    def function(self) -> Callable[..., Any]:
+        module, _, attribute = self.target.partition(":")
+        found: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return found
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,8 @@ class Contributions:
     weaning_providers: tuple[WeaningProvider, ...] = ()
     # fn(transition): called once by the surveillance worker for every stored alert transition
     notifiers: tuple[Notifier, ...] = ()
+    # background jobs, run in-process or on Celery workers by ecmo_web.jobs.dispatch
+    jobs: tuple[Job, ...] = ()
 
 
 @dataclass(frozen=True)

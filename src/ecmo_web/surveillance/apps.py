@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from ecmo_web.contributions import Contributions, NavItem, RunPanel
+from ecmo_web.contributions import Contributions, Job, NavItem, RunPanel
 
 
 class SurveillanceConfig(AppConfig):
@@ -23,6 +23,11 @@ class SurveillanceConfig(AppConfig):
             navigation=(
                 NavItem("Alerts", "surveillance_program_alerts", "run.view", order=20),
                 NavItem("Surveillance settings", "surveillance_settings", "settings.manage", order=90),
+            ),
+            jobs=(
+                Job("surveillance.pass", "ecmo_web.surveillance.jobs:surveillance_pass"),
+                Job("surveillance.escalate", "ecmo_web.surveillance.jobs:escalate"),
+                Job("surveillance.evaluate_run", "ecmo_web.surveillance.jobs:evaluate_run"),
             ),
         )
 
