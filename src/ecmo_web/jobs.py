@@ -45,7 +45,8 @@ class UnknownJob(LookupError):
 
 app = Celery("ecmo_web")
 app.conf.update(
-    broker_url=settings.CELERY_BROKER_URL or None,  # `ecmo worker` reads it; dispatch reads settings each time
+    broker_url=settings.CELERY_BROKER_URL
+    or None,  # `ecmo worker` reads it; dispatch reads settings each time
     broker_connection_retry_on_startup=True,
     task_serializer="json",
     accept_content=["json"],
@@ -70,7 +71,9 @@ def registered() -> dict[str, Job]:
     for entry in contributions.collected():
         for job in entry.contributions.jobs:
             if job.name in found and found[job.name] != job:
-                raise ValueError(f"job {job.name!r} is offered twice ({found[job.name].target}, {job.target})")
+                raise ValueError(
+                    f"job {job.name!r} is offered twice ({found[job.name].target}, {job.target})"
+                )
             found[job.name] = job
     return found
 

@@ -128,7 +128,9 @@ def shared_database(tmp_path: Path) -> Iterator[tuple[dict[str, str], Callable[[
     env["ECMO_VAR_DIR"] = str(tmp_path / "var")
     settings = connection.settings_dict
     if connection.vendor == "postgresql":
-        server = f"{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+        server = (
+            f"{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+        )
         env["DATABASE_URL"] = f"postgres://{server}/{settings['NAME']}"
         yield env, lambda: None
         return

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=None, help="worker processes (2 × cores + 1, ≤ 8)")
         parser.add_argument("--threads", type=int, default=2, help="threads per worker (default 2)")
-        parser.add_argument("--timeout", type=int, default=60, help="seconds before a stuck worker is replaced")
+        parser.add_argument(
+            "--timeout", type=int, default=60, help="seconds before a stuck worker is replaced"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workers = options["workers"] or default_workers()

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--concurrency", type=int, default=2, help="jobs run at once (default 2)")
-        parser.add_argument("--queues", default="ecmo", help="comma-separated queues to consume (default ecmo)")
+        parser.add_argument(
+            "--queues", default="ecmo", help="comma-separated queues to consume (default ecmo)"
+        )
         parser.add_argument("--loglevel", default="INFO")
 
     def handle(self, *args: Any, **options: Any) -> None:
