@@ -6,6 +6,7 @@
 - the web service runs the production server (gunicorn via `ecmo serve`), never Django's development server
 - the Dockerfile's entry point and every file it copies exist in the repository, and the entry point hands its
   arguments to `ecmo`
+- `/health/` answers "ok" without sign-in (GET only), for load balancers and container health checks
 - services share the database and the broker through the environment, never an address baked into the image
 """
 
@@ -126,3 +127,9 @@ def test_it_shares_the_database_and_broker_through_the_environment() -> None:
         env = service["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in env["DATABASE_URL"], name
         assert env["ECMO_BROKER_URL"].startswith("redis://redis:6379/"), name
+
+
+def test_it_answers_the_health_check_without_sign_in(client: Any) -> None:
+    response = client.get("/health/")
+    assert response.status_code == 200 and response.content == b"ok\n"
+    assert client.post("/health/").status_code == 405
