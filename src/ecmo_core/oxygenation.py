@@ -5,8 +5,11 @@ VV: a steady-state oxygen mass balance with recirculation and a native-lung shun
 blood flow needed for a target arterial saturation), and VA: flow-weighted mixing and the watershed model of
 differential hypoxia (§14).
 
-All saturations are fractions 0–1. Dissolved oxygen is ignored throughout (the models follow the sources),
-so contents are proportional to saturations at a given haemoglobin. Inputs are validated against the
+All saturations are fractions 0–1. By default dissolved oxygen is ignored (the models follow Spinelli &
+Bartlett and Zanella), so contents are proportional to saturations at a given haemoglobin. The VV models take
+an optional ``post_oxygenator_po2_mmhg``: then the O2 dissolved in the ECMO return (α·PO2, 1.2–1.5 mL/dL at
+400–500 mmHg) is added to the balance as Hb-equivalent saturation, as Messai 2016 does; None keeps the
+results of the models without it unchanged. Inputs are validated against the
 plausibility ranges of :mod:`ecmo_core.physiology`; physiologically impossible combinations raise
 :class:`~ecmo_core.errors.InfeasibleError`. The readings chosen where the sources are silent are written
 down in ``docs/calculators/oxygenation-models.md``.
@@ -21,9 +24,11 @@ from ecmo_core.errors import InfeasibleError
 from ecmo_core.physiology import (
     BLOOD_FLOW_L_MIN,
     CARDIAC_OUTPUT_L_MIN,
+    DISSOLVED_ML_DL_MMHG,
     DL_PER_L,
     HB_G_DL,
     HUFNER_ML_G,
+    PO2_MMHG,
     PlausibleRange,
 )
 
@@ -98,6 +103,8 @@ class _VVModel:
     recirculation: float
     shunt: float
     end_capillary_so2: float
+    # Post-oxygenator O2 content over cap: the saturation plus the dissolved O2 expressed as Hb-equivalent
+    # saturation (α·PO2 / (k·Hb)); it can exceed 1. Equal to the saturation when the PO2 is not given.
     post_oxygenator_so2: float
 
     @property
@@ -115,6 +122,8 @@ def _vv_model(
     end_capillary_so2: object,
     post_oxygenator_so2: object,
     hufner_ml_g: object,
+    post_oxygenator_po2_mmhg: object,
+    dissolved_ml_dl_mmhg: object,
 ) -> _VVModel:
     vo2 = VO2_ML_MIN.check("vo2_ml_min", vo2_ml_min)
     hb = HB_G_DL.check("hb_g_dl", hb_g_dl)
@@ -124,6 +133,11 @@ def _vv_model(
     sc = validate.fraction("end_capillary_so2", end_capillary_so2)
     sp = validate.fraction("post_oxygenator_so2", post_oxygenator_so2)
     k = HUFNER_ML_G.check("hufner_ml_g", hufner_ml_g)
+    alpha = DISSOLVED_ML_DL_MMHG.check("dissolved_ml_dl_mmhg", dissolved_ml_dl_mmhg)
+    if post_oxygenator_po2_mmhg is not None:
+        po2 = PO2_MMHG.check("post_oxygenator_po2_mmhg", post_oxygenator_po2_mmhg)
+        # mL/dL dissolved over mL/dL carried by fully saturated Hb: the same units as a saturation.
+        sp = sp + alpha * po2 / (k * hb)
     return _VVModel(vo2, k * hb * DL_PER_L, q, r, s, sc, sp)
 
 
@@ -145,8 +159,9 @@ def _vv_state(m: _VVModel, f: float, ecmo_blood_flow_l_min: float) -> VVState:
             f"VO2 of {m.vo2_ml_min:g} mL/min with these settings (raise flow, Hb or cardiac output, or check "
             "VO2)",
         )
-    # Sa, Spa and Spre are weighted means of saturations ≤ 1, so ≤ 1 in exact arithmetic; min() only
-    # removes a last-bit rounding excess.
+    # Sa, Spa and Spre are weighted means of saturations ≤ 1, so ≤ 1 in exact arithmetic unless the return
+    # carries dissolved O2 (Spost' > 1); min() caps the Hb at full saturation (the excess stays dissolved)
+    # and otherwise only removes a last-bit rounding excess.
     sa = min(sv + v, 1.0)
     spa = min((1.0 - f) * sv + f * sp, 1.0)
     r = m.recirculation
@@ -176,6 +191,8 @@ def vv_steady_state(
     end_capillary_so2: float = 1.0,
     post_oxygenator_so2: float = 1.0,
     hufner_ml_g: float = 1.34,  # scores-and-models §12/§13 (reference values use 1.34)
+    post_oxygenator_po2_mmhg: float | None = None,
+    dissolved_ml_dl_mmhg: float = 0.003,  # reference.md §4.1 (0.0031 also used)
 ) -> VVState:
     """Steady-state oxygenation on VV ECMO (O2 mass balance with recirculation and native-lung shunt).
 
@@ -209,6 +226,14 @@ def vv_steady_state(
         Saturation of the ECMO return, fraction 0–1.
     hufner_ml_g : float, default 1.34
         mL O2/g Hb, in [1.30, 1.40].
+    post_oxygenator_po2_mmhg : float or None, default None
+        PO2 of the ECMO return, mmHg, in (0, 800]. When given, the O2 dissolved in it (``α·PO2`` mL/dL) is
+        added to the return's content as Hb-equivalent saturation ``α·PO2/(k·Hb)``, so ``Spost`` in the
+        equations becomes ``Spost + α·PO2/(k·Hb)`` (it may exceed 1; the mixtures it feeds are capped at a
+        saturation of 1). None (the default) leaves the results unchanged. Without the term the model
+        predicts an arterial saturation 7–11 points lower than observed near Qb/CO 0.6 (Schmidt 2013).
+    dissolved_ml_dl_mmhg : float, default 0.003
+        α, O2 solubility in blood, mL/dL/mmHg, in [0, 0.005]; used only with ``post_oxygenator_po2_mmhg``.
 
     Returns
     -------
@@ -229,7 +254,9 @@ def vv_steady_state(
     ----------
     Spinelli E, Bartlett RH. ASAIO J 2014;60(6):688–93. doi:10.1097/MAT.0000000000000125.
     Zanella A et al. J Crit Care 2016;36:178–86. Equations as written in scores-and-models §13.1–13.2
-    (the shunt generalisation is derived there from the same mass balance).
+    (the shunt generalisation is derived there from the same mass balance). The dissolved term: Messai E
+    et al. J Clin Monit Comput 2016;30:327–32 (includes the return's dissolved O2); Schmidt M et al. Crit Care Med 2013 (observed
+    SaO2 against Qb/CO).
     """
     m = _vv_model(
         vo2_ml_min=vo2_ml_min,
@@ -240,6 +267,8 @@ def vv_steady_state(
         end_capillary_so2=end_capillary_so2,
         post_oxygenator_so2=post_oxygenator_so2,
         hufner_ml_g=hufner_ml_g,
+        post_oxygenator_po2_mmhg=post_oxygenator_po2_mmhg,
+        dissolved_ml_dl_mmhg=dissolved_ml_dl_mmhg,
     )
     ecbf = BLOOD_FLOW_L_MIN.check("ecmo_blood_flow_l_min", ecmo_blood_flow_l_min)
     effective = ecbf * (1.0 - m.recirculation)
@@ -316,6 +345,8 @@ def vv_required_blood_flow(
     end_capillary_so2: float = 1.0,
     post_oxygenator_so2: float = 1.0,
     hufner_ml_g: float = 1.34,  # scores-and-models §12/§13
+    post_oxygenator_po2_mmhg: float | None = None,
+    dissolved_ml_dl_mmhg: float = 0.003,  # reference.md §4.1 (0.0031 also used)
 ) -> RequiredFlow:
     """ECMO blood flow at which the VV model of :func:`vv_steady_state` gives the target arterial SO2.
 
@@ -330,8 +361,8 @@ def vv_required_blood_flow(
     target_arterial_so2 : float
         Target SaO2, fraction in (0, 1].
     vo2_ml_min, hb_g_dl, cardiac_output_l_min, recirculation_fraction, shunt_fraction, end_capillary_so2,
-    post_oxygenator_so2, hufner_ml_g
-        As in :func:`vv_steady_state`.
+    post_oxygenator_so2, hufner_ml_g, post_oxygenator_po2_mmhg, dissolved_ml_dl_mmhg
+        As in :func:`vv_steady_state` (None for the PO2 keeps the results without dissolved O2).
 
     Returns
     -------
@@ -361,6 +392,8 @@ def vv_required_blood_flow(
         end_capillary_so2=end_capillary_so2,
         post_oxygenator_so2=post_oxygenator_so2,
         hufner_ml_g=hufner_ml_g,
+        post_oxygenator_po2_mmhg=post_oxygenator_po2_mmhg,
+        dissolved_ml_dl_mmhg=dissolved_ml_dl_mmhg,
     )
     f = _required_flow_fraction(m, target)
     q = m.cardiac_output_l_min

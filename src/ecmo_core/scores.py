@@ -14,8 +14,8 @@ hand and into ``docs/calculators/<score>.md``. Three rules hold throughout:
    reach a band's printed lower bound to enter it. A note says so.
 2. **Classes only where the sources agree.** ``risk_class`` and ``predicted_survival_pct`` are published
    only when every reading the sources allow gives the same class; otherwise both are ``None`` and a note
-   lists the candidates (SAVE at 5 and at 65 kg, PRESERVE item weights, ENCOURAGE lactate 8, PRESET
-   always).
+   lists the candidates (SAVE at 65 kg, PRESERVE item weights, PRESET always). Settled readings: a SAVE
+   total of exactly 5 is class II; ENCOURAGE lactate exactly 8 mmol/L scores 8.
 3. **Adults only.** The scores were derived in adults; ages are whole years from 18 to 100.
 
 No Django, no I/O, no clock.
@@ -480,22 +480,19 @@ SAVE_PULSE_PRESSURE_LOW_POINTS: Final = -2
 SAVE_BICARBONATE_LOW_MMOL_L: Final = 15.0  # HCO3 ≤ 15 mmol/L: −3
 SAVE_BICARBONATE_LOW_POINTS: Final = -3
 SAVE_CONSTANT: Final = -6  # added to every patient (omitted by one public tool, §15.1)
-# Paper wording (C): class I "> 5", class II "1 to 5".
-SAVE_CLASSES_PAPER: Final = (
+# Class I "> 5", class II "1 to 5" (paper wording; scores-and-models.md §2, settled B 2026-12): a total of
+# exactly 5 is class II (58 %). Two independent implementations that follow the paper's Table 4 test "> 5";
+# the "≥ 5" readings (Evidencio model 1001, one mobile app) are the outliers and are not offered.
+SAVE_CLASSES: Final = (
     RiskClass("I", 6, 75.0),
     RiskClass("II", 1, 58.0),
     RiskClass("III", -4, 42.0),
     RiskClass("IV", -9, 30.0),
     RiskClass("V", _BOTTOM, 18.0),
 )
-# Evidencio model 1001 and the Shiny app (B): class I "≥ 5", class II "1 to 4".
-SAVE_CLASSES_CALCULATORS: Final = (
-    RiskClass("I", 5, 75.0),
-    RiskClass("II", 1, 58.0),
-    RiskClass("III", -4, 42.0),
-    RiskClass("IV", -9, 30.0),
-    RiskClass("V", _BOTTOM, 18.0),
-)
+SAVE_CLASS_I_ABOVE: Final = 5  # class I is a total above 5; exactly 5 is class II (noted on the result)
+# Kept under its former name for callers that imported it.
+SAVE_CLASSES_PAPER: Final = SAVE_CLASSES
 
 
 def _save_diagnoses(value: object) -> tuple[str, ...]:
@@ -625,13 +622,14 @@ def save(
         )
         totals = [("65 kg as +1, ", total), ("65 kg as +2, ", alternative)]
     readings = [
-        (f"{weight_reading}total {points}, {table_name}", _classify(table, points))
+        (f"{weight_reading}total {points}", _classify(SAVE_CLASSES, points))
         for weight_reading, points in totals
-        for table_name, table in (
-            ("paper '>5' for class I", SAVE_CLASSES_PAPER),
-            ("calculators '≥5' for class I", SAVE_CLASSES_CALCULATORS),
-        )
     ]
+    if total == SAVE_CLASS_I_ABOVE:
+        notes.append(
+            "A total of exactly 5 is class II (58 %): the paper's '> 5' for class I, as two implementations "
+            "that follow it read it; calculators that read '≥ 5' as class I are outliers."
+        )
     risk_class, survival = _publish(readings, notes)
     return ScoreResult(
         name="SAVE",
@@ -948,7 +946,7 @@ ENCOURAGE_GCS_BELOW: Final = 6  # GCS < 6: +6
 ENCOURAGE_GCS_POINTS: Final = 6
 ENCOURAGE_CREATININE_OVER_UMOL_L: Final = 150.0  # creatinine > 150 µmol/L: +5
 ENCOURAGE_CREATININE_POINTS: Final = 5
-# Abstract wording "< 2 / 2–8 / > 8": lactate 8.0 scores 8. An R implementation uses "< 8" (→ 11 at 8.0).
+# Published labels "< 2 / 2–8 / > 8" (A, settled): lactate 8.0 scores 8. An R implementation uses "< 8" (→ 11).
 ENCOURAGE_LACTATE_MMOL_L_POINTS: Final = (
     Band(11, 8.0, ">8", low_open=True),
     Band(8, 2.0, "2–8"),
@@ -1035,22 +1033,22 @@ def encourage(
     }
     total = sum(components.values())
     notes = ["Survival is 6-month survival in the derivation cohort (n = 138, AMI shock on VA-ECMO)."]
-    if components["prothrombin_activity_pct"]:
-        notes.append(
-            "Prothrombin activity <50 % scored +5: this weight is unverified (confidence C) and must be "
-            "checked against Muller 2016 before the total or class is relied on."
+    notes.append(
+        "The prothrombin activity weight (+5 below 50 %) has one source only (one implementation, confidence "
+        "C)"
+        + (
+            "; it scored here, so check it against Muller 2016 before relying on the total or class."
+            if components["prothrombin_activity_pct"]
+            else "; it did not score here."
         )
-    readings = [(f"total {total}", _classify(ENCOURAGE_CLASSES, total))]
+    )
     if lactate == ENCOURAGE_LACTATE_DISPUTED_MMOL_L:
         alternative = total - components["lactate_mmol_l"] + ENCOURAGE_LACTATE_DISPUTED_ALTERNATIVE_POINTS
         notes.append(
-            "Lactate exactly 8 mmol/L scored 8 (abstract wording '2–8'); an implementation using '<8' "
-            f"scores 11, which gives a total of {alternative}."
+            "Lactate exactly 8 mmol/L scored 8 (the published labels '< 2, 2–8, > 8'); one implementation "
+            f"using '< 8' would score 11, a total of {alternative}, which departs from the labels."
         )
-        readings = [
-            (f"lactate 8 as 8 (abstract '2–8'), total {total}", readings[0][1]),
-            (f"lactate 8 as 11 ('<8'), total {alternative}", _classify(ENCOURAGE_CLASSES, alternative)),
-        ]
+    readings = [(f"total {total}", _classify(ENCOURAGE_CLASSES, total))]
     risk_class, survival = _publish(readings, notes)
     return ScoreResult(
         name="ENCOURAGE",

@@ -26,6 +26,7 @@ app's list, and no app imports another by string. See docs/decisions/0006-contri
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -87,6 +88,11 @@ class Contributions:
     weaning_providers: tuple[WeaningProvider, ...] = ()
     # fn(transition): called once by the surveillance worker for every stored alert transition
     notifiers: tuple[Notifier, ...] = ()
+    # (name, fn(now)): housekeeping the surveillance worker runs on every pass (standby circuits expiring,
+    # review reminders, outbound queues …); each runs isolated, a failure is logged and the pass goes on
+    periodic: tuple[tuple[str, Callable[[dt.datetime], Any]], ...] = ()
+    # fn(who, start, end) -> [ecmo_core.profile.Record]: what perfusion did in this app's areas of the role profile
+    profile_sources: tuple[Callable[..., Any], ...] = ()
     # background jobs, run in-process or on Celery workers by ecmo_web.jobs.dispatch
     jobs: tuple[Job, ...] = ()
 
@@ -178,3 +184,11 @@ def weaning_providers() -> list[WeaningProvider]:
 
 def notifiers() -> list[Notifier]:
     return _all("notifiers")
+
+
+def periodic() -> list[tuple[str, Callable[[dt.datetime], Any]]]:
+    return _all("periodic")
+
+
+def profile_sources() -> list[Callable[..., Any]]:
+    return _all("profile_sources")

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ecmo_web.decisions",
     "ecmo_web.rounds",
     "ecmo_web.calculators",
+    "ecmo_web.perfusion",
 ]
 
 MIDDLEWARE = [

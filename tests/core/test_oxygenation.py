@@ -14,6 +14,10 @@
       Sv ≤ 0, and where the pump flow would exceed 10 L/min (both sides), including R = 1.
 - [x] VA: fully mixed saturation and the watershed upper-body saturation by hand, both sides of Qn = Qub,
       both flows zero is infeasible.
+- [x] Dissolved O2 in the return (``post_oxygenator_po2_mmhg``): None keeps every result unchanged; a
+      PO2 of 400 mmHg adds α·PO2/(k·Hb) to Spost, by hand: SaO2 0.751 → 0.841 at Qb/CO 0.6 (9 points, the
+      7–11 points of Schmidt 2013), and the required flow falls; α = 0 gives the old result; bad PO2 and α
+      values are refused naming their field.
 - [x] Bad-input sweeps for every keyword (NaN, ±inf, bool, str, None, negative, percent for fractions) and
       both sides of every plausibility bound, asserting ``InputError`` and ``err.field``.
 - [x] Hypothesis properties: more ECMO flow never lowers SaO2 (when Spost ≥ Sc', see docs); feasibility
@@ -90,6 +94,8 @@ def test_it_uses_the_core_api_defaults(func: Callable[..., object]) -> None:
         "end_capillary_so2": 1.0,
         "post_oxygenator_so2": 1.0,
         "hufner_ml_g": 1.34,
+        "post_oxygenator_po2_mmhg": None,
+        "dissolved_ml_dl_mmhg": 0.003,
     }
 
 
@@ -491,6 +497,80 @@ def test_it_refuses_a_zero_target() -> None:
     with pytest.raises(InputError) as err:
         _call(vv_required_blood_flow, target_arterial_so2=0.0)
     assert err.value.field == "target_arterial_so2"
+
+
+# --- Dissolved O2 in the ECMO return ---------------------------------------------------------------------
+# No lung (s = 1), VO2 250, Hb 10, k 1.34 → cap = 134 mL/L; Q 5, Qb 3, R 0 → f = 0.6; v = 250/(5·134).
+# α·PO2 = 0.003 × 400 = 1.2 mL/dL; as Hb-equivalent saturation 1.2 / (1.34 × 10) = 1.2/13.4 = 6/67.
+# Sa = Spost' − (VO2/cap)(1/Qeff − 1/Q) with Spost' = 1 + 6/67:
+#   without: 1 − (250/134)(1/3 − 1/5) = 1 − (250/134)(2/15) = 1 − 50/201 = 151/201 ≈ 0.7512
+#   with:    151/201 + 6/67 = 151/201 + 18/201 = 169/201 ≈ 0.8408 (+9.0 points)
+DISSOLVED_BASE: dict[str, Any] = {
+    "vo2_ml_min": 250.0,
+    "hb_g_dl": 10.0,
+    "cardiac_output_l_min": 5.0,
+    "ecmo_blood_flow_l_min": 3.0,
+}
+
+
+def test_it_adds_the_dissolved_oxygen_of_the_return_by_hand() -> None:
+    without = vv_steady_state(**DISSOLVED_BASE)
+    with_po2 = vv_steady_state(**DISSOLVED_BASE, post_oxygenator_po2_mmhg=400.0)
+    assert without.arterial_so2 == pytest.approx(151 / 201, abs=1e-12)
+    assert with_po2.arterial_so2 == pytest.approx(169 / 201, abs=1e-12)
+    # Sv = Sa − v, v = 250/670 = 25/67: without 151/201 − 75/201 = 76/201; with 169/201 − 75/201 = 94/201
+    assert with_po2.mixed_venous_so2 == pytest.approx(94 / 201, abs=1e-12)
+    # Membrane transfer = VO2 with no lung: Qeff·(Spost' − Sv)·cap = 3 × (1 + 6/67 − 94/201) × 134 = 250
+    assert with_po2.oxygenator_o2_transfer_ml_min == pytest.approx(250.0, abs=1e-9)
+
+
+def test_it_keeps_every_result_unchanged_without_a_po2_or_with_zero_solubility() -> None:
+    plain = vv_steady_state(**DISSOLVED_BASE)
+    assert vv_steady_state(**DISSOLVED_BASE, post_oxygenator_po2_mmhg=None) == plain
+    assert (
+        vv_steady_state(**DISSOLVED_BASE, post_oxygenator_po2_mmhg=450.0, dissolved_ml_dl_mmhg=0.0) == plain
+    )
+    flow = {k: v for k, v in DISSOLVED_BASE.items() if k != "ecmo_blood_flow_l_min"}
+    assert vv_required_blood_flow(**flow, target_arterial_so2=0.9, post_oxygenator_po2_mmhg=None) == (
+        vv_required_blood_flow(**flow, target_arterial_so2=0.9)
+    )
+
+
+def test_it_asks_for_less_flow_when_the_dissolved_oxygen_is_counted() -> None:
+    flow = {k: v for k, v in DISSOLVED_BASE.items() if k != "ecmo_blood_flow_l_min"}
+    # 1/Qeff = 1/Q + (Spost' − Sa*)·cap/VO2. Target 169/201 with Spost' = 1 + 6/67 → Qeff = 3 (the forward case);
+    # without the dissolved term, 1/Qeff = 1/5 + (1 − 169/201)(134/250) = 1/5 + (32/201)(0.536) → Qeff ≈ 3.4966
+    with_po2 = vv_required_blood_flow(**flow, target_arterial_so2=169 / 201, post_oxygenator_po2_mmhg=400.0)
+    without = vv_required_blood_flow(**flow, target_arterial_so2=169 / 201)
+    assert with_po2.ecmo_blood_flow_l_min == pytest.approx(3.0, abs=1e-9)
+    assert without.ecmo_blood_flow_l_min == pytest.approx(1 / (0.2 + (32 / 201) * 0.536), abs=1e-9)
+
+
+def test_it_caps_mixtures_at_full_saturation_when_the_return_carries_extra_oxygen() -> None:
+    # Qb = Q (f = 1), Spost' = 1 + 6/67: the pulmonary-artery blood is all return; its Hb is saturated (1.0)
+    state = vv_steady_state(
+        **{**DISSOLVED_BASE, "ecmo_blood_flow_l_min": 5.0}, post_oxygenator_po2_mmhg=400.0
+    )
+    assert state.pulmonary_artery_so2 == 1.0
+    assert state.arterial_so2 == 1.0
+
+
+@pytest.mark.parametrize("bad", [0.0, -5.0, 800.1, math.nan, "400", True])
+def test_it_refuses_a_bad_post_oxygenator_po2(bad: object) -> None:
+    with pytest.raises(InputError) as err:
+        vv_steady_state(**DISSOLVED_BASE, post_oxygenator_po2_mmhg=bad)  # type: ignore[arg-type]
+    assert err.value.field == "post_oxygenator_po2_mmhg"
+
+
+@pytest.mark.parametrize("bad", [-0.001, 0.0051, math.nan, None])
+def test_it_refuses_a_bad_solubility(bad: object) -> None:
+    with pytest.raises(InputError) as err:
+        vv_required_blood_flow(
+            **{k: v for k, v in DISSOLVED_BASE.items() if k != "ecmo_blood_flow_l_min"},
+            target_arterial_so2=0.9,
+            dissolved_ml_dl_mmhg=bad,  # type: ignore[arg-type]
+        )
+    assert err.value.field == "dissolved_ml_dl_mmhg"
 
 
 # Bases that stay feasible at the extremes of each range: Q 20, Qb 10, Hb 15, VO2 100, s 0.5

@@ -6,9 +6,9 @@ run 2 (demo-scenarios.md).
 
 - [x] Reference cases, including the maximum 45 (all items).
 - [x] Age 60/61; BMI 25/25.1; GCS 6/5; creatinine 150/150.1; lactate 1.99/2, 8/8.01; prothrombin 50/49.9.
-- [x] Lactate exactly 8 scores 8 (abstract) with a note; the class is withheld when 11 (R code) would
-      change it.
-- [x] A scored prothrombin item carries a "confidence C" note.
+- [x] Lactate exactly 8 scores 8 (the published labels "< 2, 2–8, > 8", settled) with a note giving the
+      '< 8' total; the class is published even where that reading would change it.
+- [x] The notes always say the prothrombin weight has one source only (and whether it scored).
 - [x] Class edges 12/13, 18/19, 22/23, 27/28 with the published 6-month survival.
 - [x] Bad input on every keyword raises ``InputError`` naming that keyword.
 """
@@ -137,9 +137,11 @@ def test_it_scores_both_sides_of_every_cut_off(field: str, value: object, points
     assert result.points == points
 
 
-def test_it_notes_the_unverified_prothrombin_weight_only_when_it_scores() -> None:
-    assert any("confidence C" in note for note in _encourage(prothrombin_activity_pct=30).notes)
-    assert not any("confidence C" in note for note in _encourage(prothrombin_activity_pct=60).notes)
+def test_it_notes_that_the_prothrombin_weight_has_one_source_only() -> None:
+    scored = _encourage(prothrombin_activity_pct=30)
+    unscored = _encourage(prothrombin_activity_pct=60)
+    assert any("one source only" in n and "it scored here" in n for n in scored.notes)
+    assert any("one source only" in n and "did not score" in n for n in unscored.notes)
 
 
 def test_it_notes_the_lactate_8_reading_only_at_8() -> None:
@@ -150,29 +152,24 @@ def test_it_notes_the_lactate_8_reading_only_at_8() -> None:
 @pytest.mark.parametrize(
     ("changes", "points", "alternative", "risk_class"),
     [
-        # lactate 8 +8 → 8 (0–12); read as 11 → 11 (0–12): published
+        # lactate 8 +8 → 8 (0–12); the '< 8' reading would give 11
         ({}, 8, 11, "0-12"),
-        # female +7, lactate 8 +8 → 15 (13–18); read as 11 → 18 (13–18): published
+        # female +7, lactate 8 +8 → 15 (13–18)
         ({"female": True}, 15, 18, "13-18"),
-        # female +7, age 61 +5, lactate 8 +8 → 20 (19–22); read as 11 → 23 (23–27): withheld
-        ({"female": True, "age_years": 61}, 20, 23, None),
-        # age 61 +5, lactate 8 +8 → 13 (13–18); read as 11 → 16 (13–18): published
-        ({"age_years": 61}, 13, 16, "13-18"),
-        # age 61 +5, BMI +6, lactate 8 +8 → 19 (19–22); read as 11 → 22 (19–22): published
-        ({"age_years": 61, "bmi_kg_m2": 30}, 19, 22, "19-22"),
-        # BMI +6, lactate 8 +8 → 14 (13–18); read as 11 → 17 (13–18): published
-        ({"bmi_kg_m2": 30}, 14, 17, "13-18"),
-        # female +7, BMI +6, lactate 8 +8 → 21 (19–22); read as 11 → 24 (23–27): withheld
-        ({"female": True, "bmi_kg_m2": 30}, 21, 24, None),
+        # female +7, age 61 +5, lactate 8 +8 → 20 (19–22, 25 %); '< 8' would give 23 (23–27): 8 is settled
+        ({"female": True, "age_years": 61}, 20, 23, "19-22"),
+        # female +7, BMI +6, lactate 8 +8 → 21 (19–22); '< 8' would give 24
+        ({"female": True, "bmi_kg_m2": 30}, 21, 24, "19-22"),
     ],
 )
-def test_it_publishes_a_lactate_8_class_only_when_both_readings_agree(
-    changes: dict[str, Any], points: int, alternative: int, risk_class: str | None
+def test_it_scores_lactate_exactly_8_as_8_and_publishes_the_class(
+    changes: dict[str, Any], points: int, alternative: int, risk_class: str
 ) -> None:
     result = _encourage(lactate_mmol_l=8, **changes)
     assert result.points == points
-    assert any(f"total of {alternative}" in note for note in result.notes)
+    assert any(f"a total of {alternative}" in note for note in result.notes)
     assert result.risk_class == risk_class
+    assert not any("withheld" in note for note in result.notes)
     assert (result.predicted_survival_pct is None) == (risk_class is None)
     assert any("withheld" in note for note in result.notes) == (risk_class is None)
 

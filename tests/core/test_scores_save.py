@@ -11,8 +11,8 @@ also match the worked scores of demo runs 5 and 2 (demo-scenarios.md).
 - [x] Age 38/39, 52/53, 62/63; weight 64.9/65/65.1, 89/89.5/90 (65 kg scores +1 with a note; 89.5 kg is
       between printed bands, scored +2 with a note); intubation 10/10.5/11, 29/29.5/30 h; PIP 20/20.1;
       diastolic 39.9/40; pulse pressure 20/20.1; bicarbonate 15/15.1.
-- [x] Class edges: 6 is I under both readings; 5 is withheld (paper ">5" → II, calculators "≥5" → I);
-      4, 1 are II; 0, −4 III; −5, −9 IV; −10 V.
+- [x] Class edges: 6 is I; exactly 5 is II (58 %) with a note (settled: the paper's "> 5", B); 4, 1 are II;
+      0, −4 III; −5, −9 IV; −10 V.
 - [x] At exactly 65 kg the class is published only if the +2 reading gives the same class.
 - [x] Bad input on every keyword raises ``InputError`` naming that keyword.
 """
@@ -334,15 +334,16 @@ def test_it_classes_both_sides_of_each_class_edge(
     assert not any("withheld" in note for note in result.notes)
 
 
-def test_it_withholds_the_class_at_exactly_5_where_the_sources_disagree() -> None:
-    # age 45 +4, 60 kg +1, PIP 15 +3, diastolic 45 +3, −6 → 4+1+3+3−6 = 5
+def test_it_classes_a_total_of_exactly_5_as_class_ii() -> None:
+    # age 45 +4, 60 kg +1, PIP 15 +3, diastolic 45 +3, −6 → 4+1+3+3−6 = 5: "> 5" is class I, so 5 is II (58 %)
     result = _save(age_years=45, weight_kg=60, peak_inspiratory_pressure_cmh2o=15, diastolic_bp_mmhg=45)
-    assert result.points == 5
-    assert result.risk_class is None
-    assert result.predicted_survival_pct is None
-    (note,) = [n for n in result.notes if "withheld" in n]
-    assert "class II (58 %)" in note
-    assert "class I (75 %)" in note
+    assert (result.points, result.risk_class, result.predicted_survival_pct) == (5, "II", 58.0)
+    assert not any("withheld" in n for n in result.notes)
+    assert any("exactly 5 is class II" in n for n in result.notes)
+    # one point more (diastolic and PIP as before, age 30 +7): 7+1+3+3−6 = 8 → I, and no such note
+    higher = _save(age_years=30, weight_kg=60, peak_inspiratory_pressure_cmh2o=15, diastolic_bp_mmhg=45)
+    assert (higher.points, higher.risk_class) == (8, "I")
+    assert not any("exactly 5" in n for n in higher.notes)
 
 
 @pytest.mark.parametrize(
@@ -352,8 +353,18 @@ def test_it_withholds_the_class_at_exactly_5_where_the_sources_disagree() -> Non
         ({"age_years": 30}, 2, "II"),
         # age 45 +4, 65 kg +1, myocarditis +3, arrest −2, −6 → 0 (III); read as +2 → 1 (II): withheld
         ({"age_years": 45, "diagnoses": ["myocarditis"], "cardiac_arrest": True}, 0, None),
-        # age 30 +7, 65 kg +1, VT/VF +2, −6 → 4 (II); read as +2 → 5 (I or II by the class reading): withheld
-        ({"age_years": 30, "diagnoses": ["refractory_vt_vf"]}, 4, None),
+        # age 30 +7, 65 kg +1, VT/VF +2, −6 → 4 (II); read as +2 → 5 (II): published
+        ({"age_years": 30, "diagnoses": ["refractory_vt_vf"]}, 4, "II"),
+        # age 30 +7, 65 kg +1, VT/VF +2, PIP 15 +3, −6 → 7 (I); read as +2 → 8 (I): published
+        ({"age_years": 30, "diagnoses": ["refractory_vt_vf"], "peak_inspiratory_pressure_cmh2o": 15}, 7, "I"),
+        # age 45 +4, 65 kg +1, VT/VF +2, PIP 15 +3, −6 → 4 … read as +2 → 5: both II, published
+        (
+            {"age_years": 45, "diagnoses": ["refractory_vt_vf"], "peak_inspiratory_pressure_cmh2o": 15},
+            4,
+            "II",
+        ),
+        # age 30 +7, 65 kg +1, myocarditis +3, −6 → 5 (II); read as +2 → 6 (I): withheld
+        ({"age_years": 30, "diagnoses": ["myocarditis"]}, 5, None),
         # age 70 0, 65 kg +1, −6 → −5 (IV); read as +2 → −4 (III): withheld
         ({}, -5, None),
     ],

@@ -33,7 +33,7 @@ from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators"]
+APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "perfusion"]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -80,14 +80,14 @@ def test_it_mounts_every_app_router_on_the_api(client: Client) -> None:
         for op in operation.values()
         for tag in op.get("tags", [])
     }
-    assert {"runs", "surveillance", "decisions", "rounds"} <= tags
-    assert len(contributions.api_routers()) == 4
+    assert {"runs", "surveillance", "decisions", "rounds", "perfusion"} <= tags
+    assert len(contributions.api_routers()) == 5
 
 
 def test_it_accepts_a_router_as_a_dotted_module_path() -> None:
     with contributions.added(Contributions(api_routers=(("/extra", "ecmo_web.rounds.api"),))):
         assert contributions.api_routers()[-1] == ("/extra", rounds_api.router)
-    assert len(contributions.api_routers()) == 4
+    assert len(contributions.api_routers()) == 5
 
 
 def _menu(client: Client, program: Program) -> str:
@@ -99,10 +99,18 @@ def _menu(client: Client, program: Program) -> str:
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        (Role.PERFUSIONIST, {"Alerts", "Rounds board", "Calculators"}, {"Surveillance settings"}),
-        (Role.DIRECTOR, {"Alerts", "Rounds board", "Calculators", "Surveillance settings"}, set()),
-        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board"}),
-        (Role.RESEARCHER, {"Calculators"}, {"Alerts", "Rounds board", "Surveillance settings"}),
+        (
+            Role.PERFUSIONIST,
+            {"Alerts", "Rounds board", "Perfusion", "Calculators"},
+            {"Surveillance settings"},
+        ),
+        (
+            Role.DIRECTOR,
+            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Surveillance settings"},
+            set(),
+        ),
+        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board", "Perfusion"}),
+        (Role.RESEARCHER, {"Calculators"}, {"Alerts", "Rounds board", "Perfusion", "Surveillance settings"}),
     ],
 )
 def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
@@ -114,7 +122,7 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
     hidden: set[str],
 ) -> None:
     items = {item.label: item for item in contributions.nav_items()}
-    assert set(items) == {"Alerts", "Rounds board", "Calculators", "Surveillance settings"}
+    assert set(items) == {"Alerts", "Rounds board", "Perfusion", "Calculators", "Surveillance settings"}
     html = client_for(personas[role]).get(reverse("program_calculators", kwargs={"program_id": program.pk}))
     assert html.status_code == 200
     page = html.content.decode()
@@ -130,6 +138,7 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
     assert [item.label for item in contributions.nav_items()] == [
         "Alerts",
         "Rounds board",
+        "Perfusion",
         "Calculators",
         "Surveillance settings",
     ]
@@ -141,6 +150,7 @@ def test_it_renders_the_run_panels_in_order(
     assert [panel.template for panel in contributions.run_panels()] == [
         "surveillance/panel_run.html",
         "decisions/_run_panel.html",
+        "perfusion/_run_panel.html",
     ]
     page = client_for(personas[Role.BEDSIDE_NURSE]).get(reverse("run_detail", kwargs={"run_id": run.pk}))
     html = page.content.decode()

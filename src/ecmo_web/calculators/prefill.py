@@ -27,6 +27,8 @@ TELEMETRY: dict[str, str] = {
     "platelets_10e9_l": "platelets_10e3_ul",
     "recirculation_fraction": "recirculation_fraction",
     "post_oxygenator_so2": "post_oxygenator_so2",
+    # The VV models count the O2 dissolved in the return when given its PO2 (the latest post-oxygenator gas).
+    "post_oxygenator_po2_mmhg": "post_oxygenator_po2_mmhg",
     "pre_oxygenator_so2": "pre_oxygenator_so2",
     "mixed_venous_so2": "mixed_venous_so2",
     "blood_flow_l_min": "blood_flow_l_min",

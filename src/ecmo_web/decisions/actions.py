@@ -543,6 +543,8 @@ def _apply(actor: Any, decision: Decision, form: Any) -> None:
     run = decision.run
     when = decision.decided_at
     assert when is not None
+    # The kind's own writes, e.g. a circuit selection puts the chosen parts on the run.
+    form.apply(actor=actor, decision=decision)
     for target in form.targets():
         created = run_actions.set_target(
             actor=actor,

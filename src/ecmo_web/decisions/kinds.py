@@ -126,6 +126,9 @@ class KindForm(ProgramForm):
     def targets(self) -> list[dict[str, Any]]:
         return []
 
+    def apply(self, *, actor: Any, decision: Any) -> None:
+        """What deciding writes beyond targets (through the owning app's actions); most kinds write nothing."""
+
     def _input_error(self, err: InputError | InfeasibleError, fallback: str) -> None:
         field = err.field if err.field in self.fields else fallback
         self.add_error(field if field in self.fields else None, err.message)
@@ -387,6 +390,15 @@ class FlowTargetForm(KindForm):
     hb_g_dl = _number("Haemoglobin (g/dL)", 3, 25)
     cardiac_output_l_min = _number("Cardiac output (L/min)", 0.5, 20)
     recirculation_fraction = _fraction("Recirculation fraction")
+    post_oxygenator_po2_mmhg = _number(
+        "Post-oxygenator PO2 (mmHg)",
+        1,
+        800,
+        help_text="counts the O2 dissolved in the return (about 1.2–1.5 mL/dL at 400–500 mmHg); empty: ignored",
+    )
+    post_oxygenator_po2_reading = forms.CharField(
+        required=False, max_length=200, label="PO2 reading used", help_text="which gas the PO2 came from"
+    )
     blood_flow_target_l_min = _number(
         "Blood flow target (L/min)",
         0.5,
@@ -411,6 +423,8 @@ class FlowTargetForm(KindForm):
                 "hb_g_dl",
                 "cardiac_output_l_min",
                 "recirculation_fraction",
+                "post_oxygenator_po2_mmhg",
+                "post_oxygenator_po2_reading",
             ),
         ),
         (
@@ -431,6 +445,8 @@ class FlowTargetForm(KindForm):
         if len(values) < len(self.MODEL_FIELDS):
             return None
         values["recirculation_fraction"] = self.cleaned_data.get("recirculation_fraction") or 0.0
+        if self.cleaned_data.get("post_oxygenator_po2_mmhg") is not None:
+            values["post_oxygenator_po2_mmhg"] = self.cleaned_data["post_oxygenator_po2_mmhg"]
         return values
 
     def _model(self) -> dict[str, Any] | None:
@@ -751,6 +767,8 @@ class McsForm(KindForm):
         return data
 
 
+# Kinds whose form lives in another app are added to this table by that app's AppConfig.ready()
+# (circuit_selection: ecmo_web.perfusion), so that the form can import KindForm without an import cycle.
 KIND_FORMS: dict[str, type[KindForm]] = {
     Kind.CANDIDACY: CandidacyForm,
     Kind.MODALITY: ModalityForm,

@@ -39,6 +39,8 @@ class Kind(models.TextChoices):
     AMBULATION = "ambulation", "Ambulation / mobilisation"
     CIRCUIT_CHANGE = "circuit_change", "Circuit change"
     MCS = "mcs", "Concurrent MCS"
+    # Form and page in the perfusion app (registered into kinds.KIND_FORMS by its AppConfig).
+    CIRCUIT_SELECTION = "circuit_selection", "Circuit and cannula selection"
 
 
 class Status(models.TextChoices):

@@ -18,6 +18,7 @@ EVALUATIONS: dict[str, str] = {
     "differential_hypoxia": "Differential hypoxia",
     "readiness": "Ambulation readiness screen",
     "evaluation": "Trial evaluation at conclusion",
+    "catalogue_check": "Chosen parts against the catalogue checks",  # circuit_selection (perfusion app)
 }
 
 STATUS_TONE: dict[str, str] = {
@@ -62,7 +63,10 @@ def _display(field: forms.Field, value: Any, program: Any) -> str:
     choices = dict(getattr(field, "choices", []) or [])
     if isinstance(value, list):
         return "; ".join(str(choices.get(v, v)) for v in value)
-    if choices and not isinstance(field, forms.ModelChoiceField):
+    if isinstance(field, forms.ModelChoiceField):  # stored as the id: show the object's name
+        found = field.queryset.filter(pk=value).first() if isinstance(value, int) else None
+        return str(found) if found is not None else str(value)
+    if choices:
         return str(choices.get(value, value))
     if isinstance(value, float):
         return f"{value:g}"

@@ -61,6 +61,7 @@ from ecmo_web.forms import submit
 from ecmo_web.permissions import can
 from ecmo_web.runs.models import EcmoRun, McsDevice
 from ecmo_web.shortcuts import get_checked
+from ecmo_web.timezones import program_tz
 
 
 def _run(request: HttpRequest, run_id: int, action: str) -> EcmoRun:
@@ -119,11 +120,17 @@ def _flow_prefill(run: EcmoRun) -> dict[str, Any]:
         out["vo2_ml_min"] = round(float(run.weight_kg) * setting.estimated_vo2_ml_kg_min)
     from ecmo_web.calculators.prefill import latest
 
-    values = latest(run, ["hemoglobin_g_dl", "recirculation_fraction"])
+    values = latest(run, ["hemoglobin_g_dl", "recirculation_fraction", "post_oxygenator_po2_mmhg"])
     if "hemoglobin_g_dl" in values:
         out["hb_g_dl"] = values["hemoglobin_g_dl"][0]
     if "recirculation_fraction" in values:
         out["recirculation_fraction"] = values["recirculation_fraction"][0]
+    if "post_oxygenator_po2_mmhg" in values:  # the latest post-oxygenator gas, and which one it was
+        value, at, source = values["post_oxygenator_po2_mmhg"]
+        out["post_oxygenator_po2_mmhg"] = value
+        out["post_oxygenator_po2_reading"] = (
+            f"gas at {timezone.localtime(at, program_tz(run.program)):%d %b %H:%M} ({source})"
+        )
     return out
 
 

@@ -30,6 +30,7 @@ STEP_MODULES: list[str] = [
     "ecmo_web.surveillance.demo_channels",
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
+    "ecmo_web.perfusion.demo",
 ]
 
 

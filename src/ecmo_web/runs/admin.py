@@ -16,8 +16,18 @@ from ecmo_web.runs.models import CatalogueItem
 
 @admin.register(CatalogueItem)
 class CatalogueItemAdmin(AuditedAdmin):
-    list_display = ("kind", "maker", "model", "rated_flow_l_min", "active")
-    list_filter = ("kind", "active")
+    list_display = (
+        "kind",
+        "maker",
+        "model",
+        "rated_flow_l_min",
+        "priming_volume_ml",
+        "cannula_purpose",
+        "size_fr",
+        "source",
+        "active",
+    )
+    list_filter = ("kind", "cannula_purpose", "active")
     search_fields = ("maker", "model")
 
     def _allowed(self, request: HttpRequest) -> bool:

@@ -60,7 +60,9 @@ class CannulaForm(ProgramForm):
 class ComponentForm(ProgramForm):
     kind = forms.ChoiceField(choices=ComponentKind.choices)
     catalogue_item = forms.ModelChoiceField(
-        queryset=CatalogueItem.objects.filter(active=True), required=False, label="From the catalogue"
+        queryset=CatalogueItem.objects.filter(active=True).exclude(kind="cannula"),
+        required=False,
+        label="From the catalogue",
     )
     maker = forms.CharField(max_length=80, required=False)
     model = forms.CharField(max_length=80, required=False)

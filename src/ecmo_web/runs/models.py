@@ -218,13 +218,81 @@ class ComponentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class CatalogueItem(models.Model):
-    """The device catalogue: makes and models the program stocks. Global, maintained in the admin."""
+class CatalogueKind(models.TextChoices):
+    """What the catalogue stocks: the component kinds, and cannulas (which are run rows, not components)."""
 
-    kind = models.CharField(max_length=16, choices=ComponentKind.choices)
+    PUMP_HEAD = "pump_head", "Pump head"
+    OXYGENATOR = "oxygenator", "Oxygenator"
+    TUBING_PACK = "tubing_pack", "Tubing pack"
+    CONSOLE = "console", "Console"
+    HEATER = "heater", "Heater-cooler"
+    OTHER = "other", "Other"
+    CANNULA = "cannula", "Cannula"
+
+
+class CatalogueItem(models.Model):
+    """The device catalogue: makes and models the program stocks. Global, maintained in the admin or by CSV.
+
+    The figures that circuit selection uses (issue 14): rated flow (oxygenators, tubing; the maximum flow of a
+    pump head), priming volume, membrane surface and recommended maximum duration (oxygenators); for cannulas
+    the purpose, size, length, multistage drainage, and the pressure drop against flow from the maker's
+    instructions for use, as ``[[flow_l_min, pressure_drop_mmhg], …]`` (a dual-lumen cannula has a second
+    list for its return lumen). ``source`` says where the figures come from.
+    """
+
+    class CannulaPurpose(models.TextChoices):
+        DRAINAGE = "drainage", "Drainage"
+        RETURN = "return", "Return"
+        DUAL_LUMEN = "dual_lumen", "Dual-lumen"
+
+    kind = models.CharField(max_length=16, choices=CatalogueKind.choices)
     maker = models.CharField(max_length=80)
     model = models.CharField(max_length=80)
-    rated_flow_l_min = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    rated_flow_l_min = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(10)],
+        help_text="Oxygenator and tubing: rated flow; pump head: maximum flow",
+    )
+    priming_volume_ml = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(5000)]
+    )
+    membrane_surface_m2 = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(5)],
+    )
+    max_duration_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Recommended maximum duration of use (oxygenators)",
+    )
+    cannula_purpose = models.CharField(max_length=12, choices=CannulaPurpose.choices, blank=True)
+    size_fr = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(35)]
+    )
+    length_cm = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(80)]
+    )
+    multistage = models.BooleanField(
+        default=False, help_text="Multistage drainage (side holes along the body)"
+    )
+    pressure_flow_points = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[[flow L/min, pressure drop mmHg], …] from the instructions for use",
+    )
+    return_pressure_flow_points = models.JSONField(
+        default=list, blank=True, help_text="Dual-lumen cannulas: the return lumen's points"
+    )
+    source = models.CharField(
+        max_length=300, blank=True, help_text="Where the figures come from (the IFU and its revision)"
+    )
     notes = models.CharField(max_length=300, blank=True)
     active = models.BooleanField(default=True)
 

@@ -19,6 +19,7 @@ Built like a monitoring service's alert sender (healthchecks' ``sendalerts``):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from typing import Any
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from ecmo_web import contributions
 from ecmo_web.kernel import SystemActor, audit
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, notify
@@ -305,6 +307,8 @@ def one_pass(now: dt.datetime | None = None) -> str:
         ("notified", lambda: notify.deliver_due(now=now)),
         ("uploads expired", lambda: remove_expired_uploads(now=now)),
     ]
+    # Other apps' housekeeping, declared in their AppConfig (contributions.periodic).
+    stages += [(name, functools.partial(task, now)) for name, task in contributions.periodic()]
     for name, stage in stages:
         try:
             results[name] = stage()
