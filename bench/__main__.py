@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_live_evaluation, bench_surveillance
+from bench import bench_live_evaluation, bench_pages, bench_surveillance
 
 
 def main() -> int:
-    results = [bench_surveillance.run(), bench_live_evaluation.run()]
+    results = [bench_surveillance.run(), bench_live_evaluation.run(), *bench_pages.run()]
     width = max(len(r.name) for r in results)
     print(f"{'benchmark':<{width}}  {'project':>12}  {'baseline':>12}  ratio (baseline / project)")
     for r in results:
