@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import signal
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +47,7 @@ __all__ = [
     "Handler",
     "MLLPFramer",
     "Oversize",
+    "current_peer",
     "decode_payload",
     "run_forever",
     "send_message",
@@ -64,7 +67,18 @@ DEFAULT_IDLE_TIMEOUT_S = 120.0  # between frames (DD §4, e.g. 120 s)
 _READ_SIZE = 64 * 1024
 _OVERSIZE_HEAD_BYTES = 8 * 1024  # enough of an oversize frame to read its MSH for the AR
 
+DEFAULT_HANDLER_THREADS = 64  # handlers mostly wait (for a group commit): many threads, little CPU each
+
 Handler = Callable[[str], str]
+
+# The peer ("host:port") of the connection whose message a handler is processing: set around each handler call
+# (thread pools copy the context), so a handler can log who sent a message without changing its signature.
+_peer: contextvars.ContextVar[str] = contextvars.ContextVar("mllp_peer", default="")
+
+
+def current_peer() -> str:
+    """Inside a handler: the sending connection's address ("host:port"); elsewhere ""."""
+    return _peer.get()
 
 
 @dataclass(frozen=True)
@@ -176,9 +190,10 @@ class _Config:
 class _Listener:
     """Per-server state: the handler, limits, and the live connections (for a clean shutdown)."""
 
-    def __init__(self, handler: Handler, config: _Config) -> None:
+    def __init__(self, handler: Handler, config: _Config, executor: ThreadPoolExecutor | None = None) -> None:
         self.handler = handler
         self.config = config
+        self.executor = executor
         self.connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
         self.busy: set[asyncio.Task[Any]] = set()
         self.stopping = False
@@ -267,7 +282,10 @@ class _Listener:
 
     async def _handle(self, text: str, peer: object) -> str:
         try:
-            ack = await asyncio.to_thread(self.handler, text)
+            context = contextvars.copy_context()
+            context.run(_peer.set, _describe(peer))
+            loop = asyncio.get_running_loop()
+            ack = await loop.run_in_executor(self.executor, context.run, self.handler, text)
             if not isinstance(ack, str) or not ack.startswith("MSH"):
                 raise TypeError(f"the handler returned {type(ack).__name__}, not an ACK message")
             return ack
@@ -282,6 +300,12 @@ class _Listener:
             )
 
 
+def _describe(peer: object) -> str:
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return str(peer or "")
+
+
 async def _open(
     handler: Handler,
     *,
@@ -290,11 +314,13 @@ async def _open(
     max_message_bytes: int,
     read_timeout_s: float,
     idle_timeout_s: float,
+    executor: ThreadPoolExecutor | None = None,
+    reuse_port: bool = False,
 ) -> tuple[asyncio.Server, _Listener]:
     if max_message_bytes < 1 or read_timeout_s <= 0 or idle_timeout_s <= 0:
         raise ValueError("max_message_bytes, read_timeout_s and idle_timeout_s must be positive")
-    listener = _Listener(handler, _Config(max_message_bytes, read_timeout_s, idle_timeout_s))
-    server = await asyncio.start_server(listener.on_connect, host, port)
+    listener = _Listener(handler, _Config(max_message_bytes, read_timeout_s, idle_timeout_s), executor)
+    server = await asyncio.start_server(listener.on_connect, host, port, reuse_port=reuse_port or None)
     return server, listener
 
 
@@ -334,14 +360,19 @@ async def serve(
     stop: asyncio.Event | None = None,
     shutdown_grace_s: float = 30.0,
     on_ready: Callable[[list[tuple[str, int]]], None] | None = None,
+    handler_threads: int = DEFAULT_HANDLER_THREADS,
+    reuse_port: bool = False,
 ) -> None:
     """Serve until ``stop`` is set (or the task is cancelled), then shut down cleanly.
 
     Shutdown stops accepting, closes idle connections at once, lets connections whose handler is running
     finish that message and send its ACK (up to ``shutdown_grace_s``), then cancels what is left. A handler
     thread cannot be interrupted: if the grace period ends first, its commit may land without an ACK, and the
-    sender's resend is deduplicated. ``on_ready`` receives the bound (host, port) pairs.
+    sender's resend is deduplicated. ``on_ready`` receives the bound (host, port) pairs. Handlers run on a pool of
+    ``handler_threads`` threads (a handler that waits for a group commit holds one). ``reuse_port`` lets several
+    listener processes share one port (SO_REUSEPORT; the kernel spreads connections across them).
     """
+    executor = ThreadPoolExecutor(max_workers=handler_threads, thread_name_prefix="mllp-handler")
     server, listener = await _open(
         handler,
         host=host,
@@ -349,6 +380,8 @@ async def serve(
         max_message_bytes=max_message_bytes,
         read_timeout_s=read_timeout_s,
         idle_timeout_s=idle_timeout_s,
+        executor=executor,
+        reuse_port=reuse_port,
     )
     addresses = [(str(s.getsockname()[0]), int(s.getsockname()[1])) for s in server.sockets]
     logger.info("MLLP listening on %s", ", ".join(f"{h}:{p}" for h, p in addresses))
@@ -374,6 +407,7 @@ async def serve(
             if still_running:
                 await asyncio.wait(still_running)
         await server.wait_closed()
+        executor.shutdown(wait=False)
         logger.info("MLLP stopped")
 
 
@@ -387,6 +421,8 @@ def run_forever(
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
     shutdown_grace_s: float = 30.0,
     on_ready: Callable[[list[tuple[str, int]]], None] | None = None,
+    handler_threads: int = DEFAULT_HANDLER_THREADS,
+    reuse_port: bool = False,
 ) -> None:
     """Run :func:`serve` in a new event loop until SIGINT or SIGTERM, then shut down cleanly and return."""
 
@@ -409,6 +445,8 @@ def run_forever(
                 stop=stop,
                 shutdown_grace_s=shutdown_grace_s,
                 on_ready=on_ready,
+                handler_threads=handler_threads,
+                reuse_port=reuse_port,
             )
         finally:
             for sig in installed:

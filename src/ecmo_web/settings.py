@@ -213,3 +213,8 @@ CACHES = {
 
 # Optional broker for long jobs: without it jobs run in-process (see docs/decisions/0003-jobs.md).
 CELERY_BROKER_URL = os.environ.get("ECMO_BROKER_URL", "")
+
+# The HL7 live path (docs/hl7-mllp.md §6a, §6b): a run with new telemetry is evaluated at most once per this many
+# seconds; the inbound message log keeps raw messages this many days.
+ECMO_EVALUATION_INTERVAL_S = float(os.environ.get("ECMO_EVALUATION_INTERVAL_S", "1"))
+ECMO_HL7_LOG_RETENTION_DAYS = int(os.environ.get("ECMO_HL7_LOG_RETENTION_DAYS", "30"))

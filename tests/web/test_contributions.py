@@ -101,16 +101,31 @@ def _menu(client: Client, program: Program) -> str:
     [
         (
             Role.PERFUSIONIST,
-            {"Alerts", "Rounds board", "Perfusion", "Calculators"},
+            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Device messages"},
             {"Surveillance settings"},
         ),
         (
             Role.DIRECTOR,
-            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Surveillance settings"},
+            {
+                "Alerts",
+                "Rounds board",
+                "Perfusion",
+                "Calculators",
+                "Device messages",
+                "Surveillance settings",
+            },
             set(),
         ),
-        (Role.ADMIN, {"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board", "Perfusion"}),
-        (Role.RESEARCHER, {"Calculators"}, {"Alerts", "Rounds board", "Perfusion", "Surveillance settings"}),
+        (
+            Role.ADMIN,
+            {"Calculators", "Surveillance settings"},
+            {"Alerts", "Rounds board", "Perfusion", "Device messages"},
+        ),
+        (
+            Role.RESEARCHER,
+            {"Calculators"},
+            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Surveillance settings"},
+        ),
     ],
 )
 def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
@@ -122,7 +137,14 @@ def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
     hidden: set[str],
 ) -> None:
     items = {item.label: item for item in contributions.nav_items()}
-    assert set(items) == {"Alerts", "Rounds board", "Perfusion", "Calculators", "Surveillance settings"}
+    assert set(items) == {
+        "Alerts",
+        "Rounds board",
+        "Perfusion",
+        "Calculators",
+        "Device messages",
+        "Surveillance settings",
+    }
     html = client_for(personas[role]).get(reverse("program_calculators", kwargs={"program_id": program.pk}))
     assert html.status_code == 200
     page = html.content.decode()
@@ -140,6 +162,7 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Rounds board",
         "Perfusion",
         "Calculators",
+        "Device messages",
         "Surveillance settings",
     ]
 
@@ -149,6 +172,7 @@ def test_it_renders_the_run_panels_in_order(
 ) -> None:
     assert [panel.template for panel in contributions.run_panels()] == [
         "surveillance/panel_run.html",
+        "surveillance/panel_hl7_identity.html",
         "decisions/_run_panel.html",
         "perfusion/_run_panel.html",
     ]

@@ -17,7 +17,8 @@ import asyncio
 import datetime as dt
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -113,6 +114,7 @@ def vv_run(db: Any, django_user_model: Any) -> EcmoRun:
         started_at=RUN_START,
         console_serial=EUI,
         identifiers={"mrn": "TEST-MRN-77"},
+        identifier_authority="HOSP",
     )
 
 
@@ -213,8 +215,407 @@ def test_it_binds_only_within_an_associations_time_bounds(vv_run: EcmoRun) -> No
         ended_at=RUN_START + 2 * hour,
     )
     parsed = hl7v2.parse_oru(message(eui="0000000000000003"))
-    assert bind_run(parsed, at=RUN_START + hour) == vv_run
+    assert bind_run(parsed, at=RUN_START + hour).run == vv_run
     with pytest.raises(BindingError, match="no run in progress"):
         bind_run(parsed, at=RUN_START + 3 * hour)  # association ended
     with pytest.raises(BindingError, match="no run in progress"):
         bind_run(parsed, at=RUN_START - hour)  # before it began
+
+
+# --- identity: a message naming a patient is stored only on that patient's run (issue 9, defects 1 and 2) -----
+
+
+def _start(program: Program, user: Any, code: str, mrn: str, console: str, **kwargs: Any) -> EcmoRun:
+    return actions.start_run(
+        actor=user,
+        program=program,
+        patient_code=code,
+        sex="female",
+        birth_year=1980,
+        indication="respiratory",
+        mode="vv",
+        started_at=RUN_START,
+        console_serial=console,
+        identifiers={"mrn": mrn},
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def ended_patient_run(vv_run: EcmoRun) -> EcmoRun:
+    """A second patient of the same program whose run is over: known here, with no run in progress."""
+    user = vv_run.program.memberships.get().user
+    other = _start(vv_run.program, user, "TEST-0002", "TEST-MRN-88", "0000000000000BBB")
+    return actions.end_run(
+        actor=user, run=other, ended_at=RUN_START + dt.timedelta(minutes=30), outcome="weaned"
+    )
+
+
+def test_it_refuses_a_known_patient_without_a_run_instead_of_using_the_consoles_run(
+    vv_run: EcmoRun, ended_patient_run: EcmoRun
+) -> None:
+    # The console EUI feeds TEST-0001's run; PID-3 names TEST-0002, whose run ended yesterday.
+    ack = handle(message(pid="TEST-MRN-88^^^^MR"))
+    assert msa(ack)[1] == "AE"
+    assert "|204" in err(ack) and "PID^1^3" in err(ack)
+    assert not Sample.objects.exists()
+    letter = DeadLetter.objects.get()
+    assert letter.program == vv_run.program
+    assert "TEST-0002" in letter.reason or "no run in progress" in letter.reason
+
+
+def test_it_answers_ce_for_that_in_enhanced_mode(vv_run: EcmoRun, ended_patient_run: EcmoRun) -> None:
+    assert msa(handle(message(pid="TEST-MRN-88", accept="AL")))[1] == "CE"
+    assert not Sample.objects.exists()
+
+
+def test_it_refuses_a_patient_who_conflicts_with_the_consoles_run_and_flags_it(vv_run: EcmoRun) -> None:
+    user = vv_run.program.memberships.get().user
+    other = _start(vv_run.program, user, "TEST-0002", "TEST-MRN-88", "0000000000000BBB")
+    # The console is TEST-0001's; the PID names TEST-0002, who is on ECMO on another console.
+    ack = handle(message(pid="TEST-MRN-88"))
+    assert msa(ack)[1] == "AE" and "|204" in err(ack)
+    assert not Sample.objects.filter(run__in=[vv_run, other]).exists()
+    letter = DeadLetter.objects.get()
+    assert letter.identity_conflict is True
+    assert letter.program == vv_run.program
+    assert "conflict" in letter.reason
+
+
+def test_it_matches_identifiers_only_within_the_programs_the_listener_serves(
+    vv_run: EcmoRun, django_user_model: Any
+) -> None:
+    from ecmo_web.accounts.models import Membership
+    from ecmo_web.surveillance.hl7_ingest import ListenerConfig
+
+    south = Program.objects.create(name="South")
+    user = django_user_model.objects.create_user("south-perf", password="x" * 12)
+    Membership.objects.create(user=user, program=south, role="perfusionist")
+    south_run = _start(south, user, "TEST-0101", "TEST-MRN-55", "0000000000000CCC")
+    north_only = ListenerConfig(program_ids=frozenset({vv_run.program.pk}))
+    # Same identifier, sent from a gateway that serves North only, with no console of North: never South's run.
+    ack = handle(message(pid="TEST-MRN-55", eui="00000000000000EE", bed="WARD^^BED99"), north_only)
+    assert msa(ack)[1] == "AE"
+    assert not Sample.objects.filter(run=south_run).exists()
+    # A listener serving every program finds it.
+    assert msa(handle(message(control_id="S2", pid="TEST-MRN-55", eui="00000000000000EE")))[1] == "AA"
+    assert Sample.objects.filter(run=south_run).exists()
+
+
+def test_it_matches_identifiers_within_their_assigning_authority(vv_run: EcmoRun) -> None:
+    # The same number issued by another hospital is another patient: unknown here, and this console's patient has
+    # an identifier of that hospital?  No (HOSP ≠ CLINIC), so device binding applies, marked unverified.
+    ack = handle(message(pid="TEST-MRN-77^^^CLINIC^MR"))
+    assert msa(ack)[1] == "AA"
+    batch = Sample.objects.filter(run=vv_run).first().batch
+    assert batch is not None and batch.identity_unverified is True
+    # Within the right authority it is this patient: verified.
+    ack = handle(message(control_id="M2", pid="TEST-MRN-77^^^HOSP^MR", eui="0000000000000002"))
+    assert msa(ack)[1] == "AA"
+    assert (
+        Sample.objects.filter(run=vv_run, source="hl7:0000000000000002").first().batch.identity_unverified
+        is False
+    )
+
+
+def test_it_refuses_an_unknown_identifier_when_the_consoles_patient_has_one_of_that_authority(
+    vv_run: EcmoRun,
+) -> None:
+    ack = handle(message(pid="TEST-MRN-99^^^HOSP^MR"))  # HOSP says this is someone else
+    assert msa(ack)[1] == "AE"
+    assert not Sample.objects.exists()
+    letter = DeadLetter.objects.get()
+    assert letter.identity_conflict is True and letter.program == vv_run.program
+
+
+def test_it_binds_by_the_console_when_the_message_names_no_patient(vv_run: EcmoRun) -> None:
+    assert msa(handle(message()))[1] == "AA"
+    assert Sample.objects.filter(run=vv_run).first().batch.identity_unverified is False
+
+
+def test_it_shows_the_unverified_identity_on_the_run_page(
+    vv_run: EcmoRun, client_for: Callable[[Any], Any]
+) -> None:
+    user = vv_run.program.memberships.get().user
+    page = client_for(user).get(f"/runs/{vv_run.pk}/").content.decode()
+    assert "identity unverified" not in page
+    assert msa(handle(message(pid="TEST-MRN-12345^^^CLINIC")))[1] == "AA"
+    page = client_for(user).get(f"/runs/{vv_run.pk}/").content.decode()
+    assert "identity unverified" in page
+
+
+def test_it_shows_dead_letters_to_that_programs_staff_and_not_to_outsiders(
+    vv_run: EcmoRun, ended_patient_run: EcmoRun, django_user_model: Any, client_for: Callable[[Any], Any]
+) -> None:
+    from ecmo_web.accounts.models import Membership
+
+    handle(message(pid="TEST-MRN-88", control_id="DL-NORTH"))  # known patient, no run: North's letter
+    user = vv_run.program.memberships.get().user
+    outsider = django_user_model.objects.create_user("outsider", password="x" * 12)
+    Membership.objects.create(
+        user=outsider, program=Program.objects.create(name="South"), role="perfusionist"
+    )
+    django_user_model.objects.filter(pk__in=[user.pk, outsider.pk]).update(is_staff=True)
+    staff_page = client_for(user).get("/admin/surveillance/deadletter/")
+    assert staff_page.status_code == 200 and "DL-NORTH" in staff_page.content.decode()
+    outsider_page = client_for(outsider).get("/admin/surveillance/deadletter/")
+    assert "DL-NORTH" not in outsider_page.content.decode()
+    # The review can be filtered to identity conflicts.
+    assert (
+        client_for(user).get("/admin/surveillance/deadletter/?identity_conflict__exact=0").status_code == 200
+    )
+
+
+# --- the live path: ACK after commit, evaluation after that, group commit, the message log (issue 10) ----------
+
+
+def test_it_acknowledges_after_commit_and_queues_the_run_for_evaluation(vv_run: EcmoRun) -> None:
+    from ecmo_web.surveillance.evaluation_queue import evaluate_pending
+    from ecmo_web.surveillance.models import EvaluationRequest, RuleState
+
+    assert msa(handle(message()))[1] == "AA"
+    request = EvaluationRequest.objects.get(run=vv_run)
+    assert request.pending and request.replay_from == dt.datetime(2025, 1, 1, 11, 59, 55, tzinfo=dt.UTC)
+    assert not RuleState.objects.filter(run=vv_run).exists()  # no rule pass inside the message's transaction
+    result = evaluate_pending()
+    assert result.runs == 1 and result.failed == 0
+    assert RuleState.objects.filter(run=vv_run).exists()
+    assert not EvaluationRequest.objects.get(run=vv_run).pending
+
+
+def test_it_evaluates_a_run_at_most_once_per_interval(vv_run: EcmoRun) -> None:
+    from django.utils import timezone
+
+    from ecmo_web.surveillance.evaluation_queue import evaluate_pending
+    from ecmo_web.surveillance.models import EvaluationRequest
+
+    handle(message(control_id="A1"))
+    handle(message(control_id="A2", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))
+    t0 = timezone.now()
+    assert evaluate_pending(now=t0, every_s=1.0).runs == 1  # two messages, one evaluation
+    handle(message(control_id="A3", eui="0000000000000003", pid="TEST-MRN-77^^^HOSP"))
+    assert EvaluationRequest.objects.get(run=vv_run).pending
+    assert evaluate_pending(now=t0 + dt.timedelta(seconds=0.5), every_s=1.0).runs == 0  # within the interval
+    assert evaluate_pending(now=t0 + dt.timedelta(seconds=1), every_s=1.0).runs == 1
+    assert evaluate_pending(now=t0 + dt.timedelta(seconds=5), every_s=1.0).runs == 0  # nothing new
+
+
+def test_it_queues_no_evaluation_for_a_duplicate_or_a_refused_message(vv_run: EcmoRun) -> None:
+    from ecmo_web.surveillance.evaluation_queue import evaluate_pending
+    from ecmo_web.surveillance.models import EvaluationRequest
+
+    handle(message())
+    evaluate_pending()
+    handle(message())  # the same message again
+    handle(message(control_id="BAD", flow="45"))  # refused
+    assert not EvaluationRequest.objects.get(run=vv_run).pending
+
+
+def test_it_commits_messages_arriving_together_in_one_transaction_each_with_its_own_ack(
+    vv_run: EcmoRun,
+) -> None:
+    from ecmo_web.audit.chain import verify
+    from ecmo_web.audit.models import AuditEvent
+    from ecmo_web.surveillance.hl7_ingest import Ingestor
+
+    ingestor = Ingestor(start=False)  # the writer starts once all five wait: they arrived together
+    texts = [
+        message(control_id=f"G{i}", eui=f"000000000000000{i}", pid="TEST-MRN-77^^^HOSP") for i in range(4)
+    ]
+    texts.append(message(control_id="GBAD", flow="45"))  # an implausible value: refused alone
+    acks: dict[str, str] = {}
+
+    def send(text: str) -> None:
+        acks[hl7v2_control_id(text)] = ingestor(text)
+
+    threads = [threading.Thread(target=send, args=(t,)) for t in texts]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while ingestor.queued < len(texts) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not acks  # nothing is acknowledged before its commit
+    ingestor.start()
+    for t in threads:
+        t.join(30)
+    ingestor.close()
+    assert {k: msa(v)[1] for k, v in acks.items()} == {
+        "G0": "AA",
+        "G1": "AA",
+        "G2": "AA",
+        "G3": "AA",
+        "GBAD": "AE",
+    }
+    assert ingestor.groups == 1 and ingestor.messages == 5
+    assert Sample.objects.filter(run=vv_run).count() == 8
+    assert DeadLetter.objects.get().control_id == "GBAD"
+    event = AuditEvent.objects.get(action="hl7.messages_committed")
+    assert sorted(m["control_id"] for m in event.after["messages"]) == ["G0", "G1", "G2", "G3", "GBAD"]
+    assert verify().ok
+
+
+CSRF = "t" * 32  # what the page's {% csrf_token %} would have set as the cookie and the form field
+
+
+def post(client: Any, path: str) -> Any:
+    client.cookies["csrftoken"] = CSRF
+    return client.post(path, {"csrfmiddlewaretoken": CSRF})
+
+
+def hl7v2_control_id(text: str) -> str:
+    from ecmo_core import hl7v2
+
+    return hl7v2.read_header(text).control_id
+
+
+def test_it_logs_every_message_with_its_outcome_and_the_ack_sent(
+    listener: tuple[str, int], vv_run: EcmoRun
+) -> None:
+    from ecmo_web.surveillance.models import InboundMessage
+
+    mllp.send_message(*listener, message(control_id="L1"))
+    mllp.send_message(*listener, message(control_id="L1"))
+    mllp.send_message(*listener, message(control_id="L2", flow="45"))
+    mllp.send_message(*listener, "this is not HL7\r")
+    rows = list(InboundMessage.objects.order_by("pk"))
+    assert [(r.control_id, r.outcome, r.ack_code) for r in rows] == [
+        ("L1", "stored", "AA"),
+        ("L1", "duplicate", "AA"),
+        ("L2", "error", "AE"),
+        ("", "rejected", "AR"),
+    ]
+    assert rows[0].raw_message == message(control_id="L1") and "MSA|AA|L1" in rows[0].ack
+    assert rows[0].peer.startswith("127.0.0.1:") and rows[0].run == vv_run
+    assert rows[2].program == vv_run.program and rows[2].dead_letter is not None
+    assert rows[3].program is None  # unreadable: the integration team's, not a program's
+
+
+def test_it_shows_the_message_log_to_program_staff_only_and_searches_it(
+    vv_run: EcmoRun, django_user_model: Any, client_for: Callable[[Any], Any]
+) -> None:
+    from ecmo_web.accounts.models import Membership
+
+    handle(message(control_id="FIND-ME"))
+    handle(message(control_id="OTHER-1", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))
+    staff = client_for(vv_run.program.memberships.get().user)
+    url = f"/programs/{vv_run.program.pk}/hl7/messages/"
+    page = staff.get(url).content.decode()
+    assert "FIND-ME" in page and "OTHER-1" in page
+    page = staff.get(url, {"q": "find"}).content.decode()
+    assert "FIND-ME" in page and "OTHER-1" not in page
+    outsider = django_user_model.objects.create_user("outsider", password="x" * 12)
+    Membership.objects.create(
+        user=outsider, program=Program.objects.create(name="South"), role="perfusionist"
+    )
+    assert client_for(outsider).get(url).status_code == 404
+    researcher = django_user_model.objects.create_user("researcher", password="x" * 12)
+    Membership.objects.create(user=researcher, program=vv_run.program, role="researcher")
+    assert client_for(researcher).get(url).status_code == 403  # raw messages carry identifiers
+
+
+def test_it_purges_the_message_log_after_the_retention(vv_run: EcmoRun) -> None:
+    from django.utils import timezone
+
+    from ecmo_web.surveillance.hl7_ingest import purge_inbound_messages
+    from ecmo_web.surveillance.models import InboundMessage
+
+    handle(message(control_id="OLD"))
+    handle(message(control_id="NEW", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))
+    InboundMessage.objects.filter(control_id="OLD").update(received_at=timezone.now() - dt.timedelta(days=31))
+    assert purge_inbound_messages(now=timezone.now(), retention_days=30) == 1
+    assert list(InboundMessage.objects.values_list("control_id", flat=True)) == ["NEW"]
+    with pytest.raises(ValueError, match="positive"):
+        purge_inbound_messages(now=timezone.now(), retention_days=0)
+
+
+def test_it_reprocesses_a_dead_letter_once_its_console_is_associated(
+    vv_run: EcmoRun, client_for: Callable[[Any], Any]
+) -> None:
+    from ecmo_web.audit.models import AuditEvent
+
+    ack = handle(message(control_id="LATE", eui="00000000000000EE", bed="ICU^^BED12"))
+    assert msa(ack)[1] == "AE" and not Sample.objects.exists()
+    letter = DeadLetter.objects.get()
+    assert letter.program is None  # no run, no program yet: the integration team's queue
+    DeviceAssociation.objects.create(
+        program=vv_run.program, run=vv_run, bed="ICU^BED12", started_at=RUN_START
+    )
+    letter.program = (
+        vv_run.program
+    )  # an administrator assigns it to the program whose bed it turned out to be
+    letter.save(update_fields=["program"])
+    user = vv_run.program.memberships.get().user
+    response = post(client_for(user), f"/hl7/dead-letters/{letter.pk}/reprocess/")
+    assert response.status_code == 302
+    assert Sample.objects.filter(run=vv_run).count() == 2
+    letter.refresh_from_db()
+    assert letter.reprocessed_at is not None and letter.reviewed_by == user
+    assert AuditEvent.objects.filter(action="hl7.dead_letter_reprocessed", actor=user).exists()
+    # Once only.
+    assert post(client_for(user), f"/hl7/dead-letters/{letter.pk}/reprocess/").status_code == 302
+    assert Sample.objects.filter(run=vv_run).count() == 2
+
+
+def test_it_refuses_to_reprocess_for_an_outsider_or_while_still_unbound(
+    vv_run: EcmoRun, django_user_model: Any, client_for: Callable[[Any], Any]
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from ecmo_web.accounts.models import Membership
+    from ecmo_web.surveillance.hl7_ingest import reprocess_dead_letter
+
+    handle(message(control_id="NOWHERE", eui="00000000000000EE", bed="WARD^^BED99"))
+    letter = DeadLetter.objects.get()
+    letter.program = vv_run.program
+    letter.save(update_fields=["program"])
+    outsider = django_user_model.objects.create_user("outsider", password="x" * 12)
+    Membership.objects.create(
+        user=outsider, program=Program.objects.create(name="South"), role="perfusionist"
+    )
+    assert post(client_for(outsider), f"/hl7/dead-letters/{letter.pk}/reprocess/").status_code == 404
+    with pytest.raises(ValidationError, match="still cannot be stored"):
+        reprocess_dead_letter(actor=vv_run.program.memberships.get().user, letter=letter)
+    letter.refresh_from_db()
+    assert letter.reprocessed_at is None and DeadLetter.objects.count() == 1
+
+
+def test_it_evaluates_queued_runs_in_the_listeners_evaluator_thread(vv_run: EcmoRun) -> None:
+    from ecmo_web.surveillance.evaluation_queue import Evaluator
+    from ecmo_web.surveillance.models import EvaluationRequest
+
+    evaluator = Evaluator(every_s=1.0, poll_s=0.05).start()
+    try:
+        assert msa(handle(message()))[1] == "AA"
+        evaluator.wake()
+        deadline = time.monotonic() + 30
+        while EvaluationRequest.objects.get(run=vv_run).pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        evaluator.stop()
+    assert not EvaluationRequest.objects.get(run=vv_run).pending
+    assert sum(p.runs for p in evaluator.passes) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--program", "999999"], "no program with id 999999"),
+        (["--evaluation-interval", "0"], "--evaluation-interval must be a positive"),
+        (["--group-window-ms", "-1"], "--group-window-ms must be between 0 and 1000"),
+    ],
+)
+def test_it_refuses_bad_listener_options_naming_them(vv_run: EcmoRun, args: list[str], error: str) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=error):
+        call_command("mllp_listen", "--port", "0", *args)
+
+
+def test_it_lets_the_surveillance_worker_evaluate_queued_runs_and_purge_the_log(vv_run: EcmoRun) -> None:
+    from ecmo_web.surveillance import worker
+    from ecmo_web.surveillance.models import EvaluationRequest
+
+    assert msa(handle(message()))[1] == "AA"  # e.g. a listener started with --no-evaluator
+    summary = worker.one_pass()
+    assert "1 queued runs evaluated" in summary and "0 HL7 messages purged" in summary
+    assert not EvaluationRequest.objects.get(run=vv_run).pending

@@ -47,6 +47,9 @@ def _cannula(purpose: str, site: str, size_fr: int, inserted_at: str, **extra: A
     return {"purpose": purpose, "site": site, "size_fr": size_fr, "inserted_at": inserted_at, **extra}
 
 
+# The assigning authority (HL7 PID-3.4) of the demo MRNs: the listener matches an MRN only within it.
+DEMO_MRN_AUTHORITY = "DEMO-HOSP"
+
 # The five synthetic runs of shared/clinical/demo-scenarios.md. ``n_day``: which run day is the seed day N;
 # times are "Dk HH:MM" on the run, program-local. ``target``: (parameter, low, high, agent, from, note).
 RUNS: list[dict[str, Any]] = [
@@ -144,6 +147,7 @@ def seed(ctx: DemoContext) -> None:
             indication_detail=spec["diagnosis"], mode=spec["mode"], started_at=ctx.at(code, spec["flow"]),
             weight_kg=spec["weight_kg"], height_cm=spec["height_cm"], location=spec["bed"],
             console_serial=spec["console"], identifiers=spec["identifiers"],
+            identifier_authority=DEMO_MRN_AUTHORITY,
         )  # fmt: skip
         ctx.runs[code] = run
         for cannula in spec["cannulas"]:

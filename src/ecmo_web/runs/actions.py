@@ -66,8 +66,11 @@ def start_run(
     location: str = "",
     console_serial: str = "",
     identifiers: dict[str, str] | None = None,
+    identifier_authority: str = "",
 ) -> EcmoRun:
-    """Start a run: the patient (created if the code is new), the run and its first configuration."""
+    """Start a run: the patient (created if the code is new), the run and its first configuration.
+
+    ``identifier_authority``: who issued the MRN / national number (HL7 PID-3.4), kept with them."""
     require(actor, "run.create", program)
     started_at = aware(started_at, field="started_at")
     patient = Patient.objects.filter(program=program, code=patient_code).first()
@@ -77,7 +80,8 @@ def start_run(
         audit(actor=actor, action="patient.created", obj=patient, after=snapshot(patient))
         for kind, value in (identifiers or {}).items():
             if value:
-                ident = PatientIdentifier(patient=patient, kind=kind, value=value)
+                authority = identifier_authority if kind != PatientIdentifier.Kind.NAME else ""
+                ident = PatientIdentifier(patient=patient, kind=kind, value=value, authority=authority)
                 _save(ident)
                 # Identifier values stay out of the audit payload: the trail is read by roles that may not
                 # see identifiers.

@@ -54,11 +54,15 @@ class PatientIdentifier(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="identifiers")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     value = models.CharField(max_length=200)
+    # Who issued the number (HL7 PID-3.4, e.g. the hospital's namespace): an identifier means a patient only
+    # within its authority, so the HL7 listener matches (value, authority) and never a bare value.
+    authority = models.CharField(max_length=60, blank=True)
 
     program_path = "patient__program"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "kind"], name="one_identifier_per_kind")]
+        indexes = [models.Index(fields=["value", "authority"], name="identifier_value_idx")]
 
 
 class Indication(models.TextChoices):

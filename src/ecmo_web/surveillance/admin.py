@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import HttpRequest
 
@@ -61,8 +62,16 @@ class DeviceAssociationAdmin(ProgramScopedAdmin):
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ProgramScopedAdmin):
     permission_action = "circuit.edit"
-    list_display = ("received_at", "sending_application", "control_id", "error_code", "reason", "reviewed_at")
-    list_filter = ("error_code",)
+    list_display = (
+        "received_at",
+        "sending_application",
+        "control_id",
+        "error_code",
+        "identity_conflict",
+        "reason",
+        "reviewed_at",
+    )
+    list_filter = ("identity_conflict", "error_code")
     search_fields = ("control_id", "sending_application", "reason")
     readonly_fields = (
         "program",
@@ -74,13 +83,34 @@ class DeadLetterAdmin(ProgramScopedAdmin):
         "control_id",
         "peer",
         "received_at",
+        "identity_conflict",
+        "reprocessed_at",
         "reviewed_by",
         "reviewed_at",
     )
     fields = (*readonly_fields, "review_note")
 
+    actions = ("reprocess",)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # dead letters come only from the listener
+
+    @admin.action(description="Re-process the selected messages (after associating their console or bed)")
+    def reprocess(self, request: HttpRequest, queryset: Any) -> None:
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+
+        from ecmo_web.surveillance.hl7_ingest import reprocess_dead_letter
+
+        for letter in queryset:
+            try:
+                stored = reprocess_dead_letter(actor=request.user, letter=letter)
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(
+                    request, f"{letter.control_id}: {' '.join(getattr(exc, 'messages', [str(exc)]))}"
+                )
+            else:
+                messages.success(request, f"{letter.control_id}: {stored} values stored")
 
     def save_model(self, request: HttpRequest, obj: DeadLetter, form: Any, change: bool) -> None:
         from django.utils import timezone

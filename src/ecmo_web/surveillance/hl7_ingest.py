@@ -5,31 +5,49 @@ the string it returns. The acknowledgement is built only after the transaction t
 committed, so an AA/CA means the data are on disk; anything not stored is kept whole in ``DeadLetter`` with the
 reason, and acknowledged AE/AR (CE/CR in enhanced mode) naming that reason in MSA-3/ERR.
 
-Binding a message to a run, in order (docs/hl7-mllp.md §5):
-1. a patient identifier (PID-3) equal to a patient's MRN with a run in progress;
-2. a device id (OBX-18/OBR equipment) equal to a console serial associated with a run at the message time
-   (``DeviceAssociation``), or to the ``console_serial`` of a run in progress;
-3. the bed (PV1-3 point of care and bed) associated with a run at the message time.
+Binding a message to a run (docs/hl7-mllp.md §5). A message naming a patient is stored only on that patient's
+run: PID-3 identifiers match as (value, assigning authority PID-3.4) within the programs the listener serves.
+1. PID-3 names a known patient: that patient's run in progress — unless the patient has none (refused), or the
+   message's console or bed feeds another patient's run (refused and flagged as an identity conflict);
+2. otherwise the console (OBX-18/OBR equipment id ↔ ``DeviceAssociation`` or the run's ``console_serial``), then
+   the bed (PV1-3 ↔ ``DeviceAssociation``). If PID-3 carried an identifier unknown here, this is allowed only
+   when the bound patient holds no identifier of that authority, and the batch is marked identity unverified.
 No match, or more than one, is an error (204, unknown key identifier): the message waits in the dead-letter
-table until someone associates the console or bed, and the gateway may resend it.
+table of the program concerned (when one is known) until someone associates the console or bed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from ecmo_core import hl7v2
-from ecmo_web.runs.models import EcmoRun, PatientIdentifier
-from ecmo_web.surveillance.actions import MLLP, ingest_samples
-from ecmo_web.surveillance.models import DeadLetter, DeviceAssociation, IngestBatch
+from ecmo_core.surveillance import Sample as CoreSample
+from ecmo_web.kernel import actor_name, audit, require
+from ecmo_web.mllp import current_peer
+from ecmo_web.runs.models import EcmoRun, Patient, PatientIdentifier
+from ecmo_web.surveillance.actions import MLLP, insert_sample_rows, validate_samples
+from ecmo_web.surveillance.evaluation_queue import request_evaluations
+from ecmo_web.surveillance.models import (
+    DeadLetter,
+    DeviceAssociation,
+    InboundMessage,
+    IngestBatch,
+    Sample,
+)
 
 log = logging.getLogger("ecmo.hl7")
 
@@ -39,12 +57,34 @@ class ListenerConfig:
     code_map: hl7v2.CodeMap = field(default_factory=lambda: hl7v2.DEFAULT_CODE_MAP)
     default_tz: dt.tzinfo = dt.UTC
     peer: str = ""
+    # The programs whose patients, runs and consoles this listener serves (None: all). Identifiers are matched
+    # only within them: a gateway of one hospital never reaches another program's patients.
+    program_ids: frozenset[int] | None = None
 
 
 class BindingError(Exception):
-    def __init__(self, message: str) -> None:
+    """No run, or no safe run, for this message. ``message`` goes back in the ACK (no patient codes); ``detail``
+    is the reviewer's reason in the dead letter; ``program_id`` is whose review it belongs to, when known."""
+
+    def __init__(
+        self, message: str, *, detail: str = "", program_id: int | None = None, conflict: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail or message
+        self.program_id = program_id
+        self.conflict = conflict
+
+
+@dataclass(frozen=True)
+class Binding:
+    run: EcmoRun
+    # Bound by console or bed while PID-3 carried an identifier unknown here: stored, with a warning on the run.
+    identity_unverified: bool = False
+
+
+# Identifier kinds that name a patient in PID-3 (names are not identifiers).
+_ID_KINDS = (PatientIdentifier.Kind.MRN, PatientIdentifier.Kind.NATIONAL)
 
 
 def _bed_keys(location: hl7v2.Location) -> set[str]:
@@ -58,72 +98,169 @@ def _bed_keys(location: hl7v2.Location) -> set[str]:
     return keys
 
 
-def _active(qs: Any, at: dt.datetime) -> Any:
-    return qs.filter(started_at__lte=at).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at))
+def _served(qs: Any, program_ids: frozenset[int] | None, path: str = "program_id") -> Any:
+    return qs if program_ids is None else qs.filter(**{f"{path}__in": program_ids})
 
 
-def bind_run(parsed: hl7v2.ParsedMessage, *, at: dt.datetime) -> EcmoRun:
-    """The run this message's observations belong to (see the module docstring), or ``BindingError``."""
-    mrns = [p.id for p in parsed.patient_ids if p.id]
-    if mrns:
-        runs = {
-            r.pk: r
-            for r in _active(
-                EcmoRun.objects.filter(
-                    patient__in=PatientIdentifier.objects.filter(kind="mrn", value__in=mrns).values("patient")
-                ),
-                at,
-            )
-        }
-        if len(runs) == 1:
-            return next(iter(runs.values()))
-        if len(runs) > 1:
-            raise BindingError(
-                f"patient identifier {', '.join(mrns)} matches {len(runs)} runs at {at:%Y-%m-%d %H:%M}"
-            )
+def _message_keys(parsed: hl7v2.ParsedMessage) -> tuple[list[tuple[str, str]], set[str], set[str]]:
+    """(PID-3 identifiers as (value, authority), device ids, bed keys) of a message."""
+    ids = [(p.id, p.authority) for p in parsed.patient_ids if p.id]
     devices = {d for d in parsed.device_ids if d} | {o.device_id for o in parsed.observations if o.device_id}
-    if devices:
-        by_association = {
-            a.run_id for a in _active(DeviceAssociation.objects.filter(console_serial__in=devices), at)
+    return ids, devices, _bed_keys(parsed.location)
+
+
+def _active_at(row: Any, at: dt.datetime) -> bool:
+    return bool(row.started_at <= at and (row.ended_at is None or row.ended_at >= at))
+
+
+class BindingSnapshot:
+    """Everything binding needs for messages timed within [``since``, ``until``], read in three queries: the runs
+    and console/bed associations that may be active then, and the identifiers of the patients concerned. A group of
+    messages is bound from one snapshot, inside the transaction that stores them."""
+
+    def __init__(
+        self,
+        *,
+        since: dt.datetime,
+        until: dt.datetime,
+        identifiers: set[tuple[str, str]],
+        program_ids: frozenset[int] | None,
+    ) -> None:
+        live = Q(started_at__lte=until) & (Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+        self.runs: dict[int, EcmoRun] = {
+            r.pk: r for r in _served(EcmoRun.objects.filter(live), program_ids).select_related("patient")
         }
-        by_run = {r.pk for r in _active(EcmoRun.objects.filter(console_serial__in=devices), at)}
-        found = by_association or by_run
-        if len(found) == 1:
-            return EcmoRun.objects.get(pk=next(iter(found)))
-        if len(found) > 1:
-            raise BindingError(f"device {', '.join(sorted(devices))} is associated with {len(found)} runs")
-    beds = _bed_keys(parsed.location)
-    if beds:
-        found = {a.run_id for a in _active(DeviceAssociation.objects.filter(bed__in=beds), at)}
-        if len(found) == 1:
-            return EcmoRun.objects.get(pk=next(iter(found)))
-        if len(found) > 1:
-            raise BindingError(f"bed {', '.join(sorted(beds))} is associated with {len(found)} runs")
-    described = "; ".join(
-        filter(
-            None,
+        self.associations = list(_served(DeviceAssociation.objects.filter(live), program_ids))
+        missing = {a.run_id for a in self.associations} - set(self.runs)
+        if (
+            missing
+        ):  # an association may outlive its run's end: still bind to it (validation refuses the times)
+            self.runs.update(
+                {r.pk: r for r in EcmoRun.objects.filter(pk__in=missing).select_related("patient")}
+            )
+        values = {v for v, _ in identifiers}
+        # Without a PID-3 identifier in the group, binding is by console or bed alone: no identifier is needed.
+        rows = (
+            PatientIdentifier.objects.filter(kind__in=_ID_KINDS)
+            .filter(Q(value__in=values) | Q(patient_id__in={r.patient_id for r in self.runs.values()}))
+            .select_related("patient")
+            if values
+            else []
+        )
+        self.patients: dict[tuple[str, str], list[Patient]] = {}
+        self.authorities: dict[int, set[str]] = {}
+        for row in rows:
+            self.authorities.setdefault(row.patient_id, set()).add(row.authority)
+            if program_ids is None or row.patient.program_id in program_ids:
+                self.patients.setdefault((row.value, row.authority), []).append(row.patient)
+
+    def device_runs(self, devices: set[str], beds: set[str], at: dt.datetime) -> tuple[list[EcmoRun], str]:
+        """Runs the console (OBX-18/OBR) or, failing that, the bed (PV1-3) is associated with at ``at``."""
+        if devices:
+            found = {
+                a.run_id for a in self.associations if a.console_serial in devices and _active_at(a, at)
+            } or {r.pk for r in self.runs.values() if r.console_serial in devices and _active_at(r, at)}
+            if found:
+                return [self.runs[pk] for pk in sorted(found)], f"device {', '.join(sorted(devices))}"
+        if beds:
+            found = {a.run_id for a in self.associations if a.bed in beds and _active_at(a, at)}
+            if found:
+                return [self.runs[pk] for pk in sorted(found)], f"bed {', '.join(sorted(beds))}"
+        described = "; ".join(
             [
-                f"patient {', '.join(mrns)}" if mrns else "no patient identifier",
                 f"device {', '.join(sorted(devices))}" if devices else "no device id",
                 f"bed {', '.join(sorted(beds))}" if beds else "no bed",
-            ],
+            ]
         )
-    )
-    raise BindingError(
-        f"no run in progress matches this message ({described}); associate the console or bed "
-        "with the run, then resend"
-    )
+        return [], described
+
+    def bind(self, parsed: hl7v2.ParsedMessage, at: dt.datetime) -> Binding:
+        """See :func:`bind_run`."""
+        ids, devices, beds = _message_keys(parsed)
+        shown = ", ".join(f"{v}^^^{a}" if a else v for v, a in ids)
+        patients = {p.pk: p for key in ids for p in self.patients.get(key, [])}
+        device_runs, described = self.device_runs(devices, beds, at)
+        if len(patients) > 1:
+            first = min(patients.values(), key=lambda p: p.pk)
+            raise BindingError(
+                "the patient identifiers name more than one patient; refused for review",
+                detail=f"identity conflict: identifiers {shown} name patients "
+                f"{', '.join(sorted(p.code for p in patients.values()))}",
+                program_id=first.program_id,
+                conflict=True,
+            )
+        if patients:
+            patient = next(iter(patients.values()))
+            others = [r for r in device_runs if r.patient_id != patient.pk]
+            runs = [r for r in self.runs.values() if r.patient_id == patient.pk and _active_at(r, at)]
+            if not runs:
+                raise BindingError(
+                    f"patient identifier {shown} has no run in progress at {at:%Y-%m-%d %H:%M} UTC; nothing stored",
+                    detail=f"patient {patient.code} ({shown}) has no run in progress at {at:%Y-%m-%d %H:%M} UTC"
+                    + (f"; {described} feeds the run of {others[0].patient.code}" if others else ""),
+                    program_id=patient.program_id,
+                    conflict=bool(others),
+                )
+            if others:
+                raise BindingError(
+                    "identity conflict: the patient identifier and the console or bed name different patients; "
+                    "refused for review",
+                    detail=f"identity conflict: the message names {patient.code} ({shown}), but {described} "
+                    f"feeds the run of {others[0].patient.code}",
+                    program_id=others[0].program_id,
+                    conflict=True,
+                )
+            if len(runs) > 1:
+                raise BindingError(
+                    f"patient identifier {shown} matches {len(runs)} runs at {at:%Y-%m-%d %H:%M}",
+                    program_id=patient.program_id,
+                )
+            return Binding(runs[0])
+        if len(device_runs) > 1:
+            raise BindingError(
+                f"{described} is associated with {len(device_runs)} runs",
+                program_id=device_runs[0].program_id,
+            )
+        if not device_runs:
+            raise BindingError(
+                f"no run in progress matches this message "
+                f"({f'patient {shown}' if ids else 'no patient identifier'}; {described}); associate the console "
+                "or bed with the run, then resend"
+            )
+        run = device_runs[0]
+        if ids:
+            if self.authorities.get(run.patient_id, set()) & {a for _, a in ids}:
+                raise BindingError(
+                    "identity conflict: the patient identifier is not that of the patient on this console or "
+                    "bed; refused for review",
+                    detail=f"identity conflict: the message names {shown}, unknown here, but the patient on "
+                    f"{described} ({run.patient.code}) has another identifier of that authority",
+                    program_id=run.program_id,
+                    conflict=True,
+                )
+            return Binding(run, identity_unverified=True)
+        return Binding(run)
+
+
+def bind_run(
+    parsed: hl7v2.ParsedMessage, *, at: dt.datetime, program_ids: frozenset[int] | None = None
+) -> Binding:
+    """The run this message's observations belong to (docs/hl7-mllp.md §5), or ``BindingError``.
+
+    A message naming a patient is stored only on that patient's run: identifiers match as (value, assigning
+    authority) within the served programs; a known patient without a run in progress, or one other than the
+    patient of the console's or bed's run, is refused. Console/bed binding applies when PID-3 is empty, or names
+    an identifier unknown here of an authority the bound patient holds no identifier of (``identity_unverified``).
+    """
+    ids, _, _ = _message_keys(parsed)
+    snapshot = BindingSnapshot(since=at, until=at, identifiers=set(ids), program_ids=program_ids)
+    return snapshot.bind(parsed, at)
 
 
 def _dead_letter(
-    text: str,
-    header: hl7v2.MessageHeader,
-    error: hl7v2.HL7Error,
-    config: ListenerConfig,
-    run: EcmoRun | None = None,
-) -> None:
-    DeadLetter.objects.create(
-        program=run.program if run is not None else None,
+    text: str, header: hl7v2.MessageHeader, error: hl7v2.HL7Error, config: ListenerConfig
+) -> DeadLetter:
+    letter = DeadLetter.objects.create(
         raw_message=text,
         reason=error.message,
         error_code=str(error.code),
@@ -134,90 +271,538 @@ def _dead_letter(
         received_at=timezone.now(),
     )
     log.warning("HL7 %s|%s dead-lettered: %s", header.sending_application, header.control_id, error)
+    return letter
 
 
-def store(parsed: hl7v2.ParsedMessage, *, now: dt.datetime) -> tuple[EcmoRun, int, int]:
-    """Bind and ingest one accepted message; returns (run, created, duplicates). Raises BindingError or
-    ValidationError; the caller's transaction rolls back on either."""
-    at = parsed.message_time or max((o.observed_at for o in parsed.observations), default=now)
-    run = bind_run(parsed, at=at)
-    if not parsed.observations:
-        return run, 0, 0
-    app, control_id = parsed.dedupe_key
-    samples = [
-        {
-            "observed_at": o.observed_at,
-            "parameter": o.parameter,
-            "value": o.value,
-            "source": f"hl7:{o.device_id or app or 'device'}",
-        }
-        for o in parsed.observations
-    ]
-    result = ingest_samples(
-        actor_or_system=MLLP,
-        run=run,
-        samples=samples,
-        batch_ref=f"{app}|{control_id}",
-        kind=IngestBatch.Kind.HL7,
-        now=now,
+# --- storing: one transaction for a group of messages, each acknowledged after that commit -------------------
+
+
+@dataclass
+class Received:
+    """One message as it came off the wire, triaged (parsed and checked) before it joins a group."""
+
+    text: str
+    peer: str
+    received_at: dt.datetime
+    header: hl7v2.MessageHeader
+    triage: hl7v2.Triage | None  # None: triage itself failed (answered with error 207)
+
+
+@dataclass
+class _Plan:
+    """What a group will do with one message, decided before anything of the group is written."""
+
+    item: Received
+    run: EcmoRun | None = None
+    unverified: bool = False
+    checked: list[CoreSample] = field(default_factory=list)
+    ref: str = ""
+    new: list[CoreSample] = field(default_factory=list)
+    duplicates: int = 0
+    error: hl7v2.HL7Error | None = None
+    outcome: hl7v2.Outcome = hl7v2.Outcome.ACCEPTED
+    letter: dict[str, Any] = field(default_factory=dict)
+    ack: str = ""
+
+    def fail(
+        self, error: hl7v2.HL7Error, outcome: hl7v2.Outcome = hl7v2.Outcome.ERROR, **letter: Any
+    ) -> None:
+        self.error, self.outcome, self.letter = error, outcome, letter
+
+
+def receive(text: str, config: ListenerConfig, *, peer: str = "") -> Received:
+    """Triage one message (parse, map codes, check values) — CPU only, outside any transaction."""
+    received_at = timezone.now()
+    try:
+        result = hl7v2.triage(text, code_map=config.code_map, default_tz=config.default_tz)
+    except Exception:
+        log.exception("HL7 message could not be triaged")
+        return Received(text, peer or config.peer, received_at, hl7v2.read_header(text), None)
+    return Received(text, peer or config.peer, received_at, result.header, result)
+
+
+def _refusal(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+def _bind_all(plans: list[_Plan], config: ListenerConfig, now: dt.datetime) -> None:
+    """Bind every accepted message of the group from one snapshot (three queries, whatever the group's size)."""
+    timed: list[tuple[_Plan, hl7v2.ParsedMessage, dt.datetime]] = []
+    for plan in plans:
+        parsed = plan.item.triage.parsed if plan.item.triage and plan.error is None else None
+        if parsed is not None:
+            at = parsed.message_time or max((o.observed_at for o in parsed.observations), default=now)
+            timed.append((plan, parsed, at))
+    if not timed:
+        return
+    snapshot = BindingSnapshot(
+        since=min(at for _, _, at in timed),
+        until=max(at for _, _, at in timed),
+        identifiers={key for _, parsed, _ in timed for key in _message_keys(parsed)[0]},
+        program_ids=config.program_ids,
     )
-    return run, result.created, result.duplicates
+    for plan, parsed, at in timed:
+        try:
+            binding = snapshot.bind(parsed, at)
+        except BindingError as exc:
+            plan.fail(
+                hl7v2.HL7Error(204, exc.message, "PID", 3),
+                program_id=exc.program_id,
+                reason=exc.detail,
+                conflict=exc.conflict,
+            )
+        else:
+            plan.run, plan.unverified = binding.run, binding.identity_unverified
+
+
+def _parsed(plan: _Plan) -> hl7v2.ParsedMessage:
+    assert plan.item.triage is not None and plan.item.triage.parsed is not None
+    return plan.item.triage.parsed
+
+
+def _validate_all(plans: list[_Plan], now: dt.datetime) -> None:
+    for plan in plans:
+        if plan.run is None or plan.error is not None:
+            continue
+        parsed = _parsed(plan)
+        app, control_id = parsed.dedupe_key
+        plan.ref = f"{app}|{control_id}"
+        samples = [
+            {
+                "observed_at": o.observed_at,
+                "parameter": o.parameter,
+                "value": o.value,
+                "source": f"hl7:{o.device_id or app or 'device'}",
+            }
+            for o in parsed.observations
+        ]
+        try:
+            plan.checked = validate_samples(plan.run, samples, source=None, now=now)
+        except ValidationError as exc:
+            plan.fail(
+                hl7v2.HL7Error(102, f"value refused: {_refusal(exc)}", "OBX", 5),
+                program_id=plan.run.program_id,
+            )
+
+
+def _deduplicate(plans: list[_Plan]) -> None:
+    """Split each message's samples into new ones and ones already held: a batch already stored under the same
+    (run, sender|control id) adds nothing; otherwise samples already stored (or earlier in the group) are skipped.
+    One query for the batches, one per run for the samples."""
+    live = [p for p in plans if p.run is not None and p.error is None and p.checked]
+    if not live:
+        return
+    held = set(
+        IngestBatch.objects.filter(
+            kind=IngestBatch.Kind.HL7,
+            run__in={p.run.pk for p in live if p.run},
+            ref__in={p.ref for p in live},
+        ).values_list("run_id", "ref")
+    )
+    by_run: dict[int, list[_Plan]] = {}
+    for plan in live:
+        assert plan.run is not None
+        key = (plan.run.pk, plan.ref)
+        if key in held:
+            plan.duplicates = len(plan.checked)
+            continue
+        held.add(key)
+        by_run.setdefault(plan.run.pk, []).append(plan)
+    samples = [s for members in by_run.values() for p in members for s in p.checked]
+    if not samples:
+        return
+    times = [s.observed_at for s in samples]
+    seen = set(
+        Sample.objects.filter(
+            run_id__in=set(by_run),
+            parameter__in={s.parameter for s in samples},
+            source__in={s.source for s in samples},
+            observed_at__gte=min(times),
+            observed_at__lte=max(times),
+        ).values_list("run_id", "parameter", "observed_at", "source")
+    )
+    for run_id, members in by_run.items():
+        for plan in members:
+            for s in plan.checked:
+                key4 = (run_id, s.parameter, s.observed_at, s.source)
+                if key4 in seen:
+                    plan.duplicates += 1
+                else:
+                    seen.add(key4)
+                    plan.new.append(s)
+
+
+def _ack(plan: _Plan, now: dt.datetime) -> str:
+    header = plan.item.header
+    if plan.error is not None:
+        return hl7v2.build_ack(header, code=hl7v2.ack_code(plan.outcome, header), error=plan.error, now=now)
+    created, duplicates = len(plan.new), plan.duplicates
+    text = f"{created} stored, {duplicates} already held" if duplicates else f"{created} stored"
+    return hl7v2.build_ack(header, code=hl7v2.ack_code(hl7v2.Outcome.ACCEPTED, header), text=text, now=now)
+
+
+def _outcome(plan: _Plan, reprocessed: bool) -> str:
+    if plan.error is not None:
+        rejected = plan.outcome is hl7v2.Outcome.REJECTED
+        return InboundMessage.Outcome.REJECTED if rejected else InboundMessage.Outcome.ERROR
+    if plan.new:
+        return InboundMessage.Outcome.REPROCESSED if reprocessed else InboundMessage.Outcome.STORED
+    return InboundMessage.Outcome.DUPLICATE if plan.duplicates else InboundMessage.Outcome.STORED
+
+
+def store_group(
+    items: list[Received],
+    config: ListenerConfig,
+    *,
+    now: dt.datetime | None = None,
+    reprocessed: bool = False,
+    actor: Any = None,
+) -> list[_Plan]:
+    """Bind, check and store a group of messages in the caller's transaction; returns each message's plan with its
+    ACK. A message that cannot be stored (unreadable, no run, a refused value) is dead-lettered and answered with
+    an error without affecting the others: every check happens before the first write. Writes per group: the new
+    batches, their samples, dead letters and log rows in one statement each, one evaluation request per run, and
+    one audit event naming every control id."""
+    now = now or timezone.now()
+    plans = [_Plan(item) for item in items]
+    for plan in plans:
+        result = plan.item.triage
+        if result is None:
+            plan.fail(hl7v2.HL7Error(207, "the message could not be stored; it may be sent again"))
+        elif result.outcome is not hl7v2.Outcome.ACCEPTED or result.parsed is None:
+            assert result.error is not None
+            plan.fail(result.error, result.outcome)
+    _bind_all(plans, config, now)
+    _validate_all(plans, now)
+    _deduplicate(plans)
+
+    storing = [p for p in plans if p.new]
+    batches = IngestBatch.objects.bulk_create(
+        [
+            IngestBatch(
+                run=p.run,
+                kind=IngestBatch.Kind.HL7,
+                ref=p.ref,
+                actor_name=actor_name(actor or MLLP),
+                received_at=now,
+                created_count=len(p.new),
+                duplicate_count=p.duplicates,
+                identity_unverified=p.unverified,
+            )
+            for p in storing
+        ]
+    )
+    rows = []
+    for plan, batch in zip(storing, batches, strict=True):
+        assert plan.run is not None
+        rows += [
+            (plan.run.pk, s.parameter, s.observed_at, s.value, s.source, now, batch.pk, None)
+            for s in plan.new
+        ]
+    insert_sample_rows(rows)
+    failed = [p for p in plans if p.error is not None]
+    # One by one (failures are rare): each new dead letter is audited by its post_save receiver
+    # (``surveillance.deadletters``), so that no way in can park a message silently.
+    letters = [
+        DeadLetter.objects.create(
+            program_id=p.letter.get("program_id"),
+            raw_message=p.item.text,
+            reason=p.letter.get("reason") or (p.error.message if p.error else ""),
+            error_code=str(p.error.code) if p.error else "",
+            error_location=p.error.location if p.error else "",
+            sending_application=p.item.header.sending_application[:200],
+            control_id=p.item.header.control_id[:200],
+            peer=p.item.peer[:200],
+            received_at=p.item.received_at,
+            identity_conflict=bool(p.letter.get("conflict")),
+        )
+        for p in failed
+    ]
+    letter_of = {id(p): letter for p, letter in zip(failed, letters, strict=True)}
+    for plan in plans:
+        plan.ack = _ack(plan, now)
+    InboundMessage.objects.bulk_create(
+        [
+            InboundMessage(
+                program_id=p.run.program_id if p.run is not None else p.letter.get("program_id"),
+                run=p.run,
+                received_at=p.item.received_at,
+                sending_application=p.item.header.sending_application[:200],
+                control_id=p.item.header.control_id[:200],
+                peer=p.item.peer[:200],
+                outcome=_outcome(p, reprocessed),
+                ack_code=_ack_code(p.ack),
+                ack=p.ack,
+                detail=p.letter.get("reason") or (p.error.message if p.error else ""),
+                raw_message=p.item.text,
+                dead_letter=letter_of.get(id(p)),
+            )
+            for p in plans
+        ]
+    )
+    requests = [(p.run.pk, min(s.observed_at for s in p.new)) for p in storing if p.run is not None]
+    request_evaluations(requests, now=now)
+    programs = {p.run.program_id for p in plans if p.run is not None} | {
+        p.letter["program_id"] for p in plans if p.letter.get("program_id")
+    }
+    audit(
+        actor or MLLP,
+        "hl7.messages_committed",
+        object_type="surveillance.inboundmessage",
+        object_id=f"{len(plans)} message{'s' if len(plans) != 1 else ''}",
+        program_id=next(iter(programs)) if len(programs) == 1 else None,
+        after={
+            "messages": [
+                {
+                    "control_id": p.item.header.control_id,
+                    "sender": p.item.header.sending_application,
+                    "outcome": _outcome(p, reprocessed),
+                    "run": p.run.pk if p.run is not None else None,
+                    "stored": len(p.new),
+                    "already_held": p.duplicates,
+                    **({"error": p.error.code} if p.error is not None else {}),
+                }
+                for p in plans
+            ],
+            "samples_stored": len(rows),
+        },
+    )
+    for plan in plans:
+        header = plan.item.header
+        if plan.error is not None:
+            log.warning(
+                "HL7 %s|%s dead-lettered: %s", header.sending_application, header.control_id, plan.error
+            )
+    return plans
+
+
+def _ack_code(ack: str) -> str:
+    for segment in ack.replace("\n", "\r").split("\r"):
+        if segment.startswith("MSA|"):
+            return segment.split("|")[1][:2]
+    return ""
+
+
+def _last_resort(item: Received, config: ListenerConfig) -> str:
+    """The answer when even a group of one could not be stored: 207, and the message kept if at all possible."""
+    error = hl7v2.HL7Error(207, "the message could not be stored; it may be sent again")
+    ack = hl7v2.build_ack(
+        item.text, code=hl7v2.ack_code(hl7v2.Outcome.ERROR, item.text), error=error, now=timezone.now()
+    )
+    try:
+        with transaction.atomic():
+            letter = _dead_letter(item.text, item.header, error, config)
+            InboundMessage.objects.create(
+                received_at=item.received_at,
+                sending_application=item.header.sending_application[:200],
+                control_id=item.header.control_id[:200],
+                peer=item.peer[:200],
+                outcome=InboundMessage.Outcome.ERROR,
+                ack_code=_ack_code(ack),
+                ack=ack,
+                detail=error.message,
+                raw_message=item.text,
+                dead_letter=letter,
+            )
+    except Exception:
+        log.exception("and it could not be dead-lettered either")
+    return ack
+
+
+def commit(items: list[Received], config: ListenerConfig) -> list[str]:
+    """Store a group in one transaction and return the ACKs, in order — each valid only once this returns, after
+    the commit. If the group's transaction fails (a lost connection, a batch committed meanwhile by another
+    listener), each message is tried again on its own, so one cannot sink the others."""
+    try:
+        with transaction.atomic():
+            plans = store_group(items, config)
+        return [p.ack for p in plans]
+    except Exception:
+        if len(items) == 1:
+            log.exception("HL7 message could not be stored")
+            return [_last_resort(items[0], config)]
+        log.warning("HL7 group of %d failed; storing its messages one by one", len(items), exc_info=True)
+        return [commit([item], config)[0] for item in items]
 
 
 def handle(text: str, config: ListenerConfig | None = None) -> str:
-    """Process one message and return its acknowledgement (never raises)."""
+    """Process one message on its own (a group of one) and return its acknowledgement (never raises)."""
     config = config or ListenerConfig()
     close_old_connections()
-    now = timezone.now()
     try:
-        result = hl7v2.triage(text, code_map=config.code_map, default_tz=config.default_tz)
-        header = result.header
-        if result.outcome is not hl7v2.Outcome.ACCEPTED or result.parsed is None:
-            assert result.error is not None
-            with transaction.atomic():
-                _dead_letter(text, header, result.error, config)
-            return hl7v2.build_ack(
-                header, code=hl7v2.ack_code(result.outcome, header), error=result.error, now=now
-            )
-        try:
-            with transaction.atomic():
-                run, created, duplicates = store(result.parsed, now=now)
-        except BindingError as exc:
-            error = hl7v2.HL7Error(204, exc.message, "PID", 3)
-        except ValidationError as exc:
-            detail = (
-                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-                if hasattr(exc, "error_dict")
-                else " ".join(exc.messages)
-            )
-            error = hl7v2.HL7Error(102, f"value refused: {detail}", "OBX", 5)
-        else:
-            log.info(
-                "HL7 %s|%s → run %s: %d stored, %d duplicates",
-                header.sending_application,
-                header.control_id,
-                run.pk,
-                created,
-                duplicates,
-            )
-            text_out = f"{created} stored, {duplicates} already held" if duplicates else f"{created} stored"
-            return hl7v2.build_ack(
-                header, code=hl7v2.ack_code(hl7v2.Outcome.ACCEPTED, header), text=text_out, now=now
-            )
-        with transaction.atomic():
-            _dead_letter(text, header, error, config)
-        return hl7v2.build_ack(header, code=hl7v2.ack_code(hl7v2.Outcome.ERROR, header), error=error, now=now)
-    except Exception:  # the sender must always get an answer; log the cause for the integration team
-        log.exception("HL7 message could not be processed")
-        error = hl7v2.HL7Error(207, "the message could not be stored; it may be sent again")
-        try:
-            with transaction.atomic():
-                _dead_letter(text, hl7v2.read_header(text), error, config)
-        except Exception:
-            log.exception("and it could not be dead-lettered either")
-        return hl7v2.build_ack(text, code=hl7v2.ack_code(hl7v2.Outcome.ERROR, text), error=error, now=now)
+        return commit([receive(text, config, peer=current_peer())], config)[0]
     finally:
         # Handlers run on the event loop's worker threads, which outlive any one message: close this thread's
-        # connection rather than leave it idle on a thread Django will never see again (one connect per message
-        # costs a few milliseconds; a leaked connection blocks database maintenance and migrations).
+        # connection rather than leave it idle on a thread Django will never see again.
         connections.close_all()
+
+
+class Ingestor:
+    """The listener's handler with group commit: ``Ingestor(config)(text) -> ack``, called from many threads.
+
+    Each call triages its message in the caller's thread, hands it to one writer thread and waits. The writer takes
+    whatever messages are waiting and, after the first, waits ``window_s`` for more, then up to ``max_wait_s`` for
+    those already received on other connections and still being triaged; it stores them in one transaction and,
+    after the commit, releases each caller with its own ACK. One writer per process: SQLite has
+    one writer anyway, and on PostgreSQL a group amortises the commit (the fsync) over all its messages. Several
+    listener processes can run side by side: all shared state (idempotency, the evaluation queue) is in the
+    database. ``on_commit`` is called after each group (the listener wakes its evaluator).
+    """
+
+    def __init__(
+        self,
+        config: ListenerConfig | None = None,
+        *,
+        window_s: float = 0.002,
+        max_wait_s: float = 0.010,
+        max_group: int = 256,
+        on_commit: Callable[[], None] | None = None,
+        start: bool = True,
+    ) -> None:
+        self.config = config or ListenerConfig()
+        self.window_s = window_s
+        self.max_wait_s = max_wait_s
+        self.max_group = max_group
+        self.on_commit = on_commit
+        self.groups = 0
+        self.messages = 0
+        self._queue: queue.SimpleQueue[tuple[Received, Future[str]] | None] = queue.SimpleQueue()
+        # Messages received and not yet answered (being triaged, queued, or in the group being stored): the writer
+        # stops waiting for more once its group holds all of them.
+        self._unanswered = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="ecmo-hl7-writer", daemon=True)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the writer (done by the constructor unless ``start=False``)."""
+        self._thread.start()
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def __call__(self, text: str) -> str:
+        with self._lock:
+            self._unanswered += 1
+        try:
+            item = receive(text, self.config, peer=current_peer())
+        except BaseException:
+            with self._lock:
+                self._unanswered -= 1
+            raise
+        future: Future[str] = Future()
+        self._queue.put((item, future))
+        return future.result()
+
+    def _answered(self, count: int) -> None:
+        with self._lock:
+            self._unanswered -= count
+
+    def close(self, timeout: float = 30.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _take(self) -> list[tuple[Received, Future[str]]] | None:
+        first = self._queue.get()
+        if first is None:
+            return None
+        group = [first]
+        start = time.monotonic()
+        # Wait ``window_s`` for messages arriving together; beyond it, up to ``max_wait_s`` only for messages
+        # already received on other connections and still being triaged.
+        at_least, at_most = start + self.window_s, start + max(self.max_wait_s, self.window_s)
+        while len(group) < self.max_group:
+            now = time.monotonic()
+            if now >= at_least and len(group) >= self._unanswered and self._queue.empty():
+                break
+            wait = (at_least if now < at_least else at_most) - now
+            try:
+                nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                if time.monotonic() >= at_most:
+                    break
+                continue
+            if nxt is None:
+                self._queue.put(None)  # finish this group, then stop
+                break
+            group.append(nxt)
+        return group
+
+    def _run(self) -> None:
+        try:
+            while (group := self._take()) is not None:
+                close_old_connections()
+                try:
+                    acks = commit([item for item, _ in group], self.config)
+                except BaseException as exc:  # never leave a sender waiting for an answer
+                    self._answered(len(group))
+                    for _, future in group:
+                        future.set_exception(exc)
+                    continue
+                self.groups += 1
+                self.messages += len(group)
+                self._answered(len(group))
+                for (_, future), ack in zip(group, acks, strict=True):
+                    future.set_result(ack)
+                if self.on_commit is not None:
+                    self.on_commit()
+        finally:
+            connections.close_all()
+
+
+def purge_inbound_messages(*, now: dt.datetime, retention_days: int | None = None) -> int:
+    """Delete logged messages older than the retention (``ECMO_HL7_LOG_RETENTION_DAYS``, default 30 days); the
+    surveillance worker calls this once a pass. Returns how many were deleted."""
+    days = retention_days if retention_days is not None else retention_days_setting()
+    if days <= 0:
+        raise ValueError("the inbound message retention must be a positive number of days")
+    cutoff = now - dt.timedelta(days=days)
+    with transaction.atomic():
+        deleted, _ = InboundMessage.objects.filter(received_at__lt=cutoff).delete()
+        if deleted:
+            audit(
+                MLLP,
+                "hl7.log_purged",
+                object_type="surveillance.inboundmessage",
+                object_id=f"before {cutoff:%Y-%m-%d}",
+                after={"deleted": deleted, "retention_days": days},
+            )
+    return deleted
+
+
+def retention_days_setting() -> int:
+    return int(getattr(settings, "ECMO_HL7_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+
+
+DEFAULT_RETENTION_DAYS = 30
+
+
+@transaction.atomic
+def reprocess_dead_letter(*, actor: Any, letter: DeadLetter, now: dt.datetime | None = None) -> int:
+    """Process a dead-lettered message again, now that its console or bed is associated (or its patient's run has
+    started): stored exactly as if it had just arrived, within the letter's program. Returns how many samples were
+    stored; raises ValidationError naming the reason when it still cannot be stored (nothing is written then)."""
+    require(actor, "circuit.edit", letter)
+    if letter.reprocessed_at is not None:
+        raise ValidationError({"dead_letter": "this message has already been re-processed"})
+    now = now or timezone.now()
+    config = ListenerConfig(program_ids=frozenset({letter.program_id}) if letter.program_id else None)
+    item = receive(letter.raw_message, config, peer=letter.peer)
+    plan = store_group([item], config, now=now, reprocessed=True, actor=actor)[0]
+    if plan.error is not None:
+        raise ValidationError({"dead_letter": f"still cannot be stored: {plan.error.message}"})
+    assert plan.run is not None
+    letter.reviewed_by, letter.reviewed_at, letter.reprocessed_at = actor, now, now
+    letter.review_note = (f"re-processed: {len(plan.new)} stored on run {plan.run.pk}")[:500]
+    letter.save(update_fields=["reviewed_by", "reviewed_at", "reprocessed_at", "review_note"])
+    audit(
+        actor,
+        "hl7.dead_letter_reprocessed",
+        letter,
+        after={"run": plan.run.pk, "stored": len(plan.new), "already_held": plan.duplicates},
+    )
+    return len(plan.new)

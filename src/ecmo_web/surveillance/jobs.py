@@ -34,3 +34,10 @@ def evaluate_run(run_id: int, now: dt.datetime | None = None, replay_from: dt.da
     with transaction.atomic():
         run = EcmoRun.objects.get(pk=run_id)
         return len(evaluate(run, now=now or timezone.now(), replay_from=replay_from))
+
+
+def evaluate_pending(now: dt.datetime | None = None) -> int:
+    """Evaluate the runs the HL7 listener queued (``evaluation_queue``); returns how many were evaluated."""
+    from ecmo_web.surveillance.evaluation_queue import evaluate_pending as evaluate
+
+    return evaluate(now=now).runs

@@ -8,7 +8,9 @@
   state (healthchecks' ``Flip``) and is never rewritten; ``Alert`` is one episode from the moment a rule fires
   until a person resolves it, with acknowledgement and escalation.
 - ``SurveillanceSetting`` keeps the program's rule settings (validated by ``ecmo_core``) with their history.
-- ``DeviceAssociation`` and ``DeadLetter`` serve the HL7 listener (console/bed → run; messages not taken).
+- ``DeviceAssociation`` and ``DeadLetter`` serve the HL7 listener (console/bed → run; messages not taken);
+  ``InboundMessage`` logs every message received, ``EvaluationRequest`` queues runs with new telemetry for the
+  evaluator (docs/hl7-mllp.md).
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class IngestBatch(models.Model):
     received_at = models.DateTimeField()
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
+    # An HL7 message whose patient identifier is unknown here, bound by its console or bed: the run page warns.
+    identity_unverified = models.BooleanField(default=False)
 
     program_path = "run__program"
 
@@ -549,11 +553,16 @@ class DeadLetter(models.Model):
     control_id = models.CharField(max_length=200, blank=True)
     peer = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField()
+    # The message names a patient other than the one on the console's or bed's run (or one its authority says is
+    # someone else): refused, and a person must find out which is right.
+    identity_conflict = models.BooleanField(default=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
+    # Set when the message was stored after all (``hl7_ingest.reprocess_dead_letter``); it cannot be re-processed twice.
+    reprocessed_at = models.DateTimeField(null=True, blank=True)
 
     program_path = "program"
 
@@ -569,6 +578,75 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sending_application}|{self.control_id}: {self.reason[:60]}"
+
+
+class EvaluationRequest(models.Model):
+    """A run with new telemetry awaiting a rule pass: the live path's durable, coalesced evaluation queue.
+
+    The HL7 listener upserts this row in the same transaction as a message's samples (so a crash cannot lose it)
+    and acknowledges without evaluating; an evaluator (``evaluation_queue.evaluate_pending``: in the listener,
+    ``ecmo surveil`` or a task worker) evaluates each pending run at most once per interval, however many messages
+    arrived, from ``replay_from`` (the earliest new observation). One row per run, reused.
+    """
+
+    run = models.OneToOneField(EcmoRun, on_delete=models.CASCADE, related_name="evaluation_request")
+    pending = models.BooleanField(default=True)
+    replay_from = models.DateTimeField(null=True, blank=True)
+    # The first request since the last evaluation: how long the oldest unevaluated message has waited.
+    requested_at = models.DateTimeField()
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    program_path = "run__program"
+
+    class Meta:
+        indexes = [
+            # The evaluator's queue: only pending rows are indexed, so the index stays tiny.
+            models.Index(fields=["requested_at"], name="evaluation_pending_idx", condition=Q(pending=True))
+        ]
+
+
+class InboundMessage(models.Model):
+    """Every HL7 message the listener received, raw, with what became of it and the ACK sent (an interface
+    engine's message log). Kept for ``ECMO_HL7_LOG_RETENTION_DAYS`` (``purge_inbound_messages``)."""
+
+    class Outcome(models.TextChoices):
+        STORED = "stored", "Stored"
+        DUPLICATE = "duplicate", "Already held"
+        ERROR = "error", "Refused (error)"
+        REJECTED = "rejected", "Rejected (unreadable)"
+        REPROCESSED = "reprocessed", "Stored on re-processing"
+
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    run = models.ForeignKey(
+        EcmoRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    received_at = models.DateTimeField()
+    sending_application = models.CharField(max_length=200, blank=True)
+    control_id = models.CharField(max_length=200, blank=True)
+    peer = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    ack_code = models.CharField(max_length=2, blank=True)
+    ack = models.TextField(blank=True)
+    detail = models.TextField(blank=True)
+    raw_message = models.TextField()
+    dead_letter = models.ForeignKey(
+        DeadLetter, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+
+    program_path = "program"
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(fields=["program", "received_at"], name="inbound_program_time_idx"),
+            models.Index(fields=["control_id"], name="inbound_control_id_idx"),
+            models.Index(fields=["received_at"], name="inbound_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sending_application}|{self.control_id} ({self.outcome})"
 
 
 # The worker's own tables (channels, deliveries, parked work, pending uploads) live in their own module.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ecmo_web.surveillance import views
+from ecmo_web.surveillance import hl7_views, views
 
 urlpatterns = [
     path("runs/<int:run_id>/checks/", views.check_list, name="surveillance_checks"),
@@ -24,4 +24,6 @@ urlpatterns = [
     path(
         "programs/<int:program_id>/surveillance/settings/", views.settings_page, name="surveillance_settings"
     ),
+    path("programs/<int:program_id>/hl7/messages/", hl7_views.inbound_messages, name="hl7_inbound_messages"),
+    path("hl7/dead-letters/<int:letter_id>/reprocess/", hl7_views.reprocess, name="hl7_reprocess"),
 ]

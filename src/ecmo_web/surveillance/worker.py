@@ -33,6 +33,8 @@ from ecmo_web.kernel import SystemActor, audit
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, notify
 from ecmo_web.surveillance.evaluation import setting_at
+from ecmo_web.surveillance.evaluation_queue import evaluate_pending
+from ecmo_web.surveillance.hl7_ingest import purge_inbound_messages
 from ecmo_web.surveillance.models import (
     Alert,
     AlertStatus,
@@ -301,11 +303,15 @@ def one_pass(now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     results: dict[str, Any] = {}
     stages: list[tuple[str, Callable[[], Any]]] = [
+        # Runs with new HL7 telemetry the listener queued (when it runs --no-evaluator, or crashed) first: they
+        # are replayed from their earliest new sample, before the time-driven pass moves their cursor to now.
+        ("queued runs evaluated", lambda: evaluate_pending(now=now).runs),
         ("transitions", lambda: evaluate_active_runs(now=now)),
         ("escalated", lambda: len(escalate_due_alerts(now))),
         ("processed", lambda: process_transitions(now=now)),
         ("notified", lambda: notify.deliver_due(now=now)),
         ("uploads expired", lambda: remove_expired_uploads(now=now)),
+        ("HL7 messages purged", lambda: purge_inbound_messages(now=now)),
     ]
     # Other apps' housekeeping, declared in their AppConfig (contributions.periodic).
     stages += [(name, functools.partial(task, now)) for name, task in contributions.periodic()]

@@ -1,0 +1,179 @@
+"""The live path's evaluation queue: rule passes after commit, coalesced per run, durable across crashes.
+
+The HL7 listener commits a message's samples and acknowledges it; it does not evaluate. In the same transaction as
+the samples it upserts the run's ``EvaluationRequest`` (:func:`request_evaluations`), so a request can no more be
+lost than the samples it describes. :func:`evaluate_pending` then evaluates each pending run at most once per
+``interval_s`` (default 1 s) — however many messages arrived in between — from the earliest new observation, by
+calling ``actions.evaluate_run`` (the same entry point every other way in uses).
+
+Who calls :func:`evaluate_pending`: the evaluator thread that ``ecmo mllp-listen`` starts (:class:`Evaluator`),
+each pass of ``ecmo surveil``, or a task worker. Several may run at once, in several processes: a run is claimed
+by a conditional ``UPDATE … WHERE pending`` inside the evaluation's own transaction, so exactly one of them
+evaluates it, and a crash mid-evaluation rolls the claim back (the run stays pending).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import close_old_connections, connection, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ecmo_web.runs.models import EcmoRun
+from ecmo_web.surveillance import actions
+from ecmo_web.surveillance.models import EvaluationRequest
+
+log = logging.getLogger("ecmo.evaluator")
+
+DEFAULT_INTERVAL_S = 1.0
+
+
+def interval_s() -> float:
+    """Seconds between two evaluations of one run (``ECMO_EVALUATION_INTERVAL_S``, default 1 s)."""
+    return float(getattr(settings, "ECMO_EVALUATION_INTERVAL_S", DEFAULT_INTERVAL_S))
+
+
+def request_evaluations(requests: Iterable[tuple[int, dt.datetime]], *, now: dt.datetime) -> None:
+    """Mark runs as having new telemetry from ``replay_from``: one upsert per run, in the caller's transaction.
+
+    A run already pending keeps its first request time and the earlier of the two ``replay_from``.
+    """
+    earliest: dict[int, dt.datetime] = {}
+    for run_id, replay_from in requests:
+        earliest[run_id] = min(replay_from, earliest.get(run_id, replay_from))
+    if not earliest:
+        return
+    qn = connection.ops.quote_name
+    table = qn(EvaluationRequest._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Table and column names come from the model; values are bound parameters.
+    sql = (
+        f"INSERT INTO {table} (run_id, pending, replay_from, requested_at, evaluated_at) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, NULL) ON CONFLICT (run_id) DO UPDATE SET "
+        f"replay_from = CASE WHEN {table}.pending AND {table}.replay_from < excluded.replay_from "
+        f"THEN {table}.replay_from ELSE excluded.replay_from END, "
+        f"requested_at = CASE WHEN {table}.pending THEN {table}.requested_at ELSE excluded.requested_at END, "
+        "pending = excluded.pending"
+    )
+    rows = [(run_id, True, adapt(at), adapt(now)) for run_id, at in sorted(earliest.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+@dataclass
+class PassResult:
+    """What one :func:`evaluate_pending` pass did; ``waited_s``: request → evaluation, per run evaluated."""
+
+    runs: int = 0
+    transitions: int = 0
+    failed: int = 0
+    waited_s: list[float] = field(default_factory=list)
+
+
+def _due(now: dt.datetime, every_s: float) -> Q:
+    return Q(pending=True) & (
+        Q(evaluated_at__isnull=True) | Q(evaluated_at__lte=now - dt.timedelta(seconds=every_s))
+    )
+
+
+def evaluate_pending(
+    *, now: dt.datetime | None = None, every_s: float | None = None, limit: int = 100
+) -> PassResult:
+    """Evaluate every run whose request is due (pending, and not evaluated within ``every_s``), oldest first.
+
+    Each run is claimed and evaluated in its own transaction. A run whose evaluation raises is logged and left
+    pending until its next interval (it cannot stall the others or make the caller crash-loop).
+    """
+    every_s = interval_s() if every_s is None else every_s
+    result = PassResult()
+    due = list(
+        EvaluationRequest.objects.filter(_due(now or timezone.now(), every_s))
+        .order_by("requested_at")
+        .values_list("run_id", flat=True)[:limit]
+    )
+    for run_id in due:
+        at = now or timezone.now()
+        try:
+            with transaction.atomic():
+                claimed = EvaluationRequest.objects.filter(_due(at, every_s), run_id=run_id)
+                request = claimed.select_for_update().first()
+                if request is None or not claimed.update(pending=False, evaluated_at=at):
+                    continue  # another evaluator took it
+                run = EcmoRun.objects.get(pk=run_id)
+                transitions = actions.evaluate_run(run, now=at, replay_from=request.replay_from)
+        except Exception:
+            log.exception("evaluation of run %s failed; it stays pending", run_id)
+            result.failed += 1
+            with transaction.atomic():
+                EvaluationRequest.objects.filter(run_id=run_id).update(evaluated_at=at)
+            continue
+        result.runs += 1
+        result.transitions += len(transitions)
+        # From the oldest unevaluated message's commit to its transitions being stored.
+        result.waited_s.append(max((timezone.now() - request.requested_at).total_seconds(), 0.0))
+    return result
+
+
+def next_due_in_s(*, now: dt.datetime, every_s: float) -> float | None:
+    """Seconds until the earliest pending request falls due (0 if one is due now), or None when none is pending."""
+    pending = EvaluationRequest.objects.filter(pending=True).values_list("evaluated_at", flat=True)
+    waits = [
+        0.0 if last is None else max((last + dt.timedelta(seconds=every_s) - now).total_seconds(), 0.0)
+        for last in pending[:1000]
+    ]
+    return min(waits) if waits else None
+
+
+class Evaluator:
+    """A thread that drains the evaluation queue: the listener's in-process evaluator.
+
+    It wakes when told that messages were committed (:meth:`wake`) or when the next pending run falls due, and at
+    least every ``poll_s`` (requests committed by other processes).
+    """
+
+    def __init__(self, *, every_s: float | None = None, poll_s: float = 0.5) -> None:
+        self.every_s = interval_s() if every_s is None else every_s
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ecmo-evaluator", daemon=True)
+        self.passes: list[PassResult] = []
+
+    def start(self) -> Evaluator:
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                wait = self.poll_s
+                self._wake.clear()
+                try:
+                    close_old_connections()
+                    now = timezone.now()
+                    result = evaluate_pending(now=now, every_s=self.every_s)
+                    if result.runs or result.failed:
+                        self.passes.append(result)
+                        del self.passes[:-1000]
+                    due = next_due_in_s(now=timezone.now(), every_s=self.every_s)
+                    if due is not None:
+                        wait = min(wait, max(due, 0.01))
+                except Exception:  # a database outage must not kill the thread; retry after the poll interval
+                    log.exception("evaluator pass failed")
+                self._wake.wait(wait)
+        finally:
+            connections.close_all()
