@@ -12,6 +12,7 @@ FUZZ_SECONDS ?= 120
 .PHONY: fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench clean
 
 $(STAMP): pyproject.toml
+	scripts/ensure-weasyprint.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

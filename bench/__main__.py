@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_live_evaluation, bench_mllp, bench_pages, bench_surveillance
+from bench import (
+    bench_export_memory,
+    bench_kpis,
+    bench_live_evaluation,
+    bench_mllp,
+    bench_pages,
+    bench_surveillance,
+)
 
 
 def main() -> int:
@@ -18,6 +25,8 @@ def main() -> int:
         bench_surveillance.run(),
         bench_live_evaluation.run(),
         *bench_mllp.run(),
+        bench_export_memory.run(),
+        bench_kpis.run(),
         *bench_pages.run(),
     ]
     width = max(len(r.name) for r in results)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ninja import Router
 
     from ecmo_web.runs.summary import Column
-    from ecmo_web.surveillance.hooks import Notifier, WeaningProvider
+    from ecmo_web.surveillance.hooks import CheckHook, Notifier, WeaningProvider
     from ecmo_web.timeline import Provider
 
 __all__ = ["Contributions", "Job", "NavItem", "RunPanel", "added", "collected"]
@@ -93,6 +93,9 @@ class Contributions:
     periodic: tuple[tuple[str, Callable[[dt.datetime], Any]], ...] = ()
     # fn(who, start, end) -> [ecmo_core.profile.Record]: what perfusion did in this app's areas of the role profile
     profile_sources: tuple[Callable[..., Any], ...] = ()
+    # fn(check, amended): called by the check actions inside their transaction, after the check is written (e.g.
+    # an outbox row for the EHR that commits or rolls back with the check)
+    check_hooks: tuple[CheckHook, ...] = ()
     # background jobs, run in-process or on Celery workers by ecmo_web.jobs.dispatch
     jobs: tuple[Job, ...] = ()
 
@@ -192,3 +195,7 @@ def periodic() -> list[tuple[str, Callable[[dt.datetime], Any]]]:
 
 def profile_sources() -> list[Callable[..., Any]]:
     return _all("profile_sources")
+
+
+def check_hooks() -> list[CheckHook]:
+    return _all("check_hooks")

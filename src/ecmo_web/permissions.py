@@ -39,29 +39,43 @@ ACTIONS: Final[dict[str, str]] = {
     "audit.view": "Read the audit trail",
     "export.registry": "Export registry data (ELSO-style, ECLS CDM, FHIR)",
     "export.research": "Export de-identified research datasets",
+    "study.manage": "Keep the study register: protocols, ethics approvals, contributors, outputs, enrolled runs",
     "program.manage": "Manage the program's members and their roles",
+    "adverse_event.record": "Record an adverse event (complication) on a run, with its code, severity and lot",
+    "mm.contribute": "Write a discipline's input to an M&M case",
+    "mm.manage": "Open M&M cases; write the discussion, contributing factors and actions; close actions",
+    "kpi.view": "See the program's quality indicators (KPIs) and audit compliance, as aggregates",
+    "clinical_audit.manage": "Define clinical audits (criterion, standard, sample) and run them",
 }
 
 _READ = {"run.view", "patient.identify", "calculator.use"}
 _BEDSIDE = _READ | {"sample.ingest", "alert.acknowledge", "rounds.record", "pathway.record"}
 _CIRCUIT = {"check.record", "check.amend", "circuit.edit", "mcs.edit", "alert.resolve"}
 _PHYSICIAN = _BEDSIDE | {"run.create", "run.edit", "mcs.edit", "alert.resolve", "decision.record"}
+# Quality (issue 12): clinicians record adverse events and add their input to M&M; quality and the director
+# manage M&M and audits; the auditor reads; the researcher sees aggregate KPIs only, never an identified case.
+_QUALITY_CLINICIAN = {"adverse_event.record", "mm.contribute", "kpi.view"}
+_QUALITY_MANAGER = _QUALITY_CLINICIAN | {"mm.manage", "clinical_audit.manage"}
 
 MATRIX: Final[dict[str, frozenset[str]]] = {
     Role.PERFUSIONIST: frozenset(
         _BEDSIDE
         | _CIRCUIT
+        | _QUALITY_CLINICIAN
         | {"run.create", "run.edit", "decision.record", "catalogue.manage", "rounds.perfusion"}
     ),
     Role.ECMO_SPECIALIST: frozenset(
-        _BEDSIDE | _CIRCUIT | {"run.create", "run.edit", "decision.record", "rounds.perfusion"}
+        _BEDSIDE
+        | _CIRCUIT
+        | _QUALITY_CLINICIAN
+        | {"run.create", "run.edit", "decision.record", "rounds.perfusion"}
     ),
-    Role.INTENSIVIST: frozenset(_PHYSICIAN | {"circuit.edit"}),
-    Role.SURGEON: frozenset(_PHYSICIAN | {"circuit.edit"}),
-    Role.CARDIOLOGIST: frozenset(_PHYSICIAN),
-    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE),
-    Role.PHARMACIST: frozenset(_READ | {"rounds.record"}),
-    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record", "pathway.record"}),
+    Role.INTENSIVIST: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | {"circuit.edit"}),
+    Role.SURGEON: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN | {"circuit.edit"}),
+    Role.CARDIOLOGIST: frozenset(_PHYSICIAN | _QUALITY_CLINICIAN),
+    Role.BEDSIDE_NURSE: frozenset(_BEDSIDE | _QUALITY_CLINICIAN),
+    Role.PHARMACIST: frozenset(_READ | {"rounds.record", "mm.contribute", "kpi.view"}),
+    Role.PHYSIOTHERAPIST: frozenset(_READ | {"rounds.record", "pathway.record", "mm.contribute", "kpi.view"}),
     Role.DIRECTOR: frozenset(
         _READ
         | {
@@ -71,14 +85,17 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             "audit.view",
             "export.registry",
             "export.research",
+            "study.manage",
             "program.manage",
             "catalogue.manage",
         }
+        | _QUALITY_MANAGER
     ),
-    Role.QUALITY: frozenset(_READ | {"audit.view", "export.registry", "export.research"}),
-    # Researchers work on de-identified exports only: no run pages, no identifiers.
-    Role.RESEARCHER: frozenset({"export.research", "calculator.use"}),
-    Role.AUDITOR: frozenset(_READ | {"audit.view"}),
+    # The de-identified research export is for the researcher and the director only (issue 13 §4).
+    Role.QUALITY: frozenset(_READ | _QUALITY_MANAGER | {"audit.view", "export.registry"}),
+    # Researchers work on de-identified exports and aggregate KPIs only: no run pages, no identifiers, no cases.
+    Role.RESEARCHER: frozenset({"export.research", "study.manage", "calculator.use", "kpi.view"}),
+    Role.AUDITOR: frozenset(_READ | {"audit.view", "kpi.view"}),
     Role.ADMIN: frozenset(
         {"calculator.use", "catalogue.manage", "settings.manage", "audit.view", "program.manage"}
     ),

@@ -7,6 +7,7 @@ Defaults run the embedded SQLite database under ``var/``. Production and CI set 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "ecmo_web.rounds",
     "ecmo_web.calculators",
     "ecmo_web.perfusion",
+    "ecmo_web.registry",
+    "ecmo_web.quality",
 ]
 
 MIDDLEWARE = [
@@ -218,3 +221,21 @@ CELERY_BROKER_URL = os.environ.get("ECMO_BROKER_URL", "")
 # seconds; the inbound message log keeps raw messages this many days.
 ECMO_EVALUATION_INTERVAL_S = float(os.environ.get("ECMO_EVALUATION_INTERVAL_S", "1"))
 ECMO_HL7_LOG_RETENTION_DAYS = int(os.environ.get("ECMO_HL7_LOG_RETENTION_DAYS", "30"))
+# Exports (docs/exports/): an export of more runs than this answers 202 with a job URL instead of the file.
+ECMO_EXPORT_SYNC_MAX_RUNS = int(os.environ.get("ECMO_EXPORT_SYNC_MAX_RUNS", "50"))
+# ECLS CDM ecls_circuit.tubing_size_in_inches is mandatory and not recorded per circuit: the program's standard
+# adult tubing (3/8 inch, local practice).
+ECMO_TUBING_SIZE_IN_INCHES = float(os.environ.get("ECMO_TUBING_SIZE_IN_INCHES", "0.375"))
+# Key of the research pseudonyms (HMAC); defaults to one derived from SECRET_KEY. Keep it secret and stable.
+ECMO_RESEARCH_KEY = os.environ.get("ECMO_RESEARCH_KEY", "")
+# EHR outbound (docs/ehr-outbound.md): hourly checks to an interface engine over MLLP ("host:port") and/or a FHIR
+# server (base URL). Unset: nothing is queued.
+ECMO_EHR_MLLP = os.environ.get("ECMO_EHR_MLLP", "")
+ECMO_EHR_FHIR_URL = os.environ.get("ECMO_EHR_FHIR_URL", "")
+ECMO_EHR_APPLICATION = os.environ.get("ECMO_EHR_APPLICATION", "EHR")
+ECMO_EHR_TIMEOUT_S = float(os.environ.get("ECMO_EHR_TIMEOUT_S", "10"))
+ECMO_EHR_RETRY_BASE_S = float(os.environ.get("ECMO_EHR_RETRY_BASE_S", "5"))
+ECMO_EHR_RETRY_MAX_S = float(os.environ.get("ECMO_EHR_RETRY_MAX_S", "900"))
+# SMART on FHIR EHR launch (/smart/launch): the EHR FHIR bases ECMO Steward is registered with, and its client id
+# at each, as JSON: {"https://ehr.example.org/fhir": "ecmo-steward"}.
+ECMO_SMART_CLIENTS: dict[str, str] = json.loads(os.environ.get("ECMO_SMART_CLIENTS", "{}"))

@@ -28,12 +28,24 @@ from ecmo_web.accounts.models import Program, Role
 from ecmo_web.contributions import Contributions, NavItem, RunPanel
 from ecmo_web.decisions import surveillance_hooks
 from ecmo_web.decisions import timeline as decision_timeline
+from ecmo_web.permissions import MATRIX
+from ecmo_web.quality import lanes as quality_lanes
 from ecmo_web.rounds import api as rounds_api
 from ecmo_web.runs import summary
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
-APPS_WITH_CONTRIBUTIONS = ["runs", "surveillance", "decisions", "rounds", "calculators", "perfusion"]
+APPS_WITH_CONTRIBUTIONS = [
+    "runs",
+    "surveillance",
+    "decisions",
+    "rounds",
+    "calculators",
+    "perfusion",
+    "registry",
+    "quality",
+]
+APPS_WITH_API = ["runs", "surveillance", "decisions", "rounds", "perfusion", "registry", "quality"]
 
 
 def test_it_reads_the_apps_in_installed_apps_order() -> None:
@@ -80,14 +92,14 @@ def test_it_mounts_every_app_router_on_the_api(client: Client) -> None:
         for op in operation.values()
         for tag in op.get("tags", [])
     }
-    assert {"runs", "surveillance", "decisions", "rounds", "perfusion"} <= tags
-    assert len(contributions.api_routers()) == 5
+    assert {"runs", "surveillance", "decisions", "rounds", "perfusion", "exports", "quality"} <= tags
+    assert len(contributions.api_routers()) == len(APPS_WITH_API)
 
 
 def test_it_accepts_a_router_as_a_dotted_module_path() -> None:
     with contributions.added(Contributions(api_routers=(("/extra", "ecmo_web.rounds.api"),))):
         assert contributions.api_routers()[-1] == ("/extra", rounds_api.router)
-    assert len(contributions.api_routers()) == 5
+    assert len(contributions.api_routers()) == len(APPS_WITH_API)
 
 
 def _menu(client: Client, program: Program) -> str:
@@ -96,64 +108,34 @@ def _menu(client: Client, program: Program) -> str:
     return html[start:]
 
 
-@pytest.mark.parametrize(
-    ("role", "shown", "hidden"),
-    [
-        (
-            Role.PERFUSIONIST,
-            {"Alerts", "Rounds board", "Perfusion", "Calculators", "Device messages"},
-            {"Surveillance settings"},
-        ),
-        (
-            Role.DIRECTOR,
-            {
-                "Alerts",
-                "Rounds board",
-                "Perfusion",
-                "Calculators",
-                "Device messages",
-                "Surveillance settings",
-            },
-            set(),
-        ),
-        (
-            Role.ADMIN,
-            {"Calculators", "Surveillance settings"},
-            {"Alerts", "Rounds board", "Perfusion", "Device messages"},
-        ),
-        (
-            Role.RESEARCHER,
-            {"Calculators"},
-            {"Alerts", "Rounds board", "Perfusion", "Device messages", "Surveillance settings"},
-        ),
-    ],
-)
+# Spot checks that must hold whatever apps are added: what each role must and must never see in the menu.
+MUST = {
+    Role.PERFUSIONIST: (
+        {"Alerts", "Rounds board", "Perfusion", "Calculators", "M&M"},
+        {"Surveillance settings"},
+    ),
+    Role.DIRECTOR: ({"Alerts", "Surveillance settings", "Exports", "Research", "Quality"}, set()),
+    Role.ADMIN: ({"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board", "Perfusion", "M&M"}),
+    # Researchers see de-identified data and aggregate indicators, never runs, adverse events or M&M cases.
+    Role.RESEARCHER: ({"Calculators", "Research", "Quality"}, {"Alerts", "Rounds board", "M&M", "Exports"}),
+}
+
+
+@pytest.mark.parametrize("role", list(Role.values))
 def test_it_shows_each_nav_item_to_the_roles_that_may_use_it(
-    program: Program,
-    personas: dict[str, Any],
-    client_for: Callable[[Any], Client],
-    role: str,
-    shown: set[str],
-    hidden: set[str],
+    program: Program, personas: dict[str, Any], client_for: Callable[[Any], Client], role: str
 ) -> None:
-    items = {item.label: item for item in contributions.nav_items()}
-    assert set(items) == {
-        "Alerts",
-        "Rounds board",
-        "Perfusion",
-        "Calculators",
-        "Device messages",
-        "Surveillance settings",
-    }
     html = client_for(personas[role]).get(reverse("program_calculators", kwargs={"program_id": program.pk}))
-    assert html.status_code == 200
-    page = html.content.decode()
-    for label in shown:
-        href = reverse(items[label].url_name, kwargs={"program_id": program.pk})
-        assert f'href="{href}"' in page, label
-    for label in hidden:
-        href = reverse(items[label].url_name, kwargs={"program_id": program.pk})
-        assert f'href="{href}"' not in page, label
+    page = html.content.decode() if html.status_code == 200 else ""
+    shown = set()
+    for item in contributions.nav_items():
+        href = f'href="{reverse(item.url_name, kwargs={"program_id": program.pk})}"'
+        allowed = item.action in MATRIX[role]
+        assert (href in page) == (allowed and html.status_code == 200), (role, item.label)
+        if href in page:
+            shown.add(item.label)
+    must, never = MUST.get(role, (set(), set()))
+    assert must <= shown and not (never & shown), (role, shown)
 
 
 def test_it_orders_nav_items_by_order_then_app() -> None:
@@ -162,6 +144,13 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Rounds board",
         "Perfusion",
         "Calculators",
+        "Adverse events",
+        "M&M",
+        "Quality",
+        "Audits",
+        "Exports",
+        "Research",
+        "Studies",
         "Device messages",
         "Surveillance settings",
     ]
@@ -175,6 +164,7 @@ def test_it_renders_the_run_panels_in_order(
         "surveillance/panel_hl7_identity.html",
         "decisions/_run_panel.html",
         "perfusion/_run_panel.html",
+        "quality/panel_run.html",
     ]
     page = client_for(personas[Role.BEDSIDE_NURSE]).get(reverse("run_detail", kwargs={"run_id": run.pk}))
     html = page.content.decode()
@@ -206,6 +196,7 @@ def test_it_collects_lanes_columns_and_weaning_providers_from_their_apps() -> No
         timeline.run_lanes,
         summaries.alert_lanes,
         decision_timeline.decision_lanes,
+        quality_lanes.adverse_event_lane,
     ]
     assert contributions.run_columns() == [summary.oxygenator_age, summaries.open_alerts_column]
     assert contributions.weaning_providers() == [surveillance_hooks.weaning_trials]

@@ -58,7 +58,17 @@ def test_it_refuses_unknown_actions(personas: dict[str, Any], run: EcmoRun) -> N
 def test_it_keeps_researchers_away_from_identifiable_data() -> None:
     assert "run.view" not in MATRIX[Role.RESEARCHER]
     assert "patient.identify" not in MATRIX[Role.RESEARCHER]
-    assert MATRIX[Role.AUDITOR] <= {"run.view", "patient.identify", "calculator.use", "audit.view"}
+    assert MATRIX[Role.AUDITOR] <= {
+        "run.view",
+        "patient.identify",
+        "calculator.use",
+        "audit.view",
+        "kpi.view",
+    }
+    assert (
+        not {"adverse_event.record", "mm.manage", "mm.contribute", "clinical_audit.manage"}
+        & MATRIX[Role.RESEARCHER]
+    )
 
 
 def test_it_documents_the_matrix_in_docs_roles_md() -> None:

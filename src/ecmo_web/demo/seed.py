@@ -32,6 +32,8 @@ STEP_MODULES: list[str] = [
     "ecmo_web.decisions.demo",
     "ecmo_web.rounds.demo",
     "ecmo_web.perfusion.demo",
+    "ecmo_web.registry.demo",
+    "ecmo_web.quality.demo",
 ]
 
 
@@ -64,13 +66,15 @@ DEMO_EMAIL_DOMAIN = "@demo.invalid"  # every demo user's address; a real install
 def _demo_catalogue_files() -> list[tuple[str, str, str]]:
     """(kind, maker, model) of the catalogue items the demo imports from its data files."""
     import csv
+    import io
+    from importlib import resources
 
-    from ecmo_web.perfusion.demo import CATALOGUE_CSV, PUBLIC_CURVES_CSV
-
+    # Read by resource name: the seed must not import the perfusion app's demo step (import contracts).
+    data = resources.files("ecmo_web.perfusion").joinpath("data")
     items = []
-    for path in (CATALOGUE_CSV, PUBLIC_CURVES_CSV):
-        with open(path, encoding="utf-8", newline="") as handle:
-            items += [(row["kind"], row["maker"], row["model"]) for row in csv.DictReader(handle)]
+    for name in ("demo_catalogue.csv", "public_dual_lumen_curves.csv"):
+        text = data.joinpath(name).read_text(encoding="utf-8")
+        items += [(row["kind"], row["maker"], row["model"]) for row in csv.DictReader(io.StringIO(text))]
     return items
 
 

@@ -45,7 +45,7 @@ from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import SystemActor, actor_name, audit, aware, not_in_future, require, user_of
 from ecmo_web.permissions import program_id_of
 from ecmo_web.runs.models import Component, EcmoRun
-from ecmo_web.surveillance import notify
+from ecmo_web.surveillance import hooks, notify
 from ecmo_web.surveillance.evaluation import RunFacts, load_timeline
 from ecmo_web.surveillance.models import (
     CHECK,
@@ -693,6 +693,7 @@ def record_check(
     batch.created_count = len(created)
     batch.save(update_fields=["created_count"])
     audit(actor, action="check.recorded", obj=check, after=_check_snapshot(check))
+    hooks.check_written(check, amended=False)
     evaluate_run(run, now=now, replay_from=at)
     return check
 
@@ -763,6 +764,7 @@ def amend_check(
         after=_check_snapshot(amended),
         reason=reason.strip(),
     )
+    hooks.check_written(amended, amended=True)
     evaluate_run(run, now=now, replay_from=min(at, check.observed_at))
     return amended
 

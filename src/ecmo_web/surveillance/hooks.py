@@ -4,8 +4,11 @@
   app records them as decisions of kind "weaning trial"). The pump rule stays quiet during a trial (core-api §4).
 - notifiers, ``fn(transition)``: called by the worker (``ecmo surveil``) for every stored alert transition, once;
   e.g. a pager or chat integration. Without one, transitions are logged.
+- check hooks, ``fn(check, amended)``: called by ``record_check`` and ``amend_check`` inside their transaction,
+  so what a hook writes (an EHR outbox row) commits or rolls back with the check.
 
-An app declares them in its ``AppConfig.contributions()`` (``weaning_providers=``, ``notifiers=``).
+An app declares them in its ``AppConfig.contributions()`` (``weaning_providers=``, ``notifiers=``,
+``check_hooks=``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ logger = logging.getLogger("ecmo.surveillance")
 
 WeaningProvider = Callable[[Any], list[tuple[dt.datetime, dt.datetime | None]]]
 Notifier = Callable[[Any], None]
+CheckHook = Callable[[Any, bool], None]
 
 
 def weaning_trials(run: Any) -> list[tuple[dt.datetime, dt.datetime | None]]:
@@ -28,6 +32,11 @@ def weaning_trials(run: Any) -> list[tuple[dt.datetime, dt.datetime | None]]:
     for provider in contributions.weaning_providers():
         trials.extend(provider(run))
     return sorted(trials, key=lambda t: t[0])
+
+
+def check_written(check: Any, *, amended: bool) -> None:
+    for hook in contributions.check_hooks():
+        hook(check, amended)
 
 
 def notify(transition: Any) -> None:
