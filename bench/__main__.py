@@ -32,6 +32,7 @@ BENCHES = {
     "mllp": "bench.bench_mllp:run",
     "export-memory": "bench.bench_export_memory:run",
     "kpis": "bench.bench_kpis:run",
+    "pages": "bench.bench_pages:run",
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from ecmo_web.surveillance.hooks import CheckHook, Notifier, WeaningProvider
     from ecmo_web.timeline import Provider
 
-__all__ = ["Contributions", "NavItem", "RunPanel", "added", "collected"]
+__all__ = ["Contributions", "Job", "NavItem", "RunPanel", "added", "collected"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,20 @@ class RunPanel:
     template: str
     action: str
     order: int = 50
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job an app offers (``ecmo_web.jobs.dispatch``): its name (``app.verb``) and the dotted path
+    ``module:function`` of the function that runs it with JSON-able keyword arguments."""
+
+    name: str
+    target: str
+
+    def function(self) -> Callable[..., Any]:
+        module, _, attribute = self.target.partition(":")
+        found: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return found
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,8 @@ class Contributions:
     # fn(check, amended): called by the check actions inside their transaction, after the check is written (e.g.
     # an outbox row for the EHR that commits or rolls back with the check)
     check_hooks: tuple[CheckHook, ...] = ()
+    # background jobs, run in-process or on Celery workers by ecmo_web.jobs.dispatch
+    jobs: tuple[Job, ...] = ()
 
 
 @dataclass(frozen=True)

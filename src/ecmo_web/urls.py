@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from ecmo_web import contributions
 from ecmo_web.accounts.forms import ThrottledAuthenticationForm
 from ecmo_web.api import api
+from ecmo_web.health import health
 from ecmo_web.runs import views as run_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -22,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", health, name="health"),
     path("", include("ecmo_web.accounts.twofactor")),
     path("", include("ecmo_web.accounts.urls")),
     path("admin/", admin.site.urls),

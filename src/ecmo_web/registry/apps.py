@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from ecmo_web.contributions import Contributions, NavItem
+from ecmo_web.contributions import Contributions, Job, NavItem
 
 
 class RegistryConfig(AppConfig):
@@ -16,6 +16,7 @@ class RegistryConfig(AppConfig):
         return Contributions(
             urls="ecmo_web.registry.urls",
             check_hooks=(ehr.enqueue_check,),
+            jobs=(Job("registry.export", "ecmo_web.registry.jobs:run_export"),),
             periodic=(("EHR messages sent", lambda now: ehr.send_pending(now=now).sent),),
             api_routers=(("/", api.router),),
             navigation=(

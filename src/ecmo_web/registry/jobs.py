@@ -130,11 +130,19 @@ def _thread_main(job_id: int) -> None:
         connection.close()
 
 
-def start(job: ExportJob) -> threading.Thread:
-    """Start ``job`` in a thread of this process once the current transaction commits.
+def run_export(job_id: int) -> str:
+    """The ``registry.export`` job (``ecmo_web.jobs``): run the export; its final status."""
+    return str(run_job(job_id).status)
 
-    A deployment with a broker runs the same job from a Celery task whose body is ``run_job(job_id)``.
-    """
+
+def start(job: ExportJob) -> threading.Thread | None:
+    """Start ``job`` once the current transaction commits: on a Celery worker when a broker is configured
+    (``ECMO_BROKER_URL``), otherwise in a thread of this process."""
+    from ecmo_web import jobs as background
+
+    if background.broker_configured():
+        background.dispatch("registry.export", job_id=job.pk)
+        return None
     thread = threading.Thread(target=_thread_main, args=(job.pk,), name=f"export-{job.pk}", daemon=True)
     transaction.on_commit(thread.start)
     return thread

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from ecmo_web.contributions import Contributions, NavItem, RunPanel
+from ecmo_web.contributions import Contributions, Job, NavItem, RunPanel
 
 
 class SurveillanceConfig(AppConfig):
@@ -28,6 +28,12 @@ class SurveillanceConfig(AppConfig):
                 NavItem("Alerts", "surveillance_program_alerts", "run.view", order=20),
                 NavItem("Device messages", "hl7_inbound_messages", "patient.identify", order=85),
                 NavItem("Surveillance settings", "surveillance_settings", "settings.manage", order=90),
+            ),
+            jobs=(
+                Job("surveillance.pass", "ecmo_web.surveillance.jobs:surveillance_pass"),
+                Job("surveillance.escalate", "ecmo_web.surveillance.jobs:escalate"),
+                Job("surveillance.evaluate_run", "ecmo_web.surveillance.jobs:evaluate_run"),
+                Job("surveillance.evaluate_pending", "ecmo_web.surveillance.jobs:evaluate_pending"),
             ),
         )
 

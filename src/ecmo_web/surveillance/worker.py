@@ -331,14 +331,16 @@ def loop(
     write: Callable[[str], Any],
     passes: int | None = None,
     sleep: Callable[[float], Any] = time.sleep,
+    run_pass: Callable[[], str] | None = None,
 ) -> int:
     """Run a pass every ``interval_s`` seconds until stopped (or ``passes`` passes); an exception of a whole pass
-    (the database restarting, say) is logged and the next pass tries again. Returns the passes that failed."""
+    (the database restarting, say) is logged and the next pass tries again. Returns the passes that failed.
+    ``run_pass`` replaces the pass run here (``ecmo surveil --loop`` with a broker queues it for a worker)."""
     failed = done = 0
     while passes is None or done < passes:
         try:
             close_old_connections()
-            write(one_pass())
+            write(run_pass() if run_pass is not None else one_pass())
         except Exception:
             failed += 1
             logger.exception("surveillance worker: pass failed; trying again in %s s", interval_s)

@@ -1,26 +1,79 @@
-"""``ecmo serve``: serve the app (with its static files) on 127.0.0.1:8000.
+"""``ecmo serve [--host 127.0.0.1] [--port 8000] [--workers N] [--threads T] [--bind ADDR]``: the production server.
 
-This is Django's threaded development server with static files served by WhiteNoise: right for a demo or a
-single workstation. A production site runs ``ecmo_web.wsgi:application`` under a WSGI server (docs/deploy.md).
+Gunicorn with several worker processes (default ``2 × cores + 1``, at most 8) serving
+``ecmo_web.wsgi:application``; static files come from WhiteNoise in the same processes, so no separate file
+server is needed. Workers share nothing but the database (and the cache and broker when configured), so a
+worker that dies is replaced without losing anything. Put a TLS-terminating proxy in front (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from gunicorn.app.base import BaseApplication
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS)
 
 
 class Command(BaseCommand):
-    help = "Serve ECMO Steward (default 127.0.0.1:8000)."
+    help = "Serve ECMO Steward with gunicorn (default 127.0.0.1:8000)."
+    requires_system_checks = []  # checked by `ecmo check --deploy`; each worker loads the app itself
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--bind", action="append", help="address to listen on (HOST:PORT or unix:PATH); repeatable"
+        )
+        parser.add_argument("--workers", type=int, default=None, help="worker processes (2 × cores + 1, ≤ 8)")
+        parser.add_argument("--threads", type=int, default=2, help="threads per worker (default 2)")
+        parser.add_argument(
+            "--timeout", type=int, default=60, help="seconds before a stuck worker is replaced"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(f"ECMO Steward on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)")
-        call_command(
-            "runserver", f"{options['host']}:{options['port']}", use_reloader=False, insecure_serving=True
-        )
+        workers = options["workers"] or default_workers()
+        if workers < 1 or options["threads"] < 1:
+            raise CommandError("--workers and --threads must be 1 or more")
+        if not 0 <= options["port"] <= 65535:
+            raise CommandError("--port must be between 0 and 65535")
+        binds = options["bind"] or [f"{options['host']}:{options['port']}"]
+        config = {
+            "bind": binds,
+            "workers": workers,
+            "threads": options["threads"],
+            "timeout": options["timeout"],
+            "graceful_timeout": 30,
+            "worker_class": "gthread" if options["threads"] > 1 else "sync",
+            "accesslog": "-",
+            "errorlog": "-",
+            "forwarded_allow_ips": os.environ.get("ECMO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "proc_name": "ecmo-steward",
+        }
+        where = ", ".join(f"http://{b}/" for b in binds)
+        self.stdout.write(f"ECMO Steward on {where} with {workers} worker(s) (Ctrl-C to stop)")
+        self.stdout.flush()
+        _Server(config).run()
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    """Gunicorn configured from the command's options, not from its own command line."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._config.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from ecmo_web.wsgi import application
+
+        return application

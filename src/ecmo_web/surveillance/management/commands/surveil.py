@@ -4,6 +4,9 @@ Each pass evaluates every run on ECMO at the current time (so time-driven rules 
 stale — change state without new telemetry), escalates firing alerts left unacknowledged longer than the program
 allows, hands unprocessed alert transitions to the notifiers and the program's notification channels, retries
 deliveries that failed, and removes CSV uploads that expired. How it survives failures: ``surveillance.worker``.
+
+``--loop`` is the platform's one clock (docs/decisions/0003-jobs.md): with ``ECMO_BROKER_URL`` set it queues
+each pass for ``ecmo worker`` instead of running it here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ecmo_web import jobs
 from ecmo_web.surveillance import worker
+
+
+def queue_pass() -> str:
+    jobs.dispatch("surveillance.pass")
+    return "surveillance pass queued for the workers"
 
 
 class Command(BaseCommand):
@@ -39,6 +48,10 @@ class Command(BaseCommand):
             self.stdout.write(worker.one_pass())
             return
         try:
-            worker.loop(interval_s=options["interval"], write=self.stdout.write)
+            worker.loop(
+                interval_s=options["interval"],
+                write=self.stdout.write,
+                run_pass=queue_pass if jobs.broker_configured() else None,
+            )
         except KeyboardInterrupt:
             self.stdout.write("stopped")
