@@ -21,15 +21,14 @@ malformed body is a 400 naming the field like every other validation error (ninj
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-import pydantic
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from ecmo_web import apibody
 from ecmo_web.decisions import actions
 from ecmo_web.decisions.kinds import normalise_kind
 from ecmo_web.decisions.models import Decision, DecisionSession
@@ -154,23 +153,6 @@ class DecisionOut(DecisionSummaryOut):
     outcome_reason: str
 
 
-def _parse(request: HttpRequest, schema: type[Schema]) -> Any:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ValidationError({"body": "is not valid JSON"}) from None
-    if not isinstance(data, dict):
-        raise ValidationError({"body": "must be a JSON object"})
-    try:
-        return schema.model_validate(data)
-    except pydantic.ValidationError as err:
-        errors: dict[str, list[str]] = {}
-        for e in err.errors():
-            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
-            errors.setdefault(loc or "body", []).append(e["msg"])
-        raise ValidationError(errors) from None
-
-
 def _person(value: Person | None, username: str | None = None) -> Any:
     return value if value is not None else username
 
@@ -216,7 +198,7 @@ def list_decisions(
 def create_decision(request: HttpRequest, run_id: int) -> Status[dict[str, Any]]:
     """Record a decision (decided at once when ``decided_by`` is given, else left open)."""
     run = get_checked(EcmoRun.objects.select_related("program"), request.user, "decision.record", pk=run_id)
-    body: DecisionIn = _parse(request, DecisionIn)
+    body: DecisionIn = apibody.parse(request, DecisionIn)
     kind = normalise_kind(body.kind)
     if kind is None:
         raise ValidationError({"kind": f"unknown kind {body.kind!r}"})
@@ -297,7 +279,7 @@ def get_decision(request: HttpRequest, decision_id: int) -> dict[str, Any]:
 def decide_decision(request: HttpRequest, decision_id: int) -> dict[str, Any]:
     """Close an open decision: who decided and when (targets it sets are applied to the run)."""
     decision = get_checked(decision_queryset(), request.user, "decision.record", pk=decision_id)
-    body: DecideIn = _parse(request, DecideIn)
+    body: DecideIn = apibody.parse(request, DecideIn)
     actions.decide(
         actor=request.user,
         decision=decision,

@@ -13,15 +13,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-import pydantic
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from ecmo_web import apibody
 from ecmo_web.accounts.models import Program
 from ecmo_web.permissions import programs_for, restrict, role_in
 from ecmo_web.quality import actions
@@ -104,23 +103,6 @@ def event_dict(event: AdverseEvent) -> dict[str, Any]:
     }
 
 
-def _parse(request: HttpRequest, schema: type[Schema]) -> Any:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ValidationError({"body": "is not valid JSON"}) from None
-    if not isinstance(data, dict):
-        raise ValidationError({"body": "must be a JSON object"})
-    try:
-        return schema.model_validate(data)
-    except pydantic.ValidationError as err:
-        errors: dict[str, list[str]] = {}
-        for e in err.errors():
-            loc = ".".join(str(p) for p in e["loc"])
-            errors.setdefault(loc or "body", []).append(e["msg"])
-        raise ValidationError(errors) from None
-
-
 def _datetime(value: str | None, field: str) -> dt.datetime | None:
     if not value:
         return None
@@ -170,7 +152,7 @@ def list_adverse_events(
 
 @router.post("/adverse-events", response={201: AdverseEventOut})
 def create_adverse_event(request: HttpRequest) -> Status[dict[str, Any]]:
-    body: AdverseEventIn = _parse(request, AdverseEventIn)
+    body: AdverseEventIn = apibody.parse(request, AdverseEventIn)
     run = get_checked(
         EcmoRun.objects.select_related("program"), request.user, "adverse_event.record", pk=body.run_id
     )
