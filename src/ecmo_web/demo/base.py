@@ -161,5 +161,7 @@ def seed(ctx: DemoContext) -> None:
                 outcome=end["outcome"],
                 reason=end["reason"],
             )
-            run.survived_to_discharge = end.get("survived_to_discharge")
-            run.save(update_fields=["survived_to_discharge"])
+            if end.get("survived_to_discharge") is not None:
+                actions.record_discharge(
+                    actor=ctx.users[end["by"]], run=run, survived_to_discharge=end["survived_to_discharge"]
+                )

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ecmo_web.accounts.models import Program
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import audit, aware, require
+from ecmo_web.kernel import audit, aware, not_in_future, require
 from ecmo_web.runs.models import (
     Cannula,
     CatalogueItem,
@@ -375,10 +376,23 @@ def set_target(
 
 
 @transaction.atomic
-def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, reason: str = "") -> EcmoRun:
-    """Close the run (decannulation, death, transfer): closes the circuit, components, cannulas and devices."""
+def end_run(
+    *,
+    actor: Any,
+    run: EcmoRun,
+    ended_at: dt.datetime,
+    outcome: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> EcmoRun:
+    """Close the run (decannulation, death, transfer): closes the circuit, components, cannulas and devices.
+
+    ``ended_at`` may not be in the future (``now``, default the clock, plus the usual clock skew)."""
     require(actor, "run.edit", run)
     ended_at = aware(ended_at, field="ended_at")
+    not_in_future(ended_at, field="ended_at", now=now or timezone.now())
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": f"must be one of {', '.join(Outcome.values[1:])}"})
     if run.ended_at is not None:
         raise ValidationError({"ended_at": "the run has already ended"})
     if outcome == Outcome.ONGOING:
@@ -427,4 +441,40 @@ def end_run(*, actor: Any, run: EcmoRun, ended_at: dt.datetime, outcome: str, re
                 after=snapshot(row, list(changes)),
                 reason="run ended",
             )
+    return run
+
+
+@transaction.atomic
+def record_discharge(
+    *, actor: Any, run: EcmoRun, survived_to_discharge: bool | None, reason: str = ""
+) -> EcmoRun:
+    """Record whether the patient left hospital alive (``None``: not yet known), once the run has ended.
+
+    Registry outcome (ELSO "discharged alive") and the survival KPIs read it. A patient who died on ECMO
+    cannot have survived to discharge."""
+    require(actor, "run.edit", run)
+    run = EcmoRun.objects.select_for_update().get(pk=run.pk)
+    if run.ended_at is None:
+        raise ValidationError(
+            {
+                "survived_to_discharge": "the run is still in progress: end the run first, then record the discharge"
+            }
+        )
+    if survived_to_discharge is True and run.outcome == Outcome.DIED_ON_ECMO:
+        raise ValidationError(
+            {
+                "survived_to_discharge": "the run ended with death on ECMO: the patient cannot have survived to discharge"
+            }
+        )
+    before = snapshot(run, ["survived_to_discharge"])
+    run.survived_to_discharge = survived_to_discharge
+    run.save(update_fields=["survived_to_discharge"])
+    audit(
+        actor=actor,
+        action="run.discharge_recorded",
+        obj=run,
+        before=before,
+        after=snapshot(run, ["survived_to_discharge"]),
+        reason=reason,
+    )
     return run

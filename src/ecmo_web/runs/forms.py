@@ -6,7 +6,16 @@ from django import forms
 from django.utils import timezone
 
 from ecmo_web.forms import LocalDateTimeField, ProgramForm
-from ecmo_web.runs.models import Cannula, CatalogueItem, ComponentKind, Indication, McsDevice, Mode, Sex
+from ecmo_web.runs.models import (
+    Cannula,
+    CatalogueItem,
+    ComponentKind,
+    Indication,
+    McsDevice,
+    Mode,
+    Outcome,
+    Sex,
+)
 
 
 class StartRunForm(ProgramForm):
@@ -45,6 +54,35 @@ class ConfigurationForm(ProgramForm):
     mode = forms.ChoiceField(choices=Mode.choices, label="New configuration")
     started_at = LocalDateTimeField(label="From")
     reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EndRunForm(ProgramForm):
+    outcome = forms.ChoiceField(
+        choices=[c for c in Outcome.choices if c[0] != Outcome.ONGOING],
+        label="How the run ended",
+        help_text="A planned decannulation is best recorded through its checklist on the decannulation decision.",
+    )
+    ended_at = LocalDateTimeField(label="Flow stopped")
+    reason = forms.CharField(
+        max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note"
+    )
+
+
+DISCHARGE_CHOICES = [
+    ("unknown", "Not yet known"),
+    ("yes", "Alive at hospital discharge"),
+    ("no", "Died in hospital"),
+]
+
+
+class DischargeForm(ProgramForm):
+    survived_to_discharge = forms.ChoiceField(
+        choices=DISCHARGE_CHOICES, widget=forms.RadioSelect, label="Hospital discharge"
+    )
+    reason = forms.CharField(max_length=300, required=False, label="Note")
+
+    def clean_survived_to_discharge(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data["survived_to_discharge"])
 
 
 class CannulaForm(ProgramForm):

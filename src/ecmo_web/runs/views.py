@@ -20,6 +20,8 @@ from ecmo_web.runs.forms import (
     CannulaForm,
     ComponentForm,
     ConfigurationForm,
+    DischargeForm,
+    EndRunForm,
     McsDeviceForm,
     McsSettingForm,
     StartRunForm,
@@ -185,6 +187,24 @@ def _run_form_view(
     return view
 
 
+end_run = _run_form_view(
+    EndRunForm,
+    "run.edit",
+    "End the run",
+    "End run",
+    lambda req, run, d: actions.end_run(
+        actor=req.user, run=run, ended_at=d["ended_at"], outcome=d["outcome"], reason=d["reason"]
+    ),
+)
+record_discharge = _run_form_view(
+    DischargeForm,
+    "run.edit",
+    "Hospital discharge",
+    "Record discharge",
+    lambda req, run, d: actions.record_discharge(
+        actor=req.user, run=run, survived_to_discharge=d["survived_to_discharge"], reason=d["reason"]
+    ),
+)
 change_configuration = _run_form_view(
     ConfigurationForm,
     "run.edit",
