@@ -11,7 +11,7 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance: QI, policies, education"
 
     def contributions(self) -> Contributions:
-        from ecmo_web.governance import api
+        from ecmo_web.governance import api, profile
         from ecmo_web.governance.actions.policies import remind_reviews
 
         return Contributions(
@@ -19,4 +19,5 @@ class GovernanceConfig(AppConfig):
             api_routers=(("/", api.router),),
             navigation=(NavItem("Governance", "governance_home", "run.view", order=70),),
             periodic=(("policy review reminders", lambda now: len(remind_reviews(now))),),
+            profile_sources=(profile.qi, profile.policy_signoff, profile.education),
         )

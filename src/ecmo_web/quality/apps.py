@@ -11,7 +11,7 @@ class QualityConfig(AppConfig):
     verbose_name = "Quality: adverse events, M&M, KPIs and audits"
 
     def contributions(self) -> Contributions:
-        from ecmo_web.quality import api, lanes
+        from ecmo_web.quality import api, lanes, profile
 
         return Contributions(
             urls="ecmo_web.quality.urls",
@@ -24,4 +24,5 @@ class QualityConfig(AppConfig):
                 NavItem("Quality", "quality_dashboard", "kpi.view", order=72),
                 NavItem("Audits", "quality_audits", "kpi.view", order=73),
             ),
+            profile_sources=(profile.mm, profile.audits),
         )

@@ -11,7 +11,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry, research and interoperability exports"
 
     def contributions(self) -> Contributions:
-        from ecmo_web.registry import api, ehr
+        from ecmo_web.registry import api, ehr, profile
 
         return Contributions(
             urls="ecmo_web.registry.urls",
@@ -24,4 +24,5 @@ class RegistryConfig(AppConfig):
                 NavItem("Research", "registry_research", "export.research", order=81),
                 NavItem("Studies", "study_list", "study.manage", order=82),
             ),
+            profile_sources=(profile.research,),
         )
