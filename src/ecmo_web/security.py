@@ -1,7 +1,8 @@
 """HTTP hardening that Django 5.2 leaves to the site: a Content-Security-Policy, an idle timeout for shared ward
 terminals, and two-factor enforcement.
 
-- ``SecurityHeadersMiddleware`` sends a strict CSP (scripts only from this origin, no framing, no plug-ins),
+- ``SecurityHeadersMiddleware`` sends a strict CSP (scripts only from this origin, no framing, no plug-ins;
+  a site whose EHR shows SMART-launched pages in a frame lists the EHR's origins in ``ECMO_FRAME_ANCESTORS``),
   a Permissions-Policy that turns off camera, microphone and geolocation, and Cross-Origin-Opener-Policy.
   Styles keep ``'unsafe-inline'`` because pages position timeline bars with ``style`` attributes; scripts
   never do (there is no inline script or event-handler attribute in any template, and a test keeps it so).
@@ -24,6 +25,13 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+
+
+def content_security_policy(frame_ancestors: list[str]) -> str:
+    """The site's CSP; ``frame_ancestors`` (``ECMO_FRAME_ANCESTORS``) are the origins allowed to embed its pages."""
+    ancestors = " ".join(["'self'", *frame_ancestors]) if frame_ancestors else "'none'"
+    return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
 
 CSP = "; ".join(
     [
@@ -54,7 +62,11 @@ class SecurityHeadersMiddleware:
         # The API documentation page loads Swagger UI from a CDN in django-ninja; it is the one page allowed to.
         if request.path.startswith("/api/v1/docs"):
             return response
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        ancestors: list[str] = getattr(settings, "ECMO_FRAME_ANCESTORS", [])
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
+        if ancestors:
+            # X-Frame-Options cannot name origins (ALLOW-FROM is obsolete); the CSP's frame-ancestors says who may.
+            del response.headers["X-Frame-Options"]
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("ECMO_VAR_DIR", Path.cwd() / "var"))
@@ -184,6 +186,15 @@ OTP_TOTP_ISSUER = "ECMO Steward"
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page meta tag, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Origins of the EHR(s) allowed to show these pages in a frame (a SMART launch inside the EHR), space-separated
+# https origins; empty: no framing at all. Framed pages need their cookies sent cross-site, so SameSite=None
+# (and therefore HTTPS) follows.
+ECMO_FRAME_ANCESTORS = os.environ.get("ECMO_FRAME_ANCESTORS", "").split()
+for _origin in ECMO_FRAME_ANCESTORS:
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?", _origin):
+        raise ImproperlyConfigured(
+            f"ECMO_FRAME_ANCESTORS: {_origin!r} is not an https origin like https://ehr.example.org"
+        )
 SECURE_REFERRER_POLICY = "same-origin"
 if _env_bool("ECMO_HTTPS", False):
     SESSION_COOKIE_SECURE = True
@@ -197,6 +208,13 @@ if _env_bool("ECMO_HTTPS", False):
         # decision (ECMO_HSTS_PRELOAD=1), not this application's, so the check that asks for it is silenced.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if ECMO_FRAME_ANCESTORS:
+    if not _env_bool("ECMO_HTTPS", False):
+        raise ImproperlyConfigured(
+            "ECMO_FRAME_ANCESTORS needs ECMO_HTTPS=1: framed pages need Secure cookies"
+        )
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
 
 LOGGING = {
     "version": 1,

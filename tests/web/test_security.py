@@ -217,3 +217,35 @@ def test_it_passes_the_deployment_checklist(tmp_path: Path, https: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_lets_only_the_configured_ehr_origins_frame_its_pages(
+    client_for: Any, personas: dict[str, Any], settings: Any
+) -> None:
+    settings.ECMO_FRAME_ANCESTORS = ["https://ehr.example.org"]
+    response = client_for(personas["perfusionist"]).get("/")
+    assert "frame-ancestors 'self' https://ehr.example.org;" in response["Content-Security-Policy"] + ";"
+    assert "X-Frame-Options" not in response
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"ECMO_FRAME_ANCESTORS": "http://ehr.example.org", "ECMO_HTTPS": "1"}, "is not an https origin"),
+        (
+            {"ECMO_FRAME_ANCESTORS": "https://ehr.example.org *", "ECMO_HTTPS": "1"},
+            "'*' is not an https origin",
+        ),
+        ({"ECMO_FRAME_ANCESTORS": "https://ehr.example.org"}, "needs ECMO_HTTPS=1"),
+    ],
+)
+def test_it_refuses_to_start_with_unsafe_frame_ancestors(env: dict[str, str], words: str) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ECMO_HTTPS")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**base, "DJANGO_SETTINGS_MODULE": "ecmo_web.settings", "ECMO_SECRET_KEY": "x" * 50, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "ECMO_FRAME_ANCESTORS" in result.stderr and words in result.stderr
