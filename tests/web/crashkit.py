@@ -383,6 +383,7 @@ class Tally:
     total: int
     acked: list[str] = field(default_factory=list)
     resends: int = 0  # messages that needed more than one attempt
+    server_errors: list[str] = field(default_factory=list)  # 5xx answers (resent, but counted)
     refused: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -463,6 +464,8 @@ def api_sender(
             if status == 200:
                 break
             if status >= 500:
+                with tally.lock:
+                    tally.server_errors.append(f"{ref}: {status} {text[:200]}")
                 time.sleep(0.05)
                 continue
             with tally.lock:

@@ -104,6 +104,7 @@ def check_stored_once(
         assert len(got) == len(set(got)), f"run {run_id}: a batch stored twice"
         assert set(got) == expected, f"run {run_id}: missing {sorted(expected - set(got))[:5]}"
         assert run["samples"] == run["distinct_samples"] == 3 * points
+        assert len(run["samples_per_batch"]) == 1, "every batch holds all its samples"
         stored += len(got)
         duplicates += run["samples"] - run["distinct_samples"]
     return {"stored": stored, "duplicates": duplicates}
@@ -226,6 +227,7 @@ def test_it_stores_each_api_batch_once_when_the_web_server_is_killed(database: D
     found = database.inspect()
 
     assert tally.refused == []
+    assert tally.server_errors == []
     assert len(tally.acked) == tally.total
     ids = [{f"A{s}-{b:05d}" for b in range(batches)} for s in range(kit.SENDERS)]
     counts = check_stored_once(database, found, points=points, ids=ids)
