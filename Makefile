@@ -9,7 +9,7 @@ export ECMO_VAR_DIR ?= $(CURDIR)/var
 
 FUZZ_SECONDS ?= 120
 
-.PHONY: fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench bench-quick clean
+.PHONY: soak fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	scripts/ensure-weasyprint.sh
@@ -69,6 +69,13 @@ fuzz: install
 	$(BIN)/python -m fuzz $(FUZZ_SECONDS)
 	ECMO_FUZZ_EXAMPLES=2000 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_csv_fuzz.py
 	ECMO_FUZZ_EXAMPLES=300 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_api_fuzz.py
+
+# The long forms of the soak tests (marker `soak`): the crash tests with 10,000 messages per scenario and more
+# kills, on SQLite and PostgreSQL. `make test` runs the same tests in their short form (ECMO_SOAK_SCALE unset).
+soak: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python scripts/check-postgres.py
+	ECMO_SOAK_SCALE=full env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -s -m soak tests
+	ECMO_SOAK_SCALE=full DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider -s -m soak tests --create-db
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -786,6 +786,27 @@ class _Context:
     obr_seen: bool = False
 
 
+def _sn_value(obx: _Segment, sequence: int, parameter: str) -> str:
+    """The number of an SN (structured numeric) OBX-5 that states one value: ``^4.2`` or ``=^4.2``.
+
+    A comparator other than ``=`` (``<``, ``>=`` …), a range or ratio (``1^-^3``, ``1^:^2``) or repetitions state
+    something other than a measured value and are refused, naming OBX-5.
+    """
+    comps = obx.components(5)
+    comparator, number = (*comps, "", "")[:2]
+    rest = [c for c in comps[2:] if c.strip()]
+    if obx.repetitions(5) > 1 or comparator.strip() not in ("", "=") or rest:
+        raise HL7Error(
+            102,
+            f"OBX-5 SN {obx.raw(5)!r} is not a single value ({parameter}): a comparator other than '=', a range "
+            "or a ratio is not a measurement",
+            "OBX",
+            5,
+            sequence=sequence,
+        )
+    return number.strip()
+
+
 def parse_oru(text: str, *, code_map: CodeMap = DEFAULT_CODE_MAP, default_tz: tzinfo = UTC) -> ParsedMessage:
     """Parse one HL7 v2 ORU^R01 message (IHE PCD-01 style) into mapped observations.
 
@@ -803,6 +824,15 @@ def parse_oru(text: str, *, code_map: CodeMap = DEFAULT_CODE_MAP, default_tz: tz
     type (ORU), event (R01), processing id (P/T/D) or version (2.3–2.9) is unsupported.
     """
     lines = _lines(text)
+    if lines and lines[0][:3] in ("FHS", "BHS"):
+        # One message per MLLP frame (IHE PCD-01); a batch would need a batch acknowledgement, which a gateway
+        # waiting for one ACK per frame cannot read. Refused whole, so that the sender splits it.
+        raise HL7Error(
+            100,
+            f"HL7 batches ({lines[0][:3]}) are not accepted: send each message in its own MLLP frame",
+            lines[0][:3],
+            rejected=True,
+        )
     if not lines or not lines[0].startswith("MSH"):
         raise HL7Error(100, "the message does not begin with an MSH segment", "MSH", rejected=True)
     if not _msh_prefix_ok(lines[0]):
@@ -993,19 +1023,22 @@ def _observation(obx: _Segment, sequence: int, device: str, ctx: _Context) -> Ob
         return Unmapped(code, system, f"OBX {sequence}: {_unmapped_reason(candidates)}", sequence)
 
     value_type = obx.get(2).strip().upper()
-    if value_type not in ("NM", ""):
+    if value_type not in ("NM", "", "SN"):
         raise HL7Error(
             102,
-            f"OBX-2 value type {value_type} is not NM for {mapping.parameter}",
+            f"OBX-2 value type {value_type} is not NM or SN for {mapping.parameter}",
             "OBX",
             2,
             sequence=sequence,
         )
-    if any(sep in obx.raw(5) for sep in obx.structure_separators):
+    if value_type == "SN":
+        value_text = _sn_value(obx, sequence, mapping.parameter)
+    elif any(sep in obx.raw(5) for sep in obx.structure_separators):
         raise HL7Error(
             102, f"OBX-5 holds more than one value for {mapping.parameter}", "OBX", 5, sequence=sequence
         )
-    value_text = obx.get(5).strip()
+    else:
+        value_text = obx.get(5).strip()
     if not _NM.fullmatch(value_text):
         raise HL7Error(
             102, f"OBX-5 {value_text!r} is not a number ({mapping.parameter})", "OBX", 5, sequence=sequence

@@ -600,7 +600,8 @@ def test_it_refuses_bad_times_in_msh7_obr7_and_obx14() -> None:
     [
         ("", 100, "MSH^1"),
         ("PID|||123\rOBR|1\r", 100, "MSH^1"),
-        ("FHS|^~\\&\rBHS|^~\\&\r" + SYN, 100, "MSH^1"),
+        ("FHS|^~\\&\rBHS|^~\\&\r" + SYN, 100, "FHS^1"),
+        ("BHS|^~\\&\r" + SYN + "BTS|1\r", 100, "BHS^1"),
         ("MSH", 102, "MSH^1^2"),
         ("MSH|^~\\&", 102, "MSH^1^2"),
         ("MSH|^^\\&|A", 102, "MSH^1^2"),
@@ -640,6 +641,12 @@ def test_it_accepts_versions_2_3_to_2_9(version: str) -> None:
         ((OBR, obx(1, "fdo2^^99ECMO", "0.5^x")), 102, "OBX^1^5"),
         ((OBR, obx(1, "fdo2^^99ECMO", "0.5&1")), 102, "OBX^1^5"),
         ((OBR, obx(1, "fdo2^^99ECMO", "0.5", value_type="ST")), 102, "OBX^1^2"),
+        ((OBR, obx(1, "bubble_detected^^99ECMO", "1^yes^HL70136", value_type="CWE")), 102, "OBX^1^2"),
+        ((OBR, obx(1, "fdo2^^99ECMO", ">^0.5", value_type="SN")), 102, "OBX^1^5"),
+        ((OBR, obx(1, "fdo2^^99ECMO", "^0.4^-^0.6", value_type="SN")), 102, "OBX^1^5"),
+        ((OBR, obx(1, "fdo2^^99ECMO", "^0.5~^0.6", value_type="SN")), 102, "OBX^1^5"),
+        ((OBR, obx(1, "fdo2^^99ECMO", "0.5", value_type="SN")), 102, "OBX^1^5"),
+        ((OBR, obx(1, "fdo2^^99ECMO", "^abc", value_type="SN")), 102, "OBX^1^5"),
         ((OBR, obx(1, "fdo2^^99ECMO", "100", "1")), 102, "OBX^1^5"),
         ((OBR, obx(1, "fdo2^^99ECMO", "-0.1")), 102, "OBX^1^5"),
         ((OBR, obx(1, "hematocrit^^99ECMO", "35")), 102, "OBX^1^5"),
@@ -664,6 +671,19 @@ def test_it_refuses_bad_content_with_an_error_not_a_reject(
     error = raises(message(msh(), *segments), code, location)
 
     assert error.outcome is Outcome.ERROR
+
+
+@pytest.mark.parametrize("value", ["^0.5", "=^0.5", " = ^0.5^^"])
+def test_it_reads_a_structured_numeric_that_states_one_value(value: str) -> None:
+    parsed = one_obx(obx(1, "fdo2^^99ECMO", value, value_type="SN"))
+
+    assert [o.value for o in parsed.observations] == [0.5]
+
+
+def test_it_names_the_batch_header_when_it_refuses_a_batch() -> None:
+    error = raises("FHS|^~\\&|GW\rBHS|^~\\&|GW\r" + SYN + "BTS|1\rFTS|1\r", 100, "FHS^1", rejected=True)
+
+    assert "send each message in its own MLLP frame" in error.message
 
 
 def test_it_says_fraction_when_a_percentage_arrives_as_a_fraction() -> None:

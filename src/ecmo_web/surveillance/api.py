@@ -44,7 +44,11 @@ class SampleIn(Schema):
 class SamplesIn(Schema):
     samples: list[SampleIn]
     batch_ref: str = Field(
-        "", max_length=200, description="the batch's id at its origin; a repeated id adds nothing"
+        "",
+        max_length=200,
+        description="idempotency key: the batch's id at its origin. A batch resent with the same id (after a "
+        "timeout or a lost response) adds nothing and answers created 0; samples are also unique on (run, "
+        "parameter, observed_at, source), so a resend without an id stores nothing twice either",
     )
 
 
@@ -104,7 +108,8 @@ def list_samples(
 
 @router.post("/runs/{run_id}/samples", response=IngestOut)
 def post_samples(request: HttpRequest, run_id: int, payload: SamplesIn) -> dict[str, int]:
-    """Store a batch of samples; idempotent on (run, parameter, observed_at, source). All or nothing."""
+    """Store a batch of samples, all or nothing. Safe to resend: idempotent on ``batch_ref`` and on (run, parameter,
+    observed_at, source), so a client that lost the response resends the same batch and nothing is stored twice."""
     run = _run(request, run_id, "sample.ingest")
     if len(payload.samples) > MAX_SAMPLES_PER_BATCH:
         raise ValidationError({"samples": f"at most {MAX_SAMPLES_PER_BATCH} samples per batch"})

@@ -51,6 +51,12 @@ from ecmo_web.surveillance.models import (
 
 log = logging.getLogger("ecmo.hl7")
 
+# A live feed stamps what it measures now. A device clock running ahead would make its samples the "latest"
+# reading for as long as it is ahead, hiding the real ones from the rules, so a live message ahead of this
+# server's clock by more than this is refused naming the time (NTP-synchronised gateways are within seconds;
+# local practice). CSV and API batches keep the wider window of ``actions.ingest`` (a console export).
+CLOCK_AHEAD = dt.timedelta(minutes=5)
+
 
 @dataclass(frozen=True)
 class ListenerConfig:
@@ -378,13 +384,60 @@ def _validate_all(plans: list[_Plan], now: dt.datetime) -> None:
             }
             for o in parsed.observations
         ]
+        error = _content_error(parsed, samples, now)
+        if error is not None:
+            plan.fail(error, program_id=plan.run.program_id)
+            continue
         try:
             plan.checked = validate_samples(plan.run, samples, source=None, now=now)
         except ValidationError as exc:
-            plan.fail(
-                hl7v2.HL7Error(102, f"value refused: {_refusal(exc)}", "OBX", 5),
-                program_id=plan.run.program_id,
+            plan.fail(_located(exc, parsed), program_id=plan.run.program_id)
+
+
+def _content_error(
+    parsed: hl7v2.ParsedMessage, samples: list[dict[str, Any]], now: dt.datetime
+) -> hl7v2.HL7Error | None:
+    """A device clock ahead of ours, or two OBX giving one parameter two values at one time (which would be
+    kept is arbitrary): refused, naming the OBX. The same value twice is stored once."""
+    seen: dict[tuple[str, dt.datetime, str], hl7v2.Observation] = {}
+    for obs, sample in zip(parsed.observations, samples, strict=True):
+        if obs.observed_at > now + CLOCK_AHEAD:
+            ahead = (obs.observed_at - now).total_seconds() / 60
+            return hl7v2.HL7Error(
+                102,
+                f"observation time {obs.observed_at:%Y-%m-%d %H:%M:%S} UTC is {ahead:.0f} min ahead of this "
+                f"server's clock (at most {CLOCK_AHEAD.total_seconds() / 60:.0f} min): check the device clock "
+                f"({obs.parameter})",
+                "OBX",
+                14,
+                sequence=obs.obx_index,
             )
+        first = seen.setdefault((obs.parameter, obs.observed_at, sample["source"]), obs)
+        if first.value != obs.value:
+            return hl7v2.HL7Error(
+                102,
+                f"OBX-5 {obs.value:g} conflicts with OBX {first.obx_index} ({first.value:g}) for {obs.parameter} "
+                "at the same time from the same device",
+                "OBX",
+                5,
+                sequence=obs.obx_index,
+            )
+    return None
+
+
+def _located(exc: ValidationError, parsed: hl7v2.ParsedMessage) -> hl7v2.HL7Error:
+    """A refused sample as an HL7 error at its OBX: OBX-14 for a time outside the run, OBX-5 for a value."""
+    key = next(iter(exc.message_dict), "") if hasattr(exc, "error_dict") else ""
+    index = int(key.split("[", 1)[1].split("]", 1)[0]) if key.startswith("samples[") else 0
+    obs = parsed.observations[index] if index < len(parsed.observations) else None
+    field_no = 14 if key.endswith(".observed_at") else 5
+    return hl7v2.HL7Error(
+        102,
+        f"{'time' if field_no == 14 else 'value'} refused: {_refusal(exc)}",
+        "OBX",
+        field_no,
+        sequence=obs.obx_index if obs is not None else 1,
+    )
 
 
 def _deduplicate(plans: list[_Plan]) -> None:
