@@ -104,7 +104,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "flow_per_rpm",
         "Flow per 1000 rpm, with the pump head's baseline",
-        (Axis("Flow per 1000 rpm", "flow_per_krpm", {"L/min per 1000 rpm": (0.0, 2.0)}),),
+        (Axis("Flow per 1000 rpm", "flow_per_krpm", {"L/min": (0.0, 2.0)}),),
         (
             Series("flow_per_krpm", "Flow per 1000 rpm", 0, "#6a1b9a", False),
             Series("flow_per_krpm_baseline", "Baseline", 0, "#6a1b9a", False),
@@ -363,7 +363,7 @@ def local_unit(code: str, prefs: units.UnitPreferences) -> tuple[str, float]:
     if base == "resistance":
         return f"{units.unit_of(DELTA_P, prefs)}·min/L", units.to_local(DELTA_P, 1.0, prefs)
     if base == "flow_per_krpm":
-        return "L/min per 1000 rpm", 1.0
+        return "L/min", 1.0
     parameter = DELTA_P if base == "delta_p" else base
     return units.unit_of(parameter, prefs), units.to_local(parameter, 1.0, prefs)
 

@@ -45,6 +45,7 @@
               ctx.font = (12 * dpr) + "px system-ui, sans-serif";
               var w = ctx.measureText(m.label).width;
               var lx = x + 4 * dpr + w > b.left + b.width ? x - 4 * dpr - w : x + 4 * dpr;
+              lx = Math.max(b.left + 2 * dpr, lx);  // a narrow chart (a phone): keep the label inside the plot
               row = lx > labelEnd ? 0 : row + 1;
               if (row > 1) return;
               if (row === 0) labelEnd = lx + w + 8 * dpr;
@@ -74,7 +75,11 @@
     });
   }
 
-  function width() { return Math.max(240, document.getElementById("sv-charts").clientWidth - 8); }
+  // The width inside a chart's card (its padding off), so the plot and its legend never spill past the border.
+  function width(holder) {
+    var cs = getComputedStyle(holder);
+    return Math.max(200, Math.floor(holder.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)));
+  }
 
   // Target bands (the run's targets, in the chart's units) under the series: a shaded band between low and high,
   // open to the axis edge where only one bound is set, a dashed line where low equals high (a set value).
@@ -140,7 +145,7 @@
       scales[i === 0 ? "y" : "y2"] = { auto: false, range: [a.min, a.max] };
     });
     var opts = {
-      title: group.title, width: width(), height: 230,
+      title: group.title, width: 0, height: 230,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
       cursor: { sync: { key: "sv-" + root.dataset.url }, drag: { x: true, y: false } },
       scales: scales,
@@ -161,6 +166,14 @@
     holder.dataset.group = group.id;
     holder.dataset.axes = group.axes.map(function (a) { return a.label + " " + a.min + "–" + a.max; }).join("; ");
     document.getElementById("sv-charts").appendChild(holder);
+    opts.width = width(holder);
+    // The y ranges uPlot actually drew, for tests and for anyone checking a chart by hand.
+    opts.hooks.draw = [function (u) {
+      holder.dataset.scales = JSON.stringify(group.axes.map(function (a, i) {
+        var sc = u.scales[i === 0 ? "y" : "y2"];
+        return [sc.min, sc.max];
+      }));
+    }];
     return new uPlot(opts, group.data, holder);
   }
 
@@ -209,7 +222,7 @@
     var timer = null;
     window.addEventListener("resize", function () {
       clearTimeout(timer);
-      timer = setTimeout(function () { charts.forEach(function (c) { c.setSize({ width: width(), height: 230 }); }); }, 150);
+      timer = setTimeout(function () { charts.forEach(function (c) { c.setSize({ width: width(c.root.parentElement), height: 230 }); }); }, 150);
     });
     load(root.dataset.range || "24h");
   });
