@@ -5,7 +5,8 @@ Checklist:
       not autoscaled to the noise; ΔP/Q is its own chart, not on the ΔP axis
 - [x] a kPa program's pressure and gas axes are labelled and drawn in kPa; saturations in %; the patient's
       MAP and heart rate beside the circuit
-- [x] the flowsheet (from the run page) fits 390 px: the grid scrolls sideways inside its box, the page does not
+- [x] the flowsheet (from the run page) fits 390 px: the grid scrolls sideways inside its box, the page does not;
+      today's sheet opens with the current hour in view
 - [x] a decision's criteria table fits 1366 px without sideways scroll and shows the observed values
 - [x] screenshots at 1366, 768 and 390 px go to docs/screens/
 """
@@ -102,7 +103,11 @@ def test_the_flowsheet_fits_a_phone_and_a_decisions_criteria_fit_1366_px(
     _no_page_overflow(page)
     grid = page.locator(".fs-wrap")
     assert grid.evaluate("el => el.scrollWidth > el.clientWidth")  # 24 hours scroll inside the grid
-    grid.evaluate("el => { el.scrollLeft = 400; }")
+    page.reload()  # opened at 390 px: today's sheet scrolls its grid to the current hour
+    expect(page.locator("th.fs-now")).to_have_attribute("aria-current", "time")
+    assert grid.evaluate("el => el.scrollLeft > 0")
+    now = page.locator("th.fs-now").bounding_box()
+    assert now is not None and now["x"] + now["width"] <= 390
     expect(page.locator('tbody[data-section^="Hourly check"] th.fs-param').first).to_be_in_viewport()
     _shoot(page, "flowsheet")
 

@@ -8,7 +8,7 @@
 - [x] values in the program's units (kPa, g/L, %), units in the row labels
 - [x] permission run.view through get_checked: an outsider gets 404, the auditor reads it; a day outside the run
       is a 404; the query count does not grow with the run's length or the number of rows
-- [x] the run page links to it; the page has no inline script
+- [x] the run page links to it; the page has no inline script; today's sheet marks the current hour
 """
 
 from __future__ import annotations
@@ -169,6 +169,9 @@ def test_the_day_is_the_local_day_across_midnight_in_summer(
     assert _section(day1, "Console")["Flow"][0] == "4.60"  # 23:30 UTC = 00:30 BST, 2 July
     assert default == day1  # today (ECMO day 1) unless a day is chosen
     assert flowsheet.last_day(run, now) == 1
+    # The current hour (02:00 UTC = 03:00 BST on 2 July) is marked on today's sheet only.
+    assert flowsheet.build(run, day=1, now=now).now_index == 3
+    assert flowsheet.build(run, day=0, now=now).now_index is None
 
 
 def test_the_clock_changes_give_25_and_23_hour_days() -> None:

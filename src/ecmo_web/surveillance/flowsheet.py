@@ -130,6 +130,7 @@ class Flowsheet:
     last_day: int
     hours: list[Hour]
     sections: list[Section]
+    now_index: int | None = None  # the column of the current hour, when the day shown is today
 
 
 def local_date(run: EcmoRun, at: dt.datetime) -> dt.date:
@@ -242,6 +243,7 @@ def build(run: EcmoRun, *, day: int, now: dt.datetime) -> Flowsheet:
             Section("Console and monitor · median of each hour", telemetry_rows),
             Section("Labs · result drawn in the hour", lab_rows),
         ],
+        now_index=_index(hours, now),
     )
 
 
