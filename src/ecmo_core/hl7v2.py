@@ -187,6 +187,7 @@ PARAMETER_UNITS: Final[Mapping[str, str]] = MappingProxyType(
         "spo2": "1",
         "mean_arterial_pressure_mmhg": "mm[Hg]",
         "pulse_pressure_mmhg": "mm[Hg]",
+        "heart_rate_per_min": "/min",
         "cerebral_nirs_left_pct": "%",
         "cerebral_nirs_right_pct": "%",
         "limb_nirs_pct": "%",

@@ -22,7 +22,7 @@ CODES = (
     "post_oxygenator_po2_mmhg post_oxygenator_pco2_mmhg mixed_venous_so2 hematocrit hemoglobin_g_dl "
     "plasma_free_hb_mg_dl ldh_u_l anti_xa_iu_ml aptt_s act_s fibrinogen_mg_dl platelets_10e3_ul d_dimer_mg_l "
     "lactate_mmol_l arterial_po2_mmhg arterial_pco2_mmhg arterial_ph arterial_so2 right_radial_po2_mmhg spo2 "
-    "mean_arterial_pressure_mmhg pulse_pressure_mmhg cerebral_nirs_left_pct cerebral_nirs_right_pct "
+    "mean_arterial_pressure_mmhg pulse_pressure_mmhg heart_rate_per_min cerebral_nirs_left_pct cerebral_nirs_right_pct "
     "limb_nirs_pct impella_p_level impella_flow_l_min iabp_ratio vad_flow_l_min vad_speed_rpm"
 ).split()
 T0 = datetime(2025, 1, 1, 10, 0, tzinfo=UTC)

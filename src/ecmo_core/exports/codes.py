@@ -75,6 +75,7 @@ _PARAMETER_CODING: dict[str, Coding] = {
     "spo2": Coding("1", None, "patient", "SpO2"),
     "mean_arterial_pressure_mmhg": Coding("mm[Hg]", None, "patient", "Mean arterial pressure"),
     "pulse_pressure_mmhg": Coding("mm[Hg]", None, "patient", "Pulse pressure"),
+    "heart_rate_per_min": Coding("/min", "8867-4", "patient", "Heart rate"),
     "cerebral_nirs_left_pct": Coding("%", None, "patient", "Left cerebral NIRS"),
     "cerebral_nirs_right_pct": Coding("%", None, "patient", "Right cerebral NIRS"),
     "limb_nirs_pct": Coding("%", None, "patient", "Limb NIRS"),

@@ -87,6 +87,8 @@ _SPECS: dict[str, ParameterSpec] = {
     "spo2": ParameterSpec(FRACTION, 0.0, 1.0, "SpO2"),
     "mean_arterial_pressure_mmhg": ParameterSpec("mmHg", 0.0, 300.0, "mean arterial pressure"),
     "pulse_pressure_mmhg": ParameterSpec("mmHg", 0.0, 250.0, "pulse pressure"),
+    # Monitors count 15–300 beats per minute; a ventricular rate outside it is asystole or an artefact. [○]
+    "heart_rate_per_min": ParameterSpec("/min", 0.0, 300.0, "heart rate"),
     # Regional oximeters report 15–95 %; codes are named _pct, so these are percentages, not fractions. [○]
     "cerebral_nirs_left_pct": ParameterSpec("%", 0.0, 100.0, "left cerebral NIRS"),
     "cerebral_nirs_right_pct": ParameterSpec("%", 0.0, 100.0, "right cerebral NIRS"),

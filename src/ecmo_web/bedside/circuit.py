@@ -34,7 +34,13 @@ CIRCUIT_NOW = (
     "blood_temperature_c",
 )
 # Patient vitals shown beside the circuit when a monitor sends them.
-PATIENT_NOW = ("mean_arterial_pressure_mmhg", "spo2", "arterial_po2_mmhg", "arterial_pco2_mmhg")
+PATIENT_NOW = (
+    "mean_arterial_pressure_mmhg",
+    "heart_rate_per_min",
+    "spo2",
+    "arterial_po2_mmhg",
+    "arterial_pco2_mmhg",
+)
 OPTIONAL = {"hemoglobin_g_dl", "hematocrit", "blood_temperature_c", *PATIENT_NOW}
 LABELS = {
     "blood_flow_l_min": "Flow",
@@ -51,6 +57,7 @@ LABELS = {
     "hematocrit": "Hct",
     "blood_temperature_c": "Blood temperature",
     "mean_arterial_pressure_mmhg": "MAP",
+    "heart_rate_per_min": "Heart rate",
     "spo2": "SpO2",
     "arterial_po2_mmhg": "PaO2",
     "arterial_pco2_mmhg": "PaCO2",

@@ -34,6 +34,7 @@ STEADY = {
     "post_oxygenator_so2": 0.995,
     "blood_temperature_c": 36.8,
     "mean_arterial_pressure_mmhg": 74.0,
+    "heart_rate_per_min": 96.0,
     "spo2": 0.93,
 }
 
@@ -78,9 +79,12 @@ def seed(ctx: DemoContext) -> None:
     t = ctx.now - dt.timedelta(hours=6)
     while t <= ctx.now - dt.timedelta(minutes=1):
         for parameter, value in STEADY.items():
-            jitter = {"blood_flow_l_min": 0.05, "pump_speed_rpm": 20, "access_pressure_mmhg": 3}.get(
-                parameter, 0
-            )
+            jitter = {
+                "blood_flow_l_min": 0.05,
+                "pump_speed_rpm": 20,
+                "access_pressure_mmhg": 3,
+                "heart_rate_per_min": 4,
+            }.get(parameter, 0)
             samples.append(
                 {
                     "parameter": parameter,

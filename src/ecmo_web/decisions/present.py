@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from ecmo_core import units
+from ecmo_web.decisions import observed
 from ecmo_web.decisions.kinds import KIND_FORMS
 from ecmo_web.decisions.models import Decision
 from ecmo_web.timezones import to_local
@@ -60,7 +62,7 @@ def _display(field: forms.Field, value: Any, program: Any) -> str:
     if isinstance(field, forms.DateTimeField) and isinstance(value, str):
         shown = to_local(dt.datetime.fromisoformat(value), program)
         return shown.strftime("%Y-%m-%d %H:%M:%S").removesuffix(":00") if shown else value
-    choices = dict(getattr(field, "choices", []) or [])
+    choices = _flat_choices(getattr(field, "choices", []) or [])
     if isinstance(value, list):
         return "; ".join(str(choices.get(v, v)) for v in value)
     if isinstance(field, forms.ModelChoiceField):  # stored as the id: show the object's name
@@ -71,6 +73,18 @@ def _display(field: forms.Field, value: Any, program: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _flat_choices(choices: Any) -> dict[Any, Any]:
+    """``{value: label}`` of a field's choices, grouped ones (``(group, [(value, label)…])``) flattened, so an
+    indication reads "P/F < 80 mmHg for > 6 h", not its code."""
+    flat: dict[Any, Any] = {}
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            flat.update({v: lab for v, lab in label})
+        else:
+            flat[value] = label
+    return flat
 
 
 def content_rows(decision: Decision) -> list[tuple[str, str]]:
@@ -88,17 +102,37 @@ def content_rows(decision: Decision) -> list[tuple[str, str]]:
     return rows
 
 
-def evaluations(content: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pathway evaluations stored in a decision's content, ready for ``decisions/_result.html``."""
-    out = []
-    for key, title in EVALUATIONS.items():
-        result = content.get(key)
-        if isinstance(result, dict) and "status" in result:
-            out.append(result_view(title, result))
-    return out
+def evaluations(
+    content: dict[str, Any], *, decision: Decision | None = None, prefs: units.UnitPreferences | None = None
+) -> list[dict[str, Any]]:
+    """The pathway evaluations stored in a decision's content, ready for ``decisions/_result.html``.
+
+    With ``decision``, each criterion also shows the values entered with it and the run's record near its time
+    (``decisions.observed``; one query for all the tables).
+    """
+    found = [
+        (title, result)
+        for key, title in EVALUATIONS.items()
+        if isinstance(result := content.get(key), dict) and "status" in result
+    ]
+    record = None
+    if decision is not None and found:
+        keys = {c.get("key", "") for _, result in found for c in result.get("criteria", [])}
+        record = observed.Record(decision.run, decision.made_at, keys)
+    return [
+        result_view(title, result, content=content, record=record, prefs=prefs) for title, result in found
+    ]
 
 
-def result_view(title: str, result: dict[str, Any]) -> dict[str, Any]:
+def result_view(
+    title: str,
+    result: dict[str, Any],
+    *,
+    content: dict[str, Any] | None = None,
+    record: observed.Record | None = None,
+    prefs: units.UnitPreferences | None = None,
+) -> dict[str, Any]:
+    prefs = prefs or (record.prefs if record is not None else units.US)
     details = []
     for key, value in (result.get("details") or {}).items():
         if key in DETAIL_LABELS and value is not None:
@@ -117,6 +151,12 @@ def result_view(title: str, result: dict[str, Any]) -> dict[str, Any]:
                 **c,
                 "tone": STATUS_TONE.get(c["status"], "muted"),
                 "observed_text": _observed(c.get("observed")),
+                "entered_text": observed.entered_text(c.get("key", ""), content or {}, prefs)
+                if c.get("observed") is None
+                else "",
+                "record_lines": record.lines(c.get("key", "")) if record is not None else [],
+                # Judged on what was typed with the decision (not a trial observation at a minute).
+                "entered": content is not None and c.get("at_minutes") is None,
             }
             for c in result.get("criteria", [])
         ],

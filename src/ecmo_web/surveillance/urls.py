@@ -15,6 +15,7 @@ urlpatterns = [
     path("runs/<int:run_id>/alerts/", views.run_alerts, name="surveillance_run_alerts"),
     path("runs/<int:run_id>/trends/", views.trends, name="surveillance_trends"),
     path("runs/<int:run_id>/trends/data.json", views.trends_data, name="surveillance_trends_data"),
+    path("runs/<int:run_id>/flowsheet/", views.flowsheet_page, name="surveillance_flowsheet"),
     path(
         "alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="surveillance_alert_acknowledge"
     ),

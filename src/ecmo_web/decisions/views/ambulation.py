@@ -33,7 +33,7 @@ def _ambulation_context(request: HttpRequest, decision: Decision, **extra: Any) 
         "program": program,
         "run": decision.run,
         "decision": decision,
-        "evaluations": evaluations(decision.content),
+        "evaluations": evaluations(decision.content, decision=decision),
         "sessions": [
             {"s": s, "counts": pathways.counts_for_mobilisation_kpi(s.ims_level, criteria)} for s in sessions
         ],

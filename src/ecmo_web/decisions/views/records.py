@@ -170,7 +170,8 @@ def _preview(form: KindForm) -> list[dict[str, Any]]:
     except (InputError, InfeasibleError) as err:
         form.add_error(None, err.message)
         return []
-    views = evaluations(content)
+    program = getattr(form, "program", None)
+    views = evaluations(content, prefs=program.unit_preferences if program is not None else None)
     if "model" in content:
         model = content["model"]
         views.insert(
@@ -237,7 +238,7 @@ def _detail_context(request: HttpRequest, decision: Decision, **forms: Any) -> d
         "run": run,
         "decision": decision,
         "content_rows": content_rows(decision),
-        "evaluations": evaluations(decision.content),
+        "evaluations": evaluations(decision.content, decision=decision),
         "model": decision.content.get("model"),
         "can_record": can_record,
         "can_pathway": can(request.user, "pathway.record", decision),

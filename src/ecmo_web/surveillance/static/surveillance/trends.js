@@ -13,6 +13,13 @@
     return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
   }
 
+  // Tick labels with the decimals the tick step needs (0, 2, 4 … or 0.2, 0.4 …), not two decimals everywhere.
+  function ticks(u, vals) {
+    var step = vals.length > 1 ? Math.abs(vals[1] - vals[0]) : 1;
+    var decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
+    return vals.map(function (v) { return v == null ? "" : v.toFixed(decimals); });
+  }
+
   function markerPlugin(markers, withLabels) {
     return {
       hooks: {
@@ -38,6 +45,7 @@
               ctx.font = (12 * dpr) + "px system-ui, sans-serif";
               var w = ctx.measureText(m.label).width;
               var lx = x + 4 * dpr + w > b.left + b.width ? x - 4 * dpr - w : x + 4 * dpr;
+              lx = Math.max(b.left + 2 * dpr, lx);  // a narrow chart (a phone): keep the label inside the plot
               row = lx > labelEnd ? 0 : row + 1;
               if (row > 1) return;
               if (row === 0) labelEnd = lx + w + 8 * dpr;
@@ -67,11 +75,48 @@
     });
   }
 
-  function width() { return Math.max(320, document.getElementById("sv-charts").clientWidth - 8); }
+  // The width inside a chart's card (its padding off), so the plot and its legend never spill past the border.
+  function width(holder) {
+    var cs = getComputedStyle(holder);
+    return Math.max(200, Math.floor(holder.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)));
+  }
+
+  // Target bands (the run's targets, in the chart's units) under the series: a shaded band between low and high,
+  // open to the axis edge where only one bound is set, a dashed line where low equals high (a set value).
+  function bandPlugin(bands) {
+    return {
+      hooks: {
+        drawClear: [function (u) {
+          var ctx = u.ctx, b = u.bbox;
+          ctx.save();
+          bands.forEach(function (band) {
+            var scale = band.axis === 1 ? "y2" : "y", sc = u.scales[scale];
+            var x0 = Math.max(b.left, u.valToPos(band.from, "x", true));
+            var x1 = Math.min(b.left + b.width, u.valToPos(band.to, "x", true));
+            if (x1 <= x0) return;
+            var low = band.low === null ? sc.min : band.low, high = band.high === null ? sc.max : band.high;
+            var y0 = u.valToPos(high, scale, true), y1 = u.valToPos(low, scale, true);
+            ctx.fillStyle = band.color + "22"; ctx.strokeStyle = band.color + "99";
+            ctx.lineWidth = dpr; ctx.setLineDash([4 * dpr, 4 * dpr]);
+            if (Math.abs(y1 - y0) < 1) {
+              ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y0); ctx.stroke();
+              return;
+            }
+            ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+            ctx.beginPath();
+            if (band.high !== null) { ctx.moveTo(x0, y0); ctx.lineTo(x1, y0); }
+            if (band.low !== null) { ctx.moveTo(x0, y1); ctx.lineTo(x1, y1); }
+            ctx.stroke();
+          });
+          ctx.restore();
+        }]
+      }
+    };
+  }
 
   function build(group, data, index) {
     var tz = root.dataset.tz;
-    var hasRight = group.series.some(function (s) { return s.axis === 1; });
+    var hasRight = group.axes.length > 1;
     var series = [{ label: "Time", value: function (u, v) { return v == null ? "—" : uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}")(uPlot.tzDate(new Date(v * 1e3), tz)); } }];
     group.series.forEach(function (s) {
       var spec = {
@@ -85,26 +130,28 @@
     });
     var axes = [
       { stroke: "#14212b", grid: { stroke: "#e3e8ec" }, size: 48, values: timeLabels },
-      { scale: "y", label: group.axes[0], stroke: "#14212b", grid: { stroke: "#e3e8ec" }, size: 64,
-        values: function (u, vals) { return vals.map(fmt); } }
+      { scale: "y", label: group.axes[0].label, stroke: "#14212b", grid: { stroke: "#e3e8ec" }, size: 64,
+        values: ticks }
     ];
-    if (hasRight) axes.push({ scale: "y2", side: 1, label: group.axes[1], stroke: "#14212b", grid: { show: false },
-                              size: 64, values: function (u, vals) { return vals.map(fmt); } });
+    if (hasRight) axes.push({ scale: "y2", side: 1, label: group.axes[1].label, stroke: "#14212b", grid: { show: false },
+                              size: 64, values: ticks });
     // Without a right-hand axis, reserve its width anyway: every chart's plot area then spans the same times.
     else axes.push({ scale: "y", side: 1, size: 64, label: "", grid: { show: false }, ticks: { show: false },
                      stroke: "transparent", values: function () { return []; } });
+    // Fixed y ranges from the server (charts.py): noise never fills the height, and a value outside the usual range
+    // widens the axis to a round number instead of rescaling everything to it.
     var scales = { x: { time: true, min: data.start, max: data.end } };
-    // Fractions (FdO2, saturations) on a fixed 0–1 axis: a drift from 1.00 to 0.98 must not look like a cliff.
-    if (group.axes[0] === "fraction") scales.y = { range: [0, 1.05] };
-    if (group.axes[1] === "fraction") scales.y2 = { range: [0, 1.05] };
+    group.axes.forEach(function (a, i) {
+      scales[i === 0 ? "y" : "y2"] = { auto: false, range: [a.min, a.max] };
+    });
     var opts = {
-      title: group.title, width: width(), height: 230,
+      title: group.title, width: 0, height: 230,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
       cursor: { sync: { key: "sv-" + root.dataset.url }, drag: { x: true, y: false } },
       scales: scales,
       axes: axes, series: series,
       legend: { live: true },
-      plugins: [markerPlugin(data.markers, index === 0)],
+      plugins: [bandPlugin(group.bands || []), markerPlugin(data.markers, index === 0)],
       hooks: {
         setScale: [function (u, key) {
           if (key !== "x" || syncing) return;
@@ -117,7 +164,16 @@
     var holder = document.createElement("section");
     holder.className = "card sv-chart";
     holder.dataset.group = group.id;
+    holder.dataset.axes = group.axes.map(function (a) { return a.label + " " + a.min + "–" + a.max; }).join("; ");
     document.getElementById("sv-charts").appendChild(holder);
+    opts.width = width(holder);
+    // The y ranges uPlot actually drew, for tests and for anyone checking a chart by hand.
+    opts.hooks.draw = [function (u) {
+      holder.dataset.scales = JSON.stringify(group.axes.map(function (a, i) {
+        var sc = u.scales[i === 0 ? "y" : "y2"];
+        return [sc.min, sc.max];
+      }));
+    }];
     return new uPlot(opts, group.data, holder);
   }
 
@@ -166,7 +222,7 @@
     var timer = null;
     window.addEventListener("resize", function () {
       clearTimeout(timer);
-      timer = setTimeout(function () { charts.forEach(function (c) { c.setSize({ width: width(), height: 230 }); }); }, 150);
+      timer = setTimeout(function () { charts.forEach(function (c) { c.setSize({ width: width(c.root.parentElement), height: 230 }); }); }, 150);
     });
     load(root.dataset.range || "24h");
   });
