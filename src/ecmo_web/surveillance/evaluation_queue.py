@@ -134,12 +134,17 @@ class Evaluator:
     """A thread that drains the evaluation queue: the listener's in-process evaluator.
 
     It wakes when told that messages were committed (:meth:`wake`) or when the next pending run falls due, and at
-    least every ``poll_s`` (requests committed by other processes).
+    least every ``poll_s`` (requests committed by other processes). Wakes are coalesced: after a pass it rests at
+    least ``min_gap_s`` (default a tenth of the interval, at most 0.1 s), so that a listener committing hundreds of
+    groups a second does not run hundreds of queue look-ups a second beside them.
     """
 
-    def __init__(self, *, every_s: float | None = None, poll_s: float = 0.5) -> None:
+    def __init__(
+        self, *, every_s: float | None = None, poll_s: float = 0.5, min_gap_s: float | None = None
+    ) -> None:
         self.every_s = interval_s() if every_s is None else every_s
         self.poll_s = poll_s
+        self.min_gap_s = min(self.every_s / 10, 0.1) if min_gap_s is None else min_gap_s
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ecmo-evaluator", daemon=True)
@@ -174,6 +179,8 @@ class Evaluator:
                         wait = min(wait, max(due, 0.01))
                 except Exception:  # a database outage must not kill the thread; retry after the poll interval
                     log.exception("evaluator pass failed")
-                self._wake.wait(wait)
+                if self.min_gap_s > 0 and self._stop.wait(min(self.min_gap_s, wait)):
+                    break
+                self._wake.wait(max(wait - self.min_gap_s, 0.0))
         finally:
             connections.close_all()
