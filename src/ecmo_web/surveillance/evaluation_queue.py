@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
@@ -100,24 +101,50 @@ def evaluate_pending(
     for run_id in due:
         at = now or timezone.now()
         try:
-            with transaction.atomic():
-                claimed = EvaluationRequest.objects.filter(_due(at, every_s), run_id=run_id)
-                request = claimed.select_for_update().first()
-                if request is None or not claimed.update(pending=False, evaluated_at=at):
-                    continue  # another evaluator took it
-                run = EcmoRun.objects.get(pk=run_id)
-                transitions = actions.evaluate_run(run, now=at, replay_from=request.replay_from)
+            claimed = _claim_and_evaluate(run_id, at, every_s)
         except Exception:
             log.exception("evaluation of run %s failed; it stays pending", run_id)
             result.failed += 1
             with transaction.atomic():
                 EvaluationRequest.objects.filter(run_id=run_id).update(evaluated_at=at)
             continue
+        if claimed is None:
+            continue  # another evaluator took it
+        requested_at, transitions = claimed
         result.runs += 1
         result.transitions += len(transitions)
         # From the oldest unevaluated message's commit to its transitions being stored.
-        result.waited_s.append(max((timezone.now() - request.requested_at).total_seconds(), 0.0))
+        result.waited_s.append(max((timezone.now() - requested_at).total_seconds(), 0.0))
     return result
+
+
+def _claim_and_evaluate(run_id: int, at: dt.datetime, every_s: float) -> tuple[dt.datetime, list[Any]] | None:
+    """Claim the run's request if it is due and evaluate it, in one transaction; None when not due (or taken)."""
+    with transaction.atomic():
+        claimed = EvaluationRequest.objects.filter(_due(at, every_s), run_id=run_id)
+        request = claimed.select_for_update().first()
+        if request is None or not claimed.update(pending=False, evaluated_at=at):
+            return None
+        run = EcmoRun.objects.get(pk=run_id)
+        return request.requested_at, actions.evaluate_run(run, now=at, replay_from=request.replay_from)
+
+
+def evaluate_if_due(
+    run_id: int, *, now: dt.datetime | None = None, every_s: float | None = None
+) -> list[Any] | None:
+    """Evaluate one run now if its request is due (the API, after committing a batch): its transitions, or None
+    when the run was evaluated less than ``every_s`` ago — the request then stays pending for the evaluator (or the
+    next batch), so a client posting many batches a second costs at most one evaluation per interval."""
+    every_s = interval_s() if every_s is None else every_s
+    at = now or timezone.now()
+    try:
+        claimed = _claim_and_evaluate(run_id, at, every_s)
+    except Exception:  # the batch is committed: a failing rule pass must not turn its answer into an error
+        log.exception("evaluation of run %s failed; it stays pending", run_id)
+        with transaction.atomic():
+            EvaluationRequest.objects.filter(run_id=run_id).update(evaluated_at=at)
+        return None
+    return None if claimed is None else claimed[1]
 
 
 def next_due_in_s(*, now: dt.datetime, every_s: float) -> float | None:
