@@ -565,44 +565,42 @@ class ParsedMessage:
 
 
 # --------------------------------------------------------------------------------------------------------
-# Typed adapter over python-hl7 (which has no type hints). python-hl7 splits the message into its tree;
-# unescaping is done here because its own unescape logs through deprecated calls and raises on some input.
+# Segments. With the usual encoding characters (five distinct separators) a segment is split here with str.split,
+# exactly as python-hl7 would split it (field, repetition, component, first subcomponent) but some ten times faster
+# (the listener's hot path). python-hl7 (which has no type hints) reads the rare MSH whose separators coincide, so
+# that such messages keep its behaviour. Unescaping is done here because python-hl7's own unescape logs through
+# deprecated calls and raises on some input.
 # --------------------------------------------------------------------------------------------------------
 
 
 class _Segment:
-    __slots__ = ("_esc", "_seg", "_seps", "name")
+    """Typed access to one segment's fields (1-based components and repetitions, unescaped)."""
 
-    def __init__(self, seg: Any) -> None:
-        self._seg = seg
-        self._esc: str = seg.esc
-        self._seps: str = seg.separators  # "\r" + field, repetition, component, subcomponent
-        self.name = str(seg[0])
+    __slots__ = ("_esc", "_seps", "name")
+
+    _esc: str
+    _seps: str  # "\r" + field, repetition, component, subcomponent
+    name: str
 
     @property
     def structure_separators(self) -> str:
         """Repetition, component and subcomponent separators of this message."""
         return self._seps[2:]
 
-    def repetitions(self, n: int) -> int:
-        return len(self._seg[n]) if n < len(self._seg) else 0
+    def repetitions(self, n: int) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
 
-    def raw(self, n: int) -> str:
+    def raw(self, n: int) -> str:  # pragma: no cover - abstract
         """Field ``n`` as sent (still escaped, with its separators); "" if absent."""
-        return str(self._seg[n]) if n < len(self._seg) else ""
+        raise NotImplementedError
+
+    def components(self, n: int, repetition: int = 1) -> tuple[str, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def get(self, n: int, component: int = 1, repetition: int = 1) -> str:
         """Field ``n``, component and repetition 1-based, unescaped; the first subcomponent; "" if absent."""
         comps = self.components(n, repetition)
         return comps[component - 1] if component <= len(comps) else ""
-
-    def components(self, n: int, repetition: int = 1) -> tuple[str, ...]:
-        if n >= len(self._seg) or repetition > len(self._seg[n]):
-            return ()
-        rep = self._seg[n][repetition - 1]
-        if isinstance(rep, str):
-            return (self._unescape(rep),)
-        return tuple(self._unescape(c if isinstance(c, str) else c[0]) for c in rep)
 
     def _unescape(self, text: str) -> str:
         if self._esc not in text:
@@ -628,6 +626,106 @@ class _Segment:
                 out.append(bytes.fromhex(piece[1:]).decode("latin-1"))
             # formatting (\H\, \N\, \.br\ …) and character-set switches are dropped
         return "".join(out)
+
+
+class _TreeSegment(_Segment):
+    """A segment as python-hl7 split it (messages whose separators coincide)."""
+
+    __slots__ = ("_seg",)
+
+    def __init__(self, seg: Any) -> None:
+        self._seg = seg
+        self._esc = seg.esc
+        self._seps = seg.separators
+        self.name = str(seg[0])
+
+    def repetitions(self, n: int) -> int:
+        return len(self._seg[n]) if n < len(self._seg) else 0
+
+    def raw(self, n: int) -> str:
+        return str(self._seg[n]) if n < len(self._seg) else ""
+
+    def components(self, n: int, repetition: int = 1) -> tuple[str, ...]:
+        if n >= len(self._seg) or repetition > len(self._seg[n]):
+            return ()
+        rep = self._seg[n][repetition - 1]
+        if isinstance(rep, str):
+            return (self._unescape(rep),)
+        return tuple(self._unescape(c if isinstance(c, str) else c[0]) for c in rep)
+
+
+class _SplitSegment(_Segment):
+    """A segment split with ``str.split``: the same fields, repetitions and components as python-hl7 gives."""
+
+    __slots__ = ("_atomic", "_cache", "_fields")
+
+    def __init__(self, fields: list[str], seps: str, esc: str, *, header: bool) -> None:
+        self._fields = fields
+        self._seps = seps
+        self._esc = esc
+        self.name = fields[0]
+        # MSH-1 and MSH-2 hold the separators themselves: never split (as python-hl7).
+        self._atomic = header
+        self._cache: dict[tuple[int, int], tuple[str, ...]] = {}
+
+    def repetitions(self, n: int) -> int:
+        if n >= len(self._fields):
+            return 0
+        return 1 if self._atomic and n in (1, 2) else self._fields[n].count(self._seps[2]) + 1
+
+    def raw(self, n: int) -> str:
+        return self._fields[n] if n < len(self._fields) else ""
+
+    def components(self, n: int, repetition: int = 1) -> tuple[str, ...]:
+        key = (n, repetition)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._components(n, repetition)
+        return found
+
+    def _components(self, n: int, repetition: int) -> tuple[str, ...]:
+        if n >= len(self._fields):
+            return ()
+        text = self._fields[n]
+        if self._atomic and n in (1, 2):
+            return (self._unescape(text),) if repetition == 1 else ()
+        seps = self._seps
+        reps = text.split(seps[2])
+        if repetition > len(reps):
+            return ()
+        rep = reps[repetition - 1]
+        sub = seps[4]
+        if sub not in rep and self._esc not in rep:
+            return tuple(rep.split(seps[3]))
+        return tuple(self._unescape(c.split(sub, 1)[0]) for c in rep.split(seps[3]))
+
+
+_HEADER_SEGMENTS: Final = ("MSH", "BHS", "FHS")
+
+
+def _separators(msh: str) -> tuple[str, str]:
+    """python-hl7's plan from an MSH line: ("\r" + field, repetition, component, subcomponent; escape)."""
+    specials = msh[3 : msh.find(msh[3], 4)]
+    seps = (
+        "\r"
+        + specials[0]
+        + (specials[2] if len(specials) > 2 else "~")
+        + (specials[1] if len(specials) > 1 else "^")
+        + (specials[4] if len(specials) > 4 else "&")
+    )
+    return seps, specials[3] if len(specials) > 3 else "\\"
+
+
+def _split_segment(text: str, seps: str, esc: str) -> _SplitSegment:
+    field = seps[1]
+    if text[:3] in _HEADER_SEGMENTS and any(s in text for s in seps[1:]):
+        # As python-hl7: the header's separator and encoding characters are fields 1 and 2.
+        sep0 = text[3]
+        end = text.find(sep0, 4)
+        rest = text[end + 1 :]
+        fields = [text[:3], sep0, text[4:end], *(rest.split(field) if rest else ())]
+        return _SplitSegment(fields, seps, esc, header=True)
+    return _SplitSegment(text.split(field), seps, esc, header=False)
 
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
@@ -657,6 +755,9 @@ def _msh_prefix_ok(line: str) -> bool:
 
 
 def _parse_segments(lines: list[str]) -> list[_Segment]:
+    seps, esc = _separators(lines[0])
+    if len(set(seps)) == len(seps):
+        return [_split_segment(line, seps, esc) for line in lines]
     try:
         message = hl7.parse("\r".join(lines))
     except (AssertionError, ValueError, IndexError, KeyError) as exc:
@@ -669,7 +770,7 @@ def _parse_segments(lines: list[str]) -> list[_Segment]:
             2,
             rejected=True,
         ) from None
-    return [_Segment(seg) for seg in message]
+    return [_TreeSegment(seg) for seg in message]
 
 
 def _escape(text: str) -> str:

@@ -31,10 +31,10 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ecmo_core import hl7v2
 
@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_READ_TIMEOUT_S",
     "Frame",
     "Garbage",
+    "GroupHandler",
     "Handler",
     "MLLPFramer",
     "Oversize",
@@ -70,6 +71,17 @@ _OVERSIZE_HEAD_BYTES = 8 * 1024  # enough of an oversize frame to read its MSH f
 DEFAULT_HANDLER_THREADS = 64  # handlers mostly wait (for a group commit): many threads, little CPU each
 
 Handler = Callable[[str], str]
+
+
+class GroupHandler(Protocol):
+    """A handler that queues messages itself (e.g. for group commit): ``submit(text, peer)`` returns at once with
+    a future that resolves to the ACK once the message is stored. The listener then awaits that future on its event
+    loop instead of occupying a thread per message; a plain :data:`Handler` runs on a thread pool."""
+
+    def submit(self, text: str, peer: str = "") -> Future[str]: ...
+
+    def __call__(self, text: str) -> str: ...
+
 
 # The peer ("host:port") of the connection whose message a handler is processing: set around each handler call
 # (thread pools copy the context), so a handler can log who sent a message without changing its signature.
@@ -284,8 +296,12 @@ class _Listener:
         try:
             context = contextvars.copy_context()
             context.run(_peer.set, _describe(peer))
-            loop = asyncio.get_running_loop()
-            ack = await loop.run_in_executor(self.executor, context.run, self.handler, text)
+            submit = getattr(self.handler, "submit", None)
+            if submit is not None:
+                ack = await asyncio.wrap_future(submit(text, _describe(peer)))
+            else:
+                loop = asyncio.get_running_loop()
+                ack = await loop.run_in_executor(self.executor, context.run, self.handler, text)
             if not isinstance(ack, str) or not ack.startswith("MSH"):
                 raise TypeError(f"the handler returned {type(ack).__name__}, not an ACK message")
             return ack

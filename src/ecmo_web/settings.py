@@ -111,6 +111,13 @@ DATABASES = {
 if os.environ.get("ECMO_TEST_DB_SUFFIX"):
     # Lets several test runs share one PostgreSQL server without dropping each other's test databases.
     DATABASES["default"]["TEST"] = {"NAME": f"test_ecmo_{os.environ['ECMO_TEST_DB_SUFFIX']}"}
+# SQLite durability (docs/hl7-mllp.md "Durability"): in WAL mode, NORMAL (the default) keeps every committed — and
+# so acknowledged — transaction through a crash or kill of the process, but the last ones may be lost if the
+# machine loses power; FULL syncs the WAL at every commit and keeps them through power loss too, at a cost per
+# commit. PostgreSQL syncs at every commit (synchronous_commit=on).
+SQLITE_SYNCHRONOUS = os.environ.get("ECMO_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
+    raise ImproperlyConfigured("ECMO_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets readers proceed during a write; IMMEDIATE transactions take the write lock up front so that two
@@ -119,7 +126,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; PRAGMA busy_timeout=20000;",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

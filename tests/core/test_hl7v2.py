@@ -22,6 +22,8 @@ Spec checklist:
       an ACK even for unreadable input
 - [x] code_map_from_mapping validates site entries
 - [x] fuzzing: nothing raises but HL7Error, and every input gets an ACK
+- [x] the fast splitter gives python-hl7's fields, repetitions and components; coinciding separators go to
+      python-hl7
 """
 
 from __future__ import annotations
@@ -986,3 +988,45 @@ def test_it_raises_nothing_but_hl7error_and_acknowledges_any_input(text: str) ->
     assert ack.startswith("MSH|^~\\&|")
     assert ack.split("\r")[1].split("|")[1] == code
     assert (result.error is None) == (result.outcome is Outcome.ACCEPTED)
+
+
+# --- splitting: the fast path agrees with python-hl7 --------------------------------------------------------
+
+_MSH_PREFIXES = ("MSH|^~\\&|", "MSH|^~\\&#|", "MSH|^~|", "MSH#^~\\&#", "MSH|^~\\|")
+_PIECES = st.text(alphabet="AB1 |^~\\&#X", max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(_MSH_PREFIXES),
+    first=_PIECES,
+    others=st.lists(
+        st.tuples(st.sampled_from(["PID", "OBX", "MSH", "BHS", "OB", "MSHX"]), _PIECES), max_size=4
+    ),
+)
+def test_it_splits_segments_exactly_as_python_hl7_does(
+    prefix: str, first: str, others: list[tuple[str, str]]
+) -> None:
+    import hl7  # type: ignore[import-untyped]
+
+    lines = [line.strip() for line in [prefix + first, *(name + rest for name, rest in others)]]
+    lines = [line for line in lines if line]
+    if not hl7v2._msh_prefix_ok(lines[0]):
+        return
+    fast = hl7v2._parse_segments(lines)
+    tree = [hl7v2._TreeSegment(seg) for seg in hl7.parse("\r".join(lines))]
+    assert [s.name for s in fast] == [s.name for s in tree]
+    for mine, theirs in zip(fast, tree, strict=True):
+        assert mine.structure_separators == theirs.structure_separators
+        for n in range(1, 12):
+            assert mine.raw(n) == theirs.raw(n)
+            assert mine.repetitions(n) == theirs.repetitions(n)
+            for repetition in (1, 2, 3):
+                assert mine.components(n, repetition) == theirs.components(n, repetition)
+
+
+def test_it_leaves_coinciding_separators_to_python_hl7() -> None:
+    # MSH-2 "^&": the repetition separator is "&", and so is the default subcomponent separator.
+    assert read_header("MSH|^&|ACME||EC").sending_application == "ACME"
+    # Where python-hl7 cannot split such a message at all, the header is empty (and the message rejected).
+    assert read_header("MSH|^&~|ACME||EC||20250101120000+0000||ORU^R01|S6") == hl7v2.MessageHeader()

@@ -8,6 +8,10 @@
 - GET filters by parameter, source, since and until
 - a run of another program is a 404; a role without sample.ingest gets a 403; CSRF applies to the session;
   a bearer token works without CSRF
+- the columnar form (one list of times, a list of values per parameter, null for none) stores the same samples;
+  its errors name columns.observed_at[i] or columns.values.<code>[i] with the accepted range, nothing stored;
+  lists of unequal length, both forms or neither are refused
+- a large batch (COPY on PostgreSQL) is stored in one go and its evaluation queued, not run in the request
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from django.test import Client
 from ecmo_web.accounts.models import ApiToken
 from ecmo_web.audit.models import AuditEvent
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance.models import Alert, Sample
+from ecmo_web.surveillance.models import Alert, EvaluationRequest, Sample
 from tests.web.conftest import T0
 from tests.web.surveil_support import post_json
 
@@ -175,3 +179,67 @@ def test_it_enforces_csrf_on_the_session_and_accepts_a_bearer_token(
         url, {"samples": _batch(1)}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
     )
     assert response.status_code == 200 and response.json()["created"] == 1
+
+
+def _columns(times: int, **values: list[Any]) -> dict[str, Any]:
+    moments = [(T0 + dt.timedelta(seconds=i)).isoformat() for i in range(times)]
+    return {"columns": {"observed_at": moments, "values": values}}
+
+
+def test_it_accepts_the_columnar_form(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
+    url = f"/api/v1/runs/{run.pk}/samples"
+    body = _columns(3, blood_flow_l_min=[4.8, None, 4.6], fdo2=[1.0, 0.9, 0.8])
+    response = post_json(client_for(perfusionist), url, body)
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 5
+    stored = sorted(Sample.objects.filter(run=run).values_list("parameter", "observed_at", "value"))
+    assert stored[:2] == [
+        ("blood_flow_l_min", T0, 4.8),
+        ("blood_flow_l_min", T0 + dt.timedelta(seconds=2), 4.6),
+    ]
+    assert post_json(client_for(perfusionist), url, body).json()["duplicates"] == 5
+
+
+def test_it_names_the_column_and_row_of_a_bad_value(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
+    url = f"/api/v1/runs/{run.pk}/samples"
+    body = _columns(3, blood_flow_l_min=[4.8, 40.0, 4.6], fdo2=[1.0, 0.9, 100])
+    body["columns"]["observed_at"][2] = "2026-01-01T10:00:00"  # no time zone
+    response = post_json(client_for(perfusionist), url, body)
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert set(detail) == {"columns.values.blood_flow_l_min[1]", "columns.observed_at[2]"}
+    assert "accepted 0 to 10 L/min" in detail["columns.values.blood_flow_l_min[1]"][0]
+    assert "time zone" in detail["columns.observed_at[2]"][0]
+    body = _columns(2, fdo2=[1.0, 100], bogus_code=[1, None])
+    detail = post_json(client_for(perfusionist), url, body).json()["detail"]
+    assert "fraction" in detail["columns.values.fdo2[1]"][0]
+    assert "unknown parameter code" in detail["columns.values.bogus_code"][0]
+    assert not Sample.objects.filter(run=run).exists()
+
+
+def test_it_refuses_unequal_columns_or_both_forms(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
+    url = f"/api/v1/runs/{run.pk}/samples"
+    client = client_for(perfusionist)
+    short = post_json(client, url, _columns(3, blood_flow_l_min=[4.8, 4.7]))
+    assert short.status_code == 400
+    assert "2 values for 3 times" in short.json()["detail"]["columns.values.blood_flow_l_min"][0]
+    both = post_json(client, url, {**_columns(1, blood_flow_l_min=[4.8]), "samples": _batch(1)})
+    assert both.status_code == 400 and "either" in both.json()["detail"]["samples"][0]
+    assert post_json(client, url, {}).status_code == 400
+    assert not Sample.objects.filter(run=run).exists()
+
+
+def test_it_stores_a_large_batch_and_queues_its_evaluation(
+    run: EcmoRun, perfusionist: Any, client_for: Any
+) -> None:
+    url = f"/api/v1/runs/{run.pk}/samples"
+    codes = {"blood_flow_l_min": 4.8, "pump_speed_rpm": 3400.0, "access_pressure_mmhg": -60.0, "fdo2": 1.0}
+    body = _columns(600, **{code: [value] * 600 for code, value in codes.items()})  # 2,400 samples
+    response = post_json(client_for(perfusionist), url, body)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"created": 2400, "duplicates": 0, "transitions": 0, "evaluated": False}
+    assert Sample.objects.filter(run=run).count() == 2400
+    assert EvaluationRequest.objects.get(run=run).pending
+    assert EvaluationRequest.objects.get(run=run).replay_from == T0
+    again = post_json(client_for(perfusionist), url, body)
+    assert again.json()["created"] == 0 and again.json()["duplicates"] == 2400

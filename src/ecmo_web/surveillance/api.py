@@ -9,16 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
+from pydantic import BaseModel
 
+from ecmo_web import jobs
 from ecmo_web.kernel import aware
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance import actions
+from ecmo_web.surveillance.evaluation_queue import evaluate_if_due
 from ecmo_web.surveillance.models import (
     Alert,
     AlertTransition,
@@ -34,15 +38,38 @@ router = Router(tags=["surveillance"])
 MAX_SAMPLES_PER_BATCH = 50_000
 
 
-class SampleIn(Schema):
+class SampleIn(BaseModel):
+    # A plain pydantic model (no ninja ``Schema`` hook per item): a batch of 10⁴ items is read in compiled code.
     observed_at: str = Field(..., description="ISO 8601 with a UTC offset or Z, e.g. 2026-11-20T10:00:00Z")
     parameter: str = Field(..., description="a core-api §4 code, e.g. blood_flow_l_min")
     value: float | str = Field(..., description="a number in the parameter's unit (fractions 0–1)")
     source: str = Field("device", description="device (console), check, lab, estimate …")
 
 
+class SampleColumnsIn(BaseModel):
+    """The columnar form: one list of times and, per parameter, one list of values at those times."""
+
+    observed_at: list[str] = Field(
+        ..., description="ISO 8601 times with a UTC offset or Z, one per row of every values list"
+    )
+    values: dict[str, list[float | str | None]] = Field(
+        ...,
+        description="core-api §4 code → its values at those times, in the parameter's unit (fractions 0–1); "
+        "null where the parameter has no value at that time",
+    )
+    source: str = Field("device", description="the source of every value: device (console), check, lab …")
+
+
 class SamplesIn(Schema):
-    samples: list[SampleIn]
+    samples: list[SampleIn] | None = Field(
+        None, description="the list form: one object per sample (give this or `columns`)"
+    )
+    columns: SampleColumnsIn | None = Field(
+        None,
+        description="the columnar form, e.g. a console's export: `{observed_at: [t0, t1, …], values: "
+        "{blood_flow_l_min: [4.8, 4.9, …], …}}` (give this or `samples`); checked and stored column-wise, "
+        "the fastest way in for large batches",
+    )
     batch_ref: str = Field(
         "",
         max_length=200,
@@ -62,7 +89,13 @@ class SampleOut(Schema):
 class IngestOut(Schema):
     created: int
     duplicates: int
-    transitions: int
+    transitions: int = Field(..., description="alert transitions of the evaluation run after this batch")
+    evaluated: bool = Field(
+        ...,
+        description="false when the evaluation was queued instead: the run was evaluated less than the "
+        "evaluation interval (default 1 s) ago, or the batch is larger than ECMO_API_INLINE_EVALUATION_MAX "
+        "(default 1,000 samples); the evaluator then does it",
+    )
 
 
 def _run(request: HttpRequest, run_id: int, action: str) -> EcmoRun:
@@ -107,24 +140,93 @@ def list_samples(
 
 
 @router.post("/runs/{run_id}/samples", response=IngestOut)
-def post_samples(request: HttpRequest, run_id: int, payload: SamplesIn) -> dict[str, int]:
+def post_samples(request: HttpRequest, run_id: int, payload: SamplesIn) -> dict[str, Any]:
     """Store a batch of samples, all or nothing. Safe to resend: idempotent on ``batch_ref`` and on (run, parameter,
-    observed_at, source), so a client that lost the response resends the same batch and nothing is stored twice."""
+    observed_at, source), so a client that lost the response resends the same batch and nothing is stored twice.
+
+    Give either ``samples`` (a list of objects) or ``columns`` (one list of times and a list of values per
+    parameter). Errors name the field and the row: ``samples[i].value`` or ``columns.values.<code>[i]``, with the
+    accepted range and unit. The batch is committed first; the run is then evaluated at most once per evaluation
+    interval however many batches arrive (``evaluated`` says whether this batch's answer includes it). A batch of
+    more than ``ECMO_API_INLINE_EVALUATION_MAX`` samples (default 1,000: a back-fill, an export) is never evaluated
+    in the request: its evaluation is queued for the workers (Celery when a broker is set; otherwise the evaluator of
+    ``ecmo mllp-listen`` or ``ecmo surveil --loop``)."""
     run = _run(request, run_id, "sample.ingest")
-    if len(payload.samples) > MAX_SAMPLES_PER_BATCH:
+    if (payload.samples is None) == (payload.columns is None):
+        raise ValidationError({"samples": "give either samples (a list) or columns, not both"})
+    batch = _columns(payload)
+    if len(batch) > MAX_SAMPLES_PER_BATCH:
         raise ValidationError({"samples": f"at most {MAX_SAMPLES_PER_BATCH} samples per batch"})
     result = actions.ingest_samples(
         actor_or_system=request.user,
         run=run,
-        samples=[s.dict() for s in payload.samples],
+        samples=batch,
         batch_ref=payload.batch_ref,
         kind=IngestBatch.Kind.API,
+        queue_evaluation=True,
     )
+    transitions: list[Any] | None = []
+    if result.created:
+        if len(batch) <= inline_evaluation_max():
+            transitions = evaluate_if_due(run.pk)
+        else:
+            transitions = None
+            if jobs.broker_configured():
+                jobs.dispatch("surveillance.evaluate_pending")
     return {
         "created": result.created,
         "duplicates": result.duplicates,
-        "transitions": len(result.transitions),
+        "transitions": len(transitions or []),
+        "evaluated": transitions is not None,
     }
+
+
+def inline_evaluation_max() -> int:
+    """The largest batch evaluated within its request (``ECMO_API_INLINE_EVALUATION_MAX``, default 1,000)."""
+    return int(getattr(settings, "ECMO_API_INLINE_EVALUATION_MAX", 1000))
+
+
+def _columns(payload: SamplesIn) -> actions.SampleColumns:
+    """Either form of the body as columns (rows in order), with the field names its errors use."""
+    if payload.samples is not None:
+        items = payload.samples
+        return actions.SampleColumns(
+            observed_at=[s.observed_at for s in items],
+            parameter=[s.parameter for s in items],
+            value=[s.value for s in items],
+            source=[s.source for s in items],
+        )
+    assert payload.columns is not None
+    columns = payload.columns
+    times = columns.observed_at
+    for code, values in columns.values.items():
+        if len(values) != len(times):
+            raise ValidationError(
+                {f"columns.values.{code}": f"has {len(values)} values for {len(times)} times (observed_at)"}
+            )
+    at: list[str] = []
+    parameters: list[str] = []
+    values: list[Any] = []
+    where: list[tuple[str, int]] = []
+    for code, series in columns.values.items():
+        for t, value in enumerate(series):
+            if value is not None:
+                at.append(times[t])
+                parameters.append(code)
+                values.append(value)
+                where.append((code, t))
+
+    def field(i: int, name: str) -> str:
+        code, t = where[i]
+        if name == "observed_at":
+            return f"columns.observed_at[{t}]"
+        if name == "parameter":
+            return f"columns.values.{code}"
+        if name == "source":
+            return "columns.source"
+        return f"columns.values.{code}[{t}]"
+
+    return actions.SampleColumns(at, parameters, values, [columns.source] * len(at), field)
 
 
 # --- checks ---------------------------------------------------------------------------------------------------

@@ -30,8 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connections, transaction
-from django.db.models import Q
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from ecmo_core import hl7v2
@@ -84,7 +83,7 @@ class BindingError(Exception):
 
 @dataclass(frozen=True)
 class Binding:
-    run: EcmoRun
+    run: Any  # an EcmoRun from bind_run; a row of the group's snapshot inside the listener
     # Bound by console or bed while PID-3 carried an identifier unknown here: stored, with a warning on the run.
     identity_unverified: bool = False
 
@@ -119,10 +118,64 @@ def _active_at(row: Any, at: dt.datetime) -> bool:
     return bool(row.started_at <= at and (row.ended_at is None or row.ended_at >= at))
 
 
+@dataclass(frozen=True)
+class _PatientRow:
+    """What binding needs of a patient (read with raw SQL: the listener's hot path)."""
+
+    pk: int
+    code: str
+    program_id: int
+
+
+@dataclass(frozen=True)
+class _RunRow:
+    """What binding and storing need of a run: read in the group's transaction, never kept beyond it."""
+
+    pk: int
+    program_id: int
+    patient_id: int
+    console_serial: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    patient: _PatientRow
+
+
+@dataclass(frozen=True)
+class _AssociationRow:
+    run_id: int
+    console_serial: str
+    bed: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+def _aware(value: Any) -> Any:
+    """A datetime read with a raw cursor as an aware UTC datetime (SQLite returns text, PostgreSQL aware values)."""
+    if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
+        return value
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _in(column: str, values: Any) -> tuple[str, list[Any]]:
+    """``column IN (%s, …)`` and its parameters (the caller skips empty sets)."""
+    values = sorted(values)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 class BindingSnapshot:
-    """Everything binding needs for messages timed within [``since``, ``until``], read in three queries: the runs
-    and console/bed associations that may be active then, and the identifiers of the patients concerned. A group of
-    messages is bound from one snapshot, inside the transaction that stores them."""
+    """Everything binding needs for messages timed within [``since``, ``until``] that name these consoles, beds and
+    patient identifiers: the runs and console/bed associations that may be active then, and the identifiers of the
+    patients concerned. A group of messages is bound from one snapshot read inside the transaction that stores
+    them (at most four small indexed queries, whatever the group's size); nothing is kept across groups, so a
+    listener never binds to a run ended or re-associated since (several listeners may run side by side)."""
 
     def __init__(
         self,
@@ -131,36 +184,85 @@ class BindingSnapshot:
         until: dt.datetime,
         identifiers: set[tuple[str, str]],
         program_ids: frozenset[int] | None,
+        devices: set[str] = frozenset(),  # type: ignore[assignment]
+        beds: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> None:
-        live = Q(started_at__lte=until) & (Q(ended_at__isnull=True) | Q(ended_at__gte=since))
-        self.runs: dict[int, EcmoRun] = {
-            r.pk: r for r in _served(EcmoRun.objects.filter(live), program_ids).select_related("patient")
-        }
-        self.associations = list(_served(DeviceAssociation.objects.filter(live), program_ids))
+        qn = connection.ops.quote_name
+        adapt = connection.ops.adapt_datetimefield_value
+        runs_t, patients_t = qn(EcmoRun._meta.db_table), qn(Patient._meta.db_table)
+        ids_t, assoc_t = qn(PatientIdentifier._meta.db_table), qn(DeviceAssociation._meta.db_table)
+        live = "{t}.started_at <= %s AND ({t}.ended_at IS NULL OR {t}.ended_at >= %s)"
+        live_params = [adapt(until), adapt(since)]
+        served, served_params = (
+            _in("{t}.program_id", program_ids or ()) if program_ids is not None else ("", [])
+        )
+        # Table and column names come from the models; every value is a bound parameter.
+        self.associations: list[_AssociationRow] = []
+        if devices or beds:
+            keys = [_in("console_serial", devices)] if devices else []
+            keys += [_in("bed", beds)] if beds else []
+            where = " OR ".join(k for k, _ in keys)
+            sql = (
+                f"SELECT run_id, console_serial, bed, started_at, ended_at FROM {assoc_t} "  # noqa: S608
+                f"WHERE {live.format(t=assoc_t)} AND ({where})"
+                + (f" AND {served.format(t=assoc_t)}" if served else "")
+            )
+            params = live_params + [v for _, vs in keys for v in vs] + served_params
+            self.associations = [
+                _AssociationRow(r[0], r[1], r[2], _aware(r[3]), _aware(r[4])) for r in _rows(sql, params)
+            ]
+        values = {v for v, _ in identifiers}
+        self.patients: dict[tuple[str, str], list[_PatientRow]] = {}
+        named: set[int] = set()
+        if values:
+            clause, params = _in("i.value", values)
+            sql = (
+                f"SELECT i.value, i.authority, p.id, p.code, p.program_id FROM {ids_t} i "  # noqa: S608
+                f"JOIN {patients_t} p ON p.id = i.patient_id WHERE i.kind IN (%s, %s) AND {clause}"
+            )
+            for value, authority, pk, code, program_id in _rows(sql, [*_ID_KINDS, *params]):
+                if program_ids is None or program_id in program_ids:
+                    self.patients.setdefault((value, authority), []).append(_PatientRow(pk, code, program_id))
+                    named.add(pk)
+        wanted = []
+        if devices:
+            wanted.append(_in("r.console_serial", devices))
+        if named:
+            wanted.append(_in("r.patient_id", named))
+        self.runs: dict[int, _RunRow] = {}
+        select = (
+            "SELECT r.id, r.program_id, r.patient_id, r.console_serial, r.started_at, r.ended_at, p.code, "  # noqa: S608
+            f"p.program_id FROM {runs_t} r JOIN {patients_t} p ON p.id = r.patient_id WHERE "
+        )
+        if wanted:
+            where = " OR ".join(k for k, _ in wanted)
+            sql = (
+                select
+                + f"{live.format(t='r')} AND ({where})"
+                + (f" AND {served.format(t='r')}" if served else "")
+            )
+            self._add_runs(sql, live_params + [v for _, vs in wanted for v in vs] + served_params)
         missing = {a.run_id for a in self.associations} - set(self.runs)
         if (
             missing
         ):  # an association may outlive its run's end: still bind to it (validation refuses the times)
-            self.runs.update(
-                {r.pk: r for r in EcmoRun.objects.filter(pk__in=missing).select_related("patient")}
-            )
-        values = {v for v, _ in identifiers}
-        # Without a PID-3 identifier in the group, binding is by console or bed alone: no identifier is needed.
-        rows = (
-            PatientIdentifier.objects.filter(kind__in=_ID_KINDS)
-            .filter(Q(value__in=values) | Q(patient_id__in={r.patient_id for r in self.runs.values()}))
-            .select_related("patient")
-            if values
-            else []
-        )
-        self.patients: dict[tuple[str, str], list[Patient]] = {}
+            clause, params = _in("r.id", missing)
+            self._add_runs(select + clause, params)
         self.authorities: dict[int, set[str]] = {}
-        for row in rows:
-            self.authorities.setdefault(row.patient_id, set()).add(row.authority)
-            if program_ids is None or row.patient.program_id in program_ids:
-                self.patients.setdefault((row.value, row.authority), []).append(row.patient)
+        if values and self.runs:
+            clause, params = _in("patient_id", {r.patient_id for r in self.runs.values()})
+            sql = f"SELECT patient_id, authority FROM {ids_t} WHERE kind IN (%s, %s) AND {clause}"  # noqa: S608
+            for patient_id, authority in _rows(sql, [*_ID_KINDS, *params]):
+                self.authorities.setdefault(patient_id, set()).add(authority)
 
-    def device_runs(self, devices: set[str], beds: set[str], at: dt.datetime) -> tuple[list[EcmoRun], str]:
+    def _add_runs(self, sql: str, params: list[Any]) -> None:
+        for pk, program_id, patient_id, serial, started, ended, code, patient_program in _rows(sql, params):
+            patient = _PatientRow(patient_id, code, patient_program)
+            self.runs[pk] = _RunRow(
+                pk, program_id, patient_id, serial, _aware(started), _aware(ended), patient
+            )
+
+    def device_runs(self, devices: set[str], beds: set[str], at: dt.datetime) -> tuple[list[_RunRow], str]:
         """Runs the console (OBX-18/OBR) or, failing that, the bed (PV1-3) is associated with at ``at``."""
         if devices:
             found = {
@@ -258,9 +360,12 @@ def bind_run(
     patient of the console's or bed's run, is refused. Console/bed binding applies when PID-3 is empty, or names
     an identifier unknown here of an authority the bound patient holds no identifier of (``identity_unverified``).
     """
-    ids, _, _ = _message_keys(parsed)
-    snapshot = BindingSnapshot(since=at, until=at, identifiers=set(ids), program_ids=program_ids)
-    return snapshot.bind(parsed, at)
+    ids, devices, beds = _message_keys(parsed)
+    snapshot = BindingSnapshot(
+        since=at, until=at, identifiers=set(ids), program_ids=program_ids, devices=devices, beds=beds
+    )
+    binding = snapshot.bind(parsed, at)
+    return Binding(EcmoRun.objects.get(pk=binding.run.pk), binding.identity_unverified)
 
 
 def _dead_letter(
@@ -318,7 +423,10 @@ class _Plan:
 
 def receive(text: str, config: ListenerConfig, *, peer: str = "") -> Received:
     """Triage one message (parse, map codes, check values) — CPU only, outside any transaction."""
-    received_at = timezone.now()
+    return _received(text, config, peer, timezone.now())
+
+
+def _received(text: str, config: ListenerConfig, peer: str, received_at: dt.datetime) -> Received:
     try:
         result = hl7v2.triage(text, code_map=config.code_map, default_tz=config.default_tz)
     except Exception:
@@ -343,11 +451,14 @@ def _bind_all(plans: list[_Plan], config: ListenerConfig, now: dt.datetime) -> N
             timed.append((plan, parsed, at))
     if not timed:
         return
+    keys = [_message_keys(parsed) for _, parsed, _ in timed]
     snapshot = BindingSnapshot(
         since=min(at for _, _, at in timed),
         until=max(at for _, _, at in timed),
-        identifiers={key for _, parsed, _ in timed for key in _message_keys(parsed)[0]},
+        identifiers={key for ids, _, _ in keys for key in ids},
         program_ids=config.program_ids,
+        devices={d for _, devices, _ in keys for d in devices},
+        beds={b for _, _, beds in keys for b in beds},
     )
     for plan, parsed, at in timed:
         try:
@@ -447,12 +558,15 @@ def _deduplicate(plans: list[_Plan]) -> None:
     live = [p for p in plans if p.run is not None and p.error is None and p.checked]
     if not live:
         return
+    qn = connection.ops.quote_name
+    runs_clause, run_params = _in("run_id", {p.run.pk for p in live if p.run})
+    refs_clause, ref_params = _in("ref", {p.ref for p in live})
     held = set(
-        IngestBatch.objects.filter(
-            kind=IngestBatch.Kind.HL7,
-            run__in={p.run.pk for p in live if p.run},
-            ref__in={p.ref for p in live},
-        ).values_list("run_id", "ref")
+        _rows(
+            f"SELECT run_id, ref FROM {qn(IngestBatch._meta.db_table)} "  # noqa: S608 - names from the model
+            f"WHERE kind = %s AND {runs_clause} AND {refs_clause}",
+            [IngestBatch.Kind.HL7.value, *run_params, *ref_params],
+        )
     )
     by_run: dict[int, list[_Plan]] = {}
     for plan in live:
@@ -467,15 +581,17 @@ def _deduplicate(plans: list[_Plan]) -> None:
     if not samples:
         return
     times = [s.observed_at for s in samples]
-    seen = set(
-        Sample.objects.filter(
-            run_id__in=set(by_run),
-            parameter__in={s.parameter for s in samples},
-            source__in={s.source for s in samples},
-            observed_at__gte=min(times),
-            observed_at__lte=max(times),
-        ).values_list("run_id", "parameter", "observed_at", "source")
-    )
+    adapt = connection.ops.adapt_datetimefield_value
+    clauses = [_in("run_id", set(by_run)), _in("parameter", {s.parameter for s in samples})]
+    clauses.append(_in("source", {s.source for s in samples}))
+    seen = {
+        (run_id, parameter, _aware(at), source)
+        for run_id, parameter, at, source in _rows(
+            f"SELECT run_id, parameter, observed_at, source FROM {qn(Sample._meta.db_table)} "  # noqa: S608
+            f"WHERE {' AND '.join(c for c, _ in clauses)} AND observed_at >= %s AND observed_at <= %s",
+            [v for _, vs in clauses for v in vs] + [adapt(min(times)), adapt(max(times))],
+        )
+    }
     for run_id, members in by_run.items():
         for plan in members:
             for s in plan.checked:
@@ -532,28 +648,30 @@ def store_group(
     _deduplicate(plans)
 
     storing = [p for p in plans if p.new]
-    batches = IngestBatch.objects.bulk_create(
-        [
-            IngestBatch(
-                run=p.run,
-                kind=IngestBatch.Kind.HL7,
-                ref=p.ref,
-                actor_name=actor_name(actor or MLLP),
-                received_at=now,
-                created_count=len(p.new),
-                duplicate_count=p.duplicates,
-                identity_unverified=p.unverified,
-            )
-            for p in storing
-        ]
-    )
     rows = []
-    for plan, batch in zip(storing, batches, strict=True):
-        assert plan.run is not None
-        rows += [
-            (plan.run.pk, s.parameter, s.observed_at, s.value, s.source, now, batch.pk, None)
-            for s in plan.new
-        ]
+    qn = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    if storing:
+        batch_sql = (
+            f"INSERT INTO {qn(IngestBatch._meta.db_table)} (run_id, kind, ref, actor_name, received_at, "  # noqa: S608
+            "created_count, duplicate_count, identity_unverified) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "RETURNING id"
+        )
+        name = actor_name(actor or MLLP)
+        with connection.cursor() as cursor:
+            for plan in storing:
+                assert plan.run is not None
+                cursor.execute(
+                    batch_sql,
+                    [plan.run.pk, IngestBatch.Kind.HL7.value, plan.ref, name, adapt(now), len(plan.new),
+                     plan.duplicates, plan.unverified],
+                )  # fmt: skip
+                batch_id = cursor.fetchone()[0]
+                run_id = plan.run.pk
+                rows += [
+                    (run_id, s.parameter, s.observed_at, s.value, s.source, now, batch_id, None)
+                    for s in plan.new
+                ]
     insert_sample_rows(rows)
     failed = [p for p in plans if p.error is not None]
     # One by one (failures are rare): each new dead letter is audited by its post_save receiver
@@ -576,25 +694,32 @@ def store_group(
     letter_of = {id(p): letter for p, letter in zip(failed, letters, strict=True)}
     for plan in plans:
         plan.ack = _ack(plan, now)
-    InboundMessage.objects.bulk_create(
-        [
-            InboundMessage(
-                program_id=p.run.program_id if p.run is not None else p.letter.get("program_id"),
-                run=p.run,
-                received_at=p.item.received_at,
-                sending_application=p.item.header.sending_application[:200],
-                control_id=p.item.header.control_id[:200],
-                peer=p.item.peer[:200],
-                outcome=_outcome(p, reprocessed),
-                ack_code=_ack_code(p.ack),
-                ack=p.ack,
-                detail=p.letter.get("reason") or (p.error.message if p.error else ""),
-                raw_message=p.item.text,
-                dead_letter=letter_of.get(id(p)),
-            )
-            for p in plans
-        ]
+    log_columns = (
+        "program_id, run_id, received_at, sending_application, control_id, peer, outcome, ack_code, ack, detail, "
+        "raw_message, dead_letter_id"
     )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {qn(InboundMessage._meta.db_table)} ({log_columns}) "  # noqa: S608 - names from the model
+            f"VALUES ({', '.join(['%s'] * 12)})",
+            [
+                (
+                    p.run.program_id if p.run is not None else p.letter.get("program_id"),
+                    p.run.pk if p.run is not None else None,
+                    adapt(p.item.received_at),
+                    p.item.header.sending_application[:200],
+                    p.item.header.control_id[:200],
+                    p.item.peer[:200],
+                    _outcome(p, reprocessed),
+                    _ack_code(p.ack),
+                    p.ack,
+                    p.letter.get("reason") or (p.error.message if p.error else ""),
+                    p.item.text,
+                    letter.pk if (letter := letter_of.get(id(p))) is not None else None,
+                )
+                for p in plans
+            ],
+        )
     requests = [(p.run.pk, min(s.observed_at for s in p.new)) for p in storing if p.run is not None]
     request_evaluations(requests, now=now)
     programs = {p.run.program_id for p in plans if p.run is not None} | {
@@ -693,15 +818,18 @@ def handle(text: str, config: ListenerConfig | None = None) -> str:
 
 
 class Ingestor:
-    """The listener's handler with group commit: ``Ingestor(config)(text) -> ack``, called from many threads.
+    """The listener's handler with group commit, called from the event loop (:meth:`submit`) or any thread
+    (``Ingestor(config)(text) -> ack``).
 
-    Each call triages its message in the caller's thread, hands it to one writer thread and waits. The writer takes
-    whatever messages are waiting and, after the first, waits ``window_s`` for more, then up to ``max_wait_s`` for
-    those already received on other connections and still being triaged; it stores them in one transaction and,
-    after the commit, releases each caller with its own ACK. One writer per process: SQLite has
-    one writer anyway, and on PostgreSQL a group amortises the commit (the fsync) over all its messages. Several
-    listener processes can run side by side: all shared state (idempotency, the evaluation queue) is in the
-    database. ``on_commit`` is called after each group (the listener wakes its evaluator).
+    Each message is handed to one writer thread with a future for its ACK. The writer takes whatever messages are
+    waiting — and, when the previous group was larger, waits up to ``window_s`` for as many (the senders it just
+    answered are about to send again) — triages them, stores them in one transaction and, after the commit,
+    resolves each future with its own ACK. Under load the groups grow by themselves: whatever arrives while one
+    group commits forms the next. One writer per process: SQLite has one writer anyway, and on PostgreSQL a group
+    amortises the commit (the fsync) over all its messages. The writer keeps its database connection between
+    groups (closing it after an error). Several listener processes can run side by side: all shared state
+    (idempotency, bindings, the evaluation queue) is read from the database in each group's transaction.
+    ``on_commit`` is called after each group (the listener wakes its evaluator).
     """
 
     def __init__(
@@ -716,16 +844,13 @@ class Ingestor:
     ) -> None:
         self.config = config or ListenerConfig()
         self.window_s = window_s
-        self.max_wait_s = max_wait_s
+        self.max_wait_s = max_wait_s  # kept for callers; the adaptive window never waits longer than window_s
         self.max_group = max_group
         self.on_commit = on_commit
         self.groups = 0
         self.messages = 0
-        self._queue: queue.SimpleQueue[tuple[Received, Future[str]] | None] = queue.SimpleQueue()
-        # Messages received and not yet answered (being triaged, queued, or in the group being stored): the writer
-        # stops waiting for more once its group holds all of them.
-        self._unanswered = 0
-        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[str, str, dt.datetime, Future[str]] | None] = queue.SimpleQueue()
+        self._expected = 1  # the size of the last group: how many senders are likely to send again at once
         self._thread = threading.Thread(target=self._run, name="ecmo-hl7-writer", daemon=True)
         if start:
             self.start()
@@ -738,73 +863,77 @@ class Ingestor:
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def __call__(self, text: str) -> str:
-        with self._lock:
-            self._unanswered += 1
-        try:
-            item = receive(text, self.config, peer=current_peer())
-        except BaseException:
-            with self._lock:
-                self._unanswered -= 1
-            raise
+    def submit(self, text: str, peer: str = "") -> Future[str]:
+        """Queue one message; the future resolves to its ACK once its group has committed (never raises)."""
         future: Future[str] = Future()
-        self._queue.put((item, future))
-        return future.result()
+        self._queue.put((text, peer or self.config.peer, timezone.now(), future))
+        return future
 
-    def _answered(self, count: int) -> None:
-        with self._lock:
-            self._unanswered -= count
+    def __call__(self, text: str) -> str:
+        return self.submit(text, current_peer()).result()
 
     def close(self, timeout: float = 30.0) -> None:
         self._queue.put(None)
         self._thread.join(timeout)
 
-    def _take(self) -> list[tuple[Received, Future[str]]] | None:
+    def _take(self) -> list[tuple[str, str, dt.datetime, Future[str]]] | None:
         first = self._queue.get()
         if first is None:
             return None
         group = [first]
-        start = time.monotonic()
-        # Wait ``window_s`` for messages arriving together; beyond it, up to ``max_wait_s`` only for messages
-        # already received on other connections and still being triaged.
-        at_least, at_most = start + self.window_s, start + max(self.max_wait_s, self.window_s)
+        deadline = time.monotonic() + self.window_s
         while len(group) < self.max_group:
-            now = time.monotonic()
-            if now >= at_least and len(group) >= self._unanswered and self._queue.empty():
-                break
-            wait = (at_least if now < at_least else at_most) - now
             try:
-                nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                nxt = self._queue.get_nowait()
             except queue.Empty:
-                if time.monotonic() >= at_most:
+                wait = deadline - time.monotonic()
+                if len(group) >= self._expected or wait <= 0:
                     break
-                continue
+                try:
+                    nxt = self._queue.get(timeout=wait)
+                except queue.Empty:
+                    break
             if nxt is None:
                 self._queue.put(None)  # finish this group, then stop
                 break
             group.append(nxt)
+        self._expected = len(group)
         return group
 
     def _run(self) -> None:
         try:
             while (group := self._take()) is not None:
-                close_old_connections()
+                _reuse_connection()
                 try:
-                    acks = commit([item for item, _ in group], self.config)
+                    items = [_received(text, self.config, peer, at) for text, peer, at, _ in group]
+                    acks = commit(items, self.config)
                 except BaseException as exc:  # never leave a sender waiting for an answer
-                    self._answered(len(group))
-                    for _, future in group:
+                    connection.close()
+                    for *_, future in group:
                         future.set_exception(exc)
                     continue
                 self.groups += 1
                 self.messages += len(group)
-                self._answered(len(group))
-                for (_, future), ack in zip(group, acks, strict=True):
+                for (*_, future), ack in zip(group, acks, strict=True):
                     future.set_result(ack)
                 if self.on_commit is not None:
                     self.on_commit()
         finally:
             connections.close_all()
+
+
+def _reuse_connection() -> None:
+    """Keep the writer's connection between groups (``close_old_connections`` would reconnect to SQLite for every
+    group, since CONN_MAX_AGE is 0 there), unless an error since the last commit left it unusable."""
+    if connection.connection is None:
+        return
+    if connection.get_autocommit() != connection.settings_dict["AUTOCOMMIT"]:
+        connection.close()
+    elif connection.errors_occurred:
+        if connection.is_usable():
+            connection.errors_occurred = False
+        else:
+            connection.close()
 
 
 def purge_inbound_messages(*, now: dt.datetime, retention_days: int | None = None) -> int:

@@ -32,8 +32,10 @@ from ecmo_web.surveillance.actions.ingest import (
     SAMPLE_AHEAD_OF_NOW,
     SAMPLE_BEFORE_RUN,
     IngestResult,
+    SampleColumns,
     ingest_samples,
     insert_sample_rows,
+    validate_columns,
     validate_samples,
 )
 from ecmo_web.surveillance.actions.program_settings import save_settings
@@ -68,6 +70,7 @@ __all__ = [
     "CsvImportError",
     "CsvPreview",
     "IngestResult",
+    "SampleColumns",
     "acknowledge_alert",
     "amend_check",
     "escalate_alert",
@@ -79,5 +82,6 @@ __all__ = [
     "record_check",
     "resolve_alert",
     "save_settings",
+    "validate_columns",
     "validate_samples",
 ]

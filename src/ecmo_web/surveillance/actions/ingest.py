@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from ecmo_core.surveillance import (
 from ecmo_core.surveillance import (
     Sample as CoreSample,
 )
+from ecmo_core.surveillance.parameters import FLAG, FRACTION
 from ecmo_web.kernel import actor_name, audit, require
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
@@ -92,10 +94,7 @@ def validate_samples(
     """Every sample checked (code, plausible value, aware time within the run); all errors in one ValidationError."""
     checked: list[CoreSample] = []
     errors: dict[str, list[str]] = {}
-    earliest = run.started_at - SAMPLE_BEFORE_RUN
-    latest = now + SAMPLE_AHEAD_OF_NOW
-    if run.ended_at is not None:
-        latest = min(latest, run.ended_at + SAMPLE_AFTER_RUN)
+    earliest, latest = _window(run, now)
     for i, item in enumerate(samples):
         try:
             sample = _coerce_sample(i, item, source)
@@ -104,10 +103,7 @@ def validate_samples(
             errors.setdefault(field_name, []).append(error.message)
         else:
             if not earliest <= sample.observed_at <= latest:
-                errors.setdefault(f"samples[{i}].observed_at", []).append(
-                    f"{sample.observed_at:%Y-%m-%d %H:%M} UTC is outside the run ({run.started_at:%Y-%m-%d %H:%M} "
-                    f"UTC − 48 h to {'now + 24 h' if run.ended_at is None else 'its end + 48 h'})"
-                )
+                errors.setdefault(f"samples[{i}].observed_at", []).append(_outside(run, sample.observed_at))
             else:
                 checked.append(sample)
         if len(errors) >= MAX_ERRORS:
@@ -115,6 +111,152 @@ def validate_samples(
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+def _list_field(index: int, name: str) -> str:
+    return f"samples[{index}].{name}" if name else f"samples[{index}]"
+
+
+@dataclass(frozen=True)
+class SampleColumns:
+    """A batch held as columns: row ``i`` is (``observed_at[i]``, ``parameter[i]``, ``value[i]``, ``source[i]``).
+
+    ``field(i, name)`` names row ``i``'s field ``name`` ("observed_at", "parameter", "value", "source") in errors:
+    ``samples[i].value`` for the API's list form, ``columns.values.<code>[t]`` for its columnar form."""
+
+    observed_at: Sequence[Any]
+    parameter: Sequence[Any]
+    value: Sequence[Any]
+    source: Sequence[Any]
+    field: Callable[[int, str], str] = _list_field
+
+    def __len__(self) -> int:
+        return len(self.parameter)
+
+
+Row = tuple[str, dt.datetime, float, str]  # (parameter, observed_at in UTC, value, source)
+_MISSING = object()
+
+
+def _window(run: EcmoRun, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    latest = now + SAMPLE_AHEAD_OF_NOW
+    if run.ended_at is not None:
+        latest = min(latest, run.ended_at + SAMPLE_AFTER_RUN)
+    return run.started_at - SAMPLE_BEFORE_RUN, latest
+
+
+def validate_columns(
+    run: EcmoRun, columns: SampleColumns, *, source: str | None, now: dt.datetime
+) -> list[Row]:
+    """:func:`validate_samples` for a batch held as columns, with the same outcome and the same errors, set-based.
+
+    Each distinct time is parsed once; each parameter's values are range-checked at once (NumPy); sources are
+    checked once each. Only the rows that fail a check go through the row-by-row checks, which word the error
+    (the field, the value, the accepted range and unit); all errors in one ValidationError, nothing written."""
+    n = len(columns)
+    earliest, latest = _window(run, now)
+    times: dict[Any, dt.datetime | None] = {}
+    at: list[dt.datetime | None] = []
+    for raw in columns.observed_at:
+        found = times.get(raw, _MISSING) if isinstance(raw, str | dt.datetime) else None
+        if found is _MISSING:
+            found = times[raw] = _quick_time(raw, earliest, latest)
+        at.append(found)  # type: ignore[arg-type]
+    bad = [t is None for t in at]
+    rows_of: dict[str, list[int]] = {}
+    for i, parameter in enumerate(columns.parameter):
+        if isinstance(parameter, str) and parameter in PARAMETERS:
+            rows_of.setdefault(parameter, []).append(i)
+        else:
+            bad[i] = True
+    values: list[float] = [0.0] * n
+    for parameter, rows in rows_of.items():
+        spec = PARAMETERS[parameter]
+        raw_values = [columns.value[i] for i in rows]
+        array = np.array(
+            [v if type(v) is float or type(v) is int else np.nan for v in raw_values], dtype=np.float64
+        )
+        ok = np.isfinite(array) & (array >= spec.minimum) & (array <= spec.maximum)
+        if spec.unit == FRACTION:
+            ok &= (array >= 0.0) & (array <= 1.0)
+        elif spec.unit == FLAG:
+            ok &= (array == 0.0) | (array == 1.0)
+        for j in np.flatnonzero(~ok).tolist():
+            bad[rows[j]] = True
+        for i, value in zip(rows, array.tolist(), strict=True):
+            values[i] = value
+    sources: dict[Any, str | None] = {}
+    named: list[str] = []
+    for i, raw in enumerate(columns.source):
+        key = raw or DEVICE
+        name = sources.get(key, _MISSING) if isinstance(key, str) else None
+        if name is _MISSING:
+            ok_source = isinstance(key, str) and bool(key.strip()) and len(key) <= 64
+            name = sources[key] = (source if source and key == DEVICE else key) if ok_source else None
+        if name is None:
+            bad[i] = True
+            named.append("")
+        else:
+            named.append(name)  # type: ignore[arg-type]
+    if not any(bad):
+        return [
+            (columns.parameter[i], at[i], values[i], named[i])  # type: ignore[misc]
+            for i in range(n)
+        ]
+    # Some rows fail: word their errors exactly as the row-by-row checks do (and keep any row those accept).
+    errors: dict[str, list[str]] = {}
+    rescued: dict[int, CoreSample] = {}
+    for i in (i for i in range(n) if bad[i]):
+        item = {
+            "observed_at": columns.observed_at[i],
+            "parameter": columns.parameter[i],
+            "value": columns.value[i],
+            "source": columns.source[i],
+        }
+        try:
+            sample = _coerce_sample(i, item, source)
+        except InputError as error:
+            name = error.field if error.field.startswith("samples[") else _list_field(i, error.field)
+            errors.setdefault(columns.field(i, name.removeprefix(f"samples[{i}]").lstrip(".")), []).append(
+                error.message
+            )
+        else:
+            if earliest <= sample.observed_at <= latest:
+                rescued[i] = sample
+            else:
+                errors.setdefault(columns.field(i, "observed_at"), []).append(
+                    _outside(run, sample.observed_at)
+                )
+        if len(errors) >= MAX_ERRORS:
+            break
+    if errors:
+        raise ValidationError(errors)
+    return [
+        (s.parameter, s.observed_at, s.value, s.source)
+        if (s := rescued.get(i)) is not None
+        else (columns.parameter[i], at[i], values[i], named[i])  # type: ignore[misc]
+        for i in range(n)
+    ]
+
+
+def _quick_time(raw: Any, earliest: dt.datetime, latest: dt.datetime) -> dt.datetime | None:
+    """An aware UTC time within the window, or None (the row checks then word the error)."""
+    if isinstance(raw, str):
+        try:
+            raw = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(raw, dt.datetime) or raw.tzinfo is None or raw.utcoffset() is None:
+        return None
+    when = raw.astimezone(dt.UTC)
+    return when if earliest <= when <= latest else None
+
+
+def _outside(run: EcmoRun, at: dt.datetime) -> str:
+    return (
+        f"{at:%Y-%m-%d %H:%M} UTC is outside the run ({run.started_at:%Y-%m-%d %H:%M} "
+        f"UTC − 48 h to {'now + 24 h' if run.ended_at is None else 'its end + 48 h'})"
+    )
 
 
 _SAMPLE_COLUMNS = (
@@ -147,14 +289,53 @@ def insert_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
         f"INSERT INTO {qn(Sample._meta.db_table)} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"  # noqa: S608
     )
     if connection.vendor == "sqlite":
-        # What adapt_datetimefield_value does for an aware datetime, without its per-call checks (10⁵ rows).
+        # What adapt_datetimefield_value does for an aware datetime, without its per-call checks (10⁵ rows),
+        # once per distinct time (a console sends a dozen parameters at each time; received_at is one time).
+        adapted: dict[dt.datetime, str] = {}
+
         def adapt(value: dt.datetime) -> str:
-            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            text = adapted.get(value)
+            if text is None:
+                text = adapted[value] = str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            return text
+
+    elif len(rows) >= _COPY_FROM and _has_copy():
+        _copy_sample_rows(rows)
+        return
 
     prepared = [(r[0], r[1], adapt(r[2]), r[3], r[4], adapt(r[5]), r[6], r[7]) for r in rows]
     with connection.cursor() as cursor:
         for i in range(0, len(prepared), 5000):
             cursor.executemany(sql, prepared[i : i + 5000])
+
+
+_COPY_FROM = 2000  # rows: from this size on PostgreSQL, COPY into a temporary table, then one INSERT … SELECT
+
+
+def _has_copy() -> bool:
+    """PostgreSQL through psycopg 3 (whose cursors have ``copy``); psycopg2 keeps the executemany."""
+    return connection.vendor == "postgresql" and getattr(connection.Database, "__name__", "") == "psycopg"
+
+
+def _copy_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL with psycopg 3: COPY the rows into a temporary table and insert them from there with one
+    statement (``ON CONFLICT DO NOTHING`` keeps it idempotent, which COPY alone is not)."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in _SAMPLE_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS ecmo_sample_in (run_id bigint, parameter varchar(60), "
+            "observed_at timestamptz, value double precision, source varchar(64), received_at timestamptz, "
+            "batch_id bigint, check_record_id bigint) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY ecmo_sample_in ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {qn(Sample._meta.db_table)} ({columns}) SELECT {columns} FROM ecmo_sample_in "  # noqa: S608 - names from the model
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute("DROP TABLE ecmo_sample_in")
 
 
 def _write_samples(
@@ -190,17 +371,41 @@ def _write_samples(
     return new, len(samples) - len(new)
 
 
+def _write_rows(
+    run: EcmoRun, rows: Sequence[Row], *, batch: IngestBatch, now: dt.datetime
+) -> tuple[list[Row], int]:
+    """:func:`_write_samples` for validated rows: insert those not yet stored; returns (created, duplicates)."""
+    unique: dict[tuple[str, dt.datetime, str], Row] = {}
+    for row in rows:
+        unique.setdefault((row[0], row[1], row[3]), row)
+    times = [key[1] for key in unique]
+    existing = set(
+        Sample.objects.filter(
+            run=run,
+            parameter__in={k[0] for k in unique},
+            source__in={k[2] for k in unique},
+            observed_at__gte=min(times),
+            observed_at__lte=max(times),
+        ).values_list("parameter", "observed_at", "source")
+    )
+    new = [row for key, row in unique.items() if key not in existing] if existing else list(unique.values())
+    run_id, batch_id = run.pk, batch.pk
+    insert_sample_rows([(run_id, p, at, v, src, now, batch_id, None) for p, at, v, src in new])
+    return new, len(rows) - len(new)
+
+
 @transaction.atomic
 def ingest_samples(
     *,
     actor_or_system: Any,
     run: EcmoRun,
-    samples: Iterable[Any],
+    samples: Iterable[Any] | SampleColumns,
     source: str | None = None,
     batch_ref: str = "",
     kind: str = IngestBatch.Kind.API,
     now: dt.datetime | None = None,
     evaluate: bool = True,
+    queue_evaluation: bool = False,
 ) -> IngestResult:
     """Store a batch of telemetry idempotently and evaluate the run.
 
@@ -209,11 +414,20 @@ def ingest_samples(
     ``"hl7:0A1B…"``); hand-entered sources such as ``"check"`` or ``"lab"`` are kept. ``batch_ref``: the batch's
     identity at its origin (HL7 ``app|control_id``, a file's SHA-256); a batch already stored under the same
     (run, kind, ref) adds nothing. Bad input raises ``ValidationError`` naming ``samples[i].field`` with the
-    parameter and its accepted range; nothing is written.
+    parameter and its accepted range; nothing is written. A :class:`SampleColumns` batch is checked column-wise
+    (:func:`validate_columns`: the same outcome and errors, set-based). ``queue_evaluation``: instead of evaluating
+    here, record an evaluation request for the run in this transaction (``evaluation_queue``), for the caller to
+    evaluate after the commit when due, or the evaluator to pick up.
     """
     require(actor_or_system, "sample.ingest", run)
     now = now or timezone.now()
-    checked = validate_samples(run, samples, source=source, now=now)
+    if isinstance(samples, SampleColumns):
+        checked = validate_columns(run, samples, source=source, now=now)
+    else:
+        checked = [
+            (s.parameter, s.observed_at, s.value, s.source)
+            for s in validate_samples(run, samples, source=source, now=now)
+        ]
     if batch_ref and IngestBatch.objects.filter(run=run, kind=kind, ref=batch_ref).exists():
         return IngestResult(0, len(checked))
     if not checked:
@@ -221,14 +435,14 @@ def ingest_samples(
     batch = IngestBatch.objects.create(
         run=run, kind=kind, ref=batch_ref, actor_name=actor_name(actor_or_system), received_at=now
     )
-    created, duplicates = _write_samples(run, checked, batch=batch, now=now)
+    created, duplicates = _write_rows(run, checked, batch=batch, now=now)
     if not created:
         # Nothing new: the batch record would only say "a replay happened"; drop it so a replay adds nothing.
         batch.delete()
         return IngestResult(0, duplicates)
     batch.created_count, batch.duplicate_count = len(created), duplicates
     batch.save(update_fields=["created_count", "duplicate_count"])
-    times = [s.observed_at for s in created]
+    times = [row[1] for row in created]
     audit(
         actor_or_system,
         action="samples.ingested",
@@ -238,11 +452,16 @@ def ingest_samples(
             "ref": batch_ref,
             "created": len(created),
             "duplicates": duplicates,
-            "parameters": sorted({s.parameter for s in created}),
-            "sources": sorted({s.source for s in created}),
+            "parameters": sorted({row[0] for row in created}),
+            "sources": sorted({row[3] for row in created}),
             "from": min(times),
             "to": max(times),
         },
     )
+    if queue_evaluation:
+        from ecmo_web.surveillance.evaluation_queue import request_evaluations
+
+        request_evaluations([(run.pk, min(times))], now=now)
+        return IngestResult(len(created), duplicates, batch)
     transitions = evaluate_run(run, now=now, replay_from=min(times)) if evaluate else []
     return IngestResult(len(created), duplicates, batch, transitions)

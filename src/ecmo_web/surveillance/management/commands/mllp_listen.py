@@ -59,8 +59,8 @@ class Command(BaseCommand):
             "--group-window-ms",
             type=float,
             default=2.0,
-            help="wait this long for more messages to share a transaction (default 2 ms; up to 10 ms for "
-            "messages already being read)",
+            help="after a group of several messages, wait up to this long for as many to share the next "
+            "transaction (default 2 ms; a lone sender never waits)",
         )
         parser.add_argument(
             "--reuse-port",
