@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import http.client
+import json
 import os
 import random
 import signal
@@ -322,3 +324,43 @@ def test_it_imports_a_csv_whole_or_not_at_all_when_killed(database: Database, tm
         batches=run["batches"],
         alert_transitions=sum(run["fired"].values()),
     )
+
+
+def test_the_web_server_evaluates_the_batches_it_queues(database: Database) -> None:
+    """No listener, no worker, no broker: a batch too large to evaluate in its request is evaluated by the
+    evaluator ``ecmo serve`` runs in its workers: each air episode in the batch raises its alert by itself."""
+    token, port = database.token(), kit.free_port()
+    server = Service(database.env, ["serve", "--port", str(port), "--workers", "1"], kit.http_ready(port))
+    points = 450  # five air episodes, the last still going at the newest point
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=points)
+    times = [(start + dt.timedelta(seconds=n)).isoformat() for n in range(points)]
+    body = {
+        "columns": {
+            "observed_at": times,
+            "values": {
+                "blood_flow_l_min": [4.2] * points,
+                "sweep_gas_l_min": [3.0] * points,
+                "bubble_detected": [kit.bubble(n) for n in range(points)],
+            },
+        },
+        "batch_ref": "large-1",
+    }
+    with kit.running(server):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request(
+            "POST",
+            f"/api/v1/runs/{database.runs[0]}/samples",
+            body=json.dumps(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        answer = json.loads(conn.getresponse().read())
+        conn.close()
+        assert answer["created"] == 3 * points and answer["evaluated"] is False, answer
+        deadline = time.monotonic() + 30
+        fired: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            fired = database.inspect()["runs"][str(database.runs[0])]["fired"]
+            if fired.get("air.detected") == kit.expected_episodes(points):
+                break
+            time.sleep(0.5)
+    assert fired.get("air.detected") == kit.expected_episodes(points) == 5, fired

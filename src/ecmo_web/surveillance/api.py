@@ -21,7 +21,7 @@ from ecmo_web import jobs
 from ecmo_web.kernel import aware
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.shortcuts import get_checked
-from ecmo_web.surveillance import actions
+from ecmo_web.surveillance import actions, evaluation_queue
 from ecmo_web.surveillance.evaluation_queue import evaluate_if_due
 from ecmo_web.surveillance.models import (
     Alert,
@@ -149,8 +149,8 @@ def post_samples(request: HttpRequest, run_id: int, payload: SamplesIn) -> dict[
     accepted range and unit. The batch is committed first; the run is then evaluated at most once per evaluation
     interval however many batches arrive (``evaluated`` says whether this batch's answer includes it). A batch of
     more than ``ECMO_API_INLINE_EVALUATION_MAX`` samples (default 1,000: a back-fill, an export) is never evaluated
-    in the request: its evaluation is queued for the workers (Celery when a broker is set; otherwise the evaluator of
-    ``ecmo mllp-listen`` or ``ecmo surveil --loop``)."""
+    in the request: its evaluation is queued for the workers (Celery when a broker is set; otherwise the evaluator
+    that ``ecmo serve`` runs in each web worker, or that of ``ecmo mllp-listen``)."""
     run = _run(request, run_id, "sample.ingest")
     if (payload.samples is None) == (payload.columns is None):
         raise ValidationError({"samples": "give either samples (a list) or columns, not both"})
@@ -173,6 +173,8 @@ def post_samples(request: HttpRequest, run_id: int, payload: SamplesIn) -> dict[
             transitions = None
             if jobs.broker_configured():
                 jobs.dispatch("surveillance.evaluate_pending")
+        if transitions is None:
+            evaluation_queue.wake_in_process()
     return {
         "created": result.created,
         "duplicates": result.duplicates,

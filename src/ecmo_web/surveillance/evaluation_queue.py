@@ -211,3 +211,23 @@ class Evaluator:
                 self._wake.wait(max(wait - self.min_gap_s, 0.0))
         finally:
             connections.close_all()
+
+
+_in_process: Evaluator | None = None
+
+
+def start_in_process() -> Evaluator:
+    """This process's evaluator (started once): ``ecmo serve`` starts one in each web worker when no broker is set,
+    so a run whose evaluation a request queued (a large batch, a second batch within the interval) is evaluated
+    within the interval even when no listener or ``ecmo surveil`` runs beside it. Several are safe side by side:
+    each run is claimed by a conditional update."""
+    global _in_process
+    if _in_process is None:
+        _in_process = Evaluator().start()
+    return _in_process
+
+
+def wake_in_process() -> None:
+    """Tell this process's evaluator, if it has one, that a request was queued."""
+    if _in_process is not None:
+        _in_process.wake()

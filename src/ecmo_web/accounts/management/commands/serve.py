@@ -2,7 +2,8 @@
 
 Gunicorn with several worker processes (default ``2 × cores + 1``, at most 8) serving
 ``ecmo_web.wsgi:application``; static files come from WhiteNoise in the same processes, so no separate file
-server is needed. Workers share nothing but the database (and the cache and broker when configured), so a
+server is needed. Without a broker each worker also runs an evaluator thread for the runs its requests queued
+(``--no-evaluator`` when another process does it). Workers share nothing but the database (and the cache and broker when configured), so a
 worker that dies is replaced without losing anything. Put a TLS-terminating proxy in front (docs/deploy.md).
 """
 
@@ -13,6 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gunicorn.app.base import BaseApplication
+
+from ecmo_web import jobs
 
 MAX_DEFAULT_WORKERS = 8
 
@@ -36,6 +39,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--timeout", type=int, default=60, help="seconds before a stuck worker is replaced"
         )
+        parser.add_argument(
+            "--no-evaluator",
+            action="store_true",
+            help="do not evaluate queued runs in the web workers (another process does: ecmo mllp-listen, "
+            "ecmo surveil --loop, or Celery workers)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workers = options["workers"] or default_workers()
@@ -56,10 +65,19 @@ class Command(BaseCommand):
             "forwarded_allow_ips": os.environ.get("ECMO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
             "proc_name": "ecmo-steward",
         }
+        if not options["no_evaluator"] and not jobs.broker_configured():
+            config["post_worker_init"] = _start_evaluator
         where = ", ".join(f"http://{b}/" for b in binds)
         self.stdout.write(f"ECMO Steward on {where} with {workers} worker(s) (Ctrl-C to stop)")
         self.stdout.flush()
         _Server(config).run()
+
+
+def _start_evaluator(worker: Any) -> None:
+    """Each web worker evaluates the runs its requests queued (surveillance.evaluation_queue), when no broker is set."""
+    from ecmo_web.surveillance import evaluation_queue
+
+    evaluation_queue.start_in_process()
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
