@@ -71,9 +71,9 @@ def test_nothing_is_wider_than_a_phone(
     page.goto(f"{live_server.url}/runs/{runs[0].pk}/")
     page.set_viewport_size(PHONE)
     page.reload()
-    _shoot(page, "run-page-phone")
+    _shoot(page, "run-page-layout")
     page.goto(f"{live_server.url}/runs/{runs[0].pk}/checks/new/")
-    _shoot(page, "check-form-phone")
+    _shoot(page, "check-form-layout")
 
 
 def test_an_auditor_sees_no_write_control_anywhere(

@@ -137,7 +137,10 @@ MUST = {
         {"Alerts", "Rounds board", "Perfusion", "M&M"},
     ),
     # The auditor reads: the audit trail and the clinical record, never a settings or setup page.
-    Role.AUDITOR: ({"Audit trail", "Alerts", "Quality"}, {"Program setup", "Surveillance settings", "Exports"}),
+    Role.AUDITOR: (
+        {"Audit trail", "Alerts", "Quality"},
+        {"Program setup", "Surveillance settings", "Exports"},
+    ),
     # Researchers see de-identified data and aggregate indicators, never runs, adverse events or M&M cases.
     Role.RESEARCHER: ({"Calculators", "Research", "Quality"}, {"Alerts", "Rounds board", "M&M", "Exports"}),
 }

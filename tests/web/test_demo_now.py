@@ -89,7 +89,9 @@ def test_the_ecmo_day_is_one_number_everywhere(
     at = started + dt.timedelta(hours=1)  # 00:30 the next calendar day: day 1
     assert run.ecmo_day(at) == 1 and run.ecmo_day(started) == 0 and run.ecmo_day(at.date()) == 1
     with time_machine.travel(at, tick=False):
-        rounds_actions.start_session(actor=personas["director"], program=program, date=at.date(), started_at=at)
+        rounds_actions.start_session(
+            actor=personas["director"], program=program, date=at.date(), started_at=at
+        )
         client = client_for(personas["intensivist"])
         listing = client.get(f"/programs/{program.pk}/runs/").content.decode()
         page = client.get(f"/runs/{run.pk}/").content.decode()

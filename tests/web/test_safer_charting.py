@@ -98,7 +98,9 @@ def test_it_leaves_the_alert_to_a_person_when_the_site_turns_this_off(
     assert alert.status == "clear" and alert.resolved_at is None
 
 
-def test_it_leaves_an_alert_that_still_fires_after_a_back_dated_check(run: EcmoRun, perfusionist: Any) -> None:
+def test_it_leaves_an_alert_that_still_fires_after_a_back_dated_check(
+    run: EcmoRun, perfusionist: Any
+) -> None:
     alert = _fire_overdue(run, T0 + 5 * HOUR)
     # A check entered now but observed 3 h ago: the last check is still more than 75 min old.
     _check(run, perfusionist, T0 + 2 * HOUR, now=T0 + 5 * HOUR)

@@ -59,6 +59,13 @@ def role_for(user_roles: dict[int, str] | None, program: Any) -> str:
 
 
 @register.filter
+def event_words(code: str) -> str:
+    """An audit code in words: "check.amended" → "check amended", "education.shift_rostered" → "education shift
+    rostered"; the code itself stays in the element's title for searching."""
+    return str(code).replace(".", " ").replace("_", " ")
+
+
+@register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if mapping else None
 

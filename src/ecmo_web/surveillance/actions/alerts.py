@@ -20,12 +20,12 @@ from ecmo_web.surveillance import notify
 from ecmo_web.surveillance.actions.common import _when
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.evaluation import config_of, setting_at
-from ecmo_web.timezones import to_local
 from ecmo_web.surveillance.models import (
     Alert,
     AlertLink,
     AlertStatus,
 )
+from ecmo_web.timezones import to_local
 
 
 @transaction.atomic
@@ -173,7 +173,9 @@ def resolve_answered_check_overdue(*, check: Any, now: dt.datetime) -> list[Aler
         before = snapshot(alert)
         alert.resolved_at = now
         local = to_local(check.observed_at, run.program)
-        alert.resolved_comment = f"Resolved by itself: the circuit check of {local:%Y-%m-%d %H:%M} was recorded."
+        alert.resolved_comment = (
+            f"Resolved by itself: the circuit check of {local:%Y-%m-%d %H:%M} was recorded."
+        )
         alert.save(update_fields=["resolved_at", "resolved_comment"])
         audit(
             CHECK_RECORDED,
