@@ -118,6 +118,25 @@ assert all(a in ACTIONS for actions in MATRIX.values() for a in actions)
 assert set(MATRIX) == set(Role.values)
 
 
+# Where each role starts in a program (issue 11 §6): clinicians on the run list; the researcher on the
+# de-identified datasets (with the calculators beside them); the auditor on the audit trail; quality on the KPIs;
+# the administrator on the program setup. Each page needs an action the role holds (checked at import).
+LANDING: Final[dict[str, tuple[str, str]]] = {
+    Role.RESEARCHER: ("registry_research", "export.research"),
+    Role.AUDITOR: ("audit_trail", "audit.view"),
+    Role.QUALITY: ("quality_dashboard", "kpi.view"),
+    Role.ADMIN: ("program_setup", "program.manage"),
+}
+LANDING_DEFAULT: Final = ("run_list", "run.view")
+assert all(action in MATRIX[role] for role, (_, action) in LANDING.items())
+assert all(LANDING_DEFAULT[1] in MATRIX[role] for role in set(Role.values) - set(LANDING))
+
+
+def landing(user: Any, program: Program | int) -> str:
+    """The URL name (taking ``program_id``) of the page ``user``'s role in ``program`` starts on."""
+    return LANDING.get(role_in(user, program) or "", LANDING_DEFAULT)[0]
+
+
 class UnknownAction(LookupError):
     """A programming error: an action name that is not in ACTIONS."""
 

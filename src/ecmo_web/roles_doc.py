@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ecmo_web.accounts.models import Role
-from ecmo_web.permissions import ACTIONS, MATRIX, SECTION_ROLES
+from ecmo_web.permissions import ACTIONS, LANDING, LANDING_DEFAULT, MATRIX, SECTION_ROLES
+
+# The landing pages in words (permissions.LANDING names URLs).
+PAGES = {
+    "run_list": "the program's run list",
+    "registry_research": "the de-identified research datasets, with the calculators and studies beside them",
+    "audit_trail": "the audit trail (read-only, filtered by what, who, record and date)",
+    "quality_dashboard": "the quality indicators (KPIs)",
+    "program_setup": "program setup: members and roles, the settings pages",
+}
 
 
 def render_roles_markdown() -> str:
@@ -37,6 +46,16 @@ def render_roles_markdown() -> str:
         f"- {discipline}: " + ", ".join(r.value for r in roles if r.value in allowed)
         for discipline, allowed in SECTION_ROLES.items()
     ]
+    lines += [
+        "",
+        "## Where each role starts",
+        "",
+        "Signing in leads each role to its own page in its program (`permissions.LANDING`); a member of several "
+        "programs chooses one first. Buttons and links a role cannot use are not shown (templates ask `can` "
+        "through the `{% can %}` tag); a refusal or a missing page is a styled page with a way back.",
+        "",
+    ]
+    lines += [f"- `{r.value}`: {PAGES[LANDING.get(r.value, LANDING_DEFAULT)[0]]}" for r in roles]
     lines += ["", "## Roles", ""]
     lines += [f"- `{r.value}`: {r.label}" for r in roles]
     return "\n".join(lines) + "\n"

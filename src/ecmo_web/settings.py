@@ -190,6 +190,7 @@ ECMO_REQUIRE_2FA_ROLES = [
     r.strip() for r in os.environ.get("ECMO_REQUIRE_2FA_ROLES", "").split(",") if r.strip()
 ]
 OTP_TOTP_ISSUER = "ECMO Steward"
+CSRF_FAILURE_VIEW = "ecmo_web.errors.csrf_failure"  # a styled page with a way back
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page meta tag, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -30,3 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     *[path("", include(module)) for module in contributions.urls()],
 ]
+
+# Styled error pages with a way back (ecmo_web.errors); CSRF_FAILURE_VIEW in settings points there too.
+handler403 = "ecmo_web.errors.permission_denied"
+handler404 = "ecmo_web.errors.page_not_found"

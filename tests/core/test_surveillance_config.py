@@ -47,7 +47,9 @@ def test_it_declares_a_range_unit_and_source_for_every_setting() -> None:
     for section in SECTIONS:
         for setting in type(config.section(section)).describe():
             assert setting["source"], setting
-            if setting["name"] != "enabled":
+            if isinstance(setting["default"], bool):  # on/off settings (enabled, resolve_on_next_check)
+                assert setting["minimum"] is None and setting["maximum"] is None, setting
+            else:
                 assert setting["minimum"] <= setting["default"] <= setting["maximum"], setting
 
 

@@ -51,6 +51,13 @@ def test_it_fires_after_75_minutes_without_a_check() -> None:
     assert finding.evidence["last_check_at"] == "2025-01-01T11:40:00Z"
 
 
+def test_it_says_a_long_gap_in_hours_or_days_not_thousands_of_minutes() -> None:
+    hours = judge(45 * 60, RunContext(last_check_at=at(0)))
+    assert hours is not None and "(45 h ago)" in hours.message and "2700" not in hours.message
+    days = judge(51 * 60 + 10, RunContext(last_check_at=at(0)))
+    assert days is not None and "(2 d 3 h ago)" in days.message
+
+
 def test_it_is_clear_up_to_75_minutes() -> None:
     finding = judge(75, RunContext(last_check_at=at(0)))
     assert finding is not None and finding.status == "clear"

@@ -36,6 +36,8 @@ from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, summaries
 
 APPS_WITH_CONTRIBUTIONS = [
+    "accounts",
+    "audit",
     "runs",
     "surveillance",
     "decisions",
@@ -64,7 +66,9 @@ def test_it_reads_the_apps_in_installed_apps_order() -> None:
     assert labels == APPS_WITH_CONTRIBUTIONS
     installed = [config.label for config in apps.get_app_configs()]
     assert labels == [label for label in installed if label in labels]
-    assert "accounts" not in labels  # no contributions() method: nothing added
+    # accounts adds only its menu entry (its pages are mounted by the site's URL map, not through urls=)
+    accounts = next(c.contributions for c in contributions.collected() if c.app_label == "accounts")
+    assert accounts.urls is None and [i.url_name for i in accounts.navigation] == ["program_setup"]
 
 
 def _named_patterns(module: str) -> list[URLPattern]:
@@ -91,7 +95,9 @@ def test_it_mounts_every_app_url_module_at_the_root(module: str) -> None:
 
 
 def test_it_lists_the_url_modules_of_the_apps() -> None:
-    assert contributions.urls() == [f"ecmo_web.{label}.urls" for label in APPS_WITH_CONTRIBUTIONS]
+    assert contributions.urls() == [
+        f"ecmo_web.{label}.urls" for label in APPS_WITH_CONTRIBUTIONS if label != "accounts"
+    ]
 
 
 @pytest.mark.django_db
@@ -126,7 +132,15 @@ MUST = {
         {"Surveillance settings"},
     ),
     Role.DIRECTOR: ({"Alerts", "Surveillance settings", "Exports", "Research", "Quality"}, set()),
-    Role.ADMIN: ({"Calculators", "Surveillance settings"}, {"Alerts", "Rounds board", "Perfusion", "M&M"}),
+    Role.ADMIN: (
+        {"Calculators", "Surveillance settings", "Program setup", "Audit trail"},
+        {"Alerts", "Rounds board", "Perfusion", "M&M"},
+    ),
+    # The auditor reads: the audit trail and the clinical record, never a settings or setup page.
+    Role.AUDITOR: (
+        {"Audit trail", "Alerts", "Quality"},
+        {"Program setup", "Surveillance settings", "Exports"},
+    ),
     # Researchers see de-identified data and aggregate indicators, never runs, adverse events or M&M cases.
     Role.RESEARCHER: ({"Calculators", "Research", "Quality"}, {"Alerts", "Rounds board", "M&M", "Exports"}),
 }
@@ -164,7 +178,9 @@ def test_it_orders_nav_items_by_order_then_app() -> None:
         "Research",
         "Studies",
         "Device messages",
+        "Audit trail",
         "Surveillance settings",
+        "Program setup",
     ]
 
 

@@ -67,7 +67,10 @@ def test_it_shows_the_decisions_panel_on_the_run_page(
     page = client_for(personas["bedside_nurse"]).get(f"/runs/{run.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Record a decision" in html and "Stay V-V" in html and "open" in html
+    # The nurse reads the decisions; recording one is for roles holding decision.record (issue 11 §6).
+    assert "Stay V-V" in html and "open" in html and "Record a decision" not in html
+    own = client_for(personas["perfusionist"]).get(f"/runs/{run.pk}/").content.decode()
+    assert "Record a decision" in own
 
 
 @pytest.mark.parametrize("kind", list(KIND_FORMS))

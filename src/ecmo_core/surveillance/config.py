@@ -216,6 +216,11 @@ class CheckOverdueConfig(RuleConfig):
     overdue_min: float = setting(
         75.0, minimum=60, maximum=240, unit="min", source="core-api §4; local practice"
     )
+    # Local practice (issue 11 §8): the next recorded check answers an overdue check, so once the rule has
+    # cleared, that check resolves the alert itself and "to resolve" lists only what needs a person.
+    resolve_on_next_check: bool = setting(
+        True, source="local practice: the next recorded check answers an overdue check"
+    )
 
 
 @dataclass(frozen=True)

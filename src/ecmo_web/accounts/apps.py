@@ -10,6 +10,14 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "Programs and memberships"
 
+    def contributions(self) -> Any:
+        # The pages themselves are mounted by the site's URL map (ecmo_web.urls); only the menu entry is added here.
+        from ecmo_web.contributions import Contributions, NavItem
+
+        return Contributions(
+            navigation=(NavItem("Program setup", "program_setup", "program.manage", order=95),)
+        )
+
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 

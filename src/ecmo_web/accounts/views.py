@@ -36,3 +36,52 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, "Token revoked: programs using it are refused from now on.")
     return redirect("account_tokens")
+
+
+@login_required
+def program_setup(request: HttpRequest, program_id: int) -> HttpResponse:
+    """Program setup (the administrator's home, issue 11 §6): the program's facts and units, its members and
+    roles, and the settings pages the user's role may open. Changes happen on those pages and in the admin
+    (members and roles), each audited; this page itself only reads."""
+    from ecmo_web.accounts.models import Membership, Program
+    from ecmo_web.permissions import can
+    from ecmo_web.shortcuts import get_checked
+
+    program = get_checked(Program.objects.all(), request.user, "program.manage", pk=program_id)
+    members = (
+        Membership.objects.filter(program=program).select_related("user").order_by("role", "user__username")
+    )
+    pages = [
+        (label, url_name, hint)
+        for label, url_name, actions, hint in SETUP_PAGES
+        if any(can(request.user, action, program) for action in actions)
+    ]
+    return render(
+        request, "accounts/program_setup.html", {"program": program, "members": members, "pages": pages}
+    )
+
+
+# The program's setup pages, each shown to the roles whose action opens it.
+SETUP_PAGES = (
+    (
+        "Surveillance settings",
+        "surveillance_settings",
+        ("settings.manage",),
+        "alert thresholds, escalation, channels",
+    ),
+    (
+        "Pathway criteria",
+        "pathway_criteria",
+        ("run.view", "settings.manage"),
+        "weaning, decannulation and transport criteria",
+    ),
+    (
+        "Perfusion settings",
+        "perfusion_settings",
+        ("run.view", "settings.manage"),
+        "circuit selection margins, priming, standby",
+    ),
+    ("Device catalogue", "perfusion_catalogue", ("catalogue.manage",), "oxygenators, pumps, cannulas"),
+    ("Audit trail", "audit_trail", ("audit.view",), "every change, who made it and why"),
+    ("Calculators", "program_calculators", ("calculator.use",), "clinical formulas and scores"),
+)

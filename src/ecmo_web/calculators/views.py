@@ -102,8 +102,12 @@ def _page(request: HttpRequest, name: str, program: Program, run: EcmoRun | None
         ).items():
             initial[keyword] = value
             provenance[keyword] = source
-    form = CalculatorForm(request.POST or None, calculator=name, initial=initial)
     can_save = run is not None and can(request.user, "decision.record", run)
+    # Computing writes nothing: a role that cannot save a result computes with a GET form (no write control on
+    # its pages, issue 11 §6); saving is a POST.
+    computing = request.method == "GET" and request.GET.get("action") == "compute"
+    data = request.POST if request.method == "POST" else (request.GET if computing else None)
+    form = CalculatorForm(data, calculator=name, initial=initial)
     decision_id = str(request.POST.get("decision") or request.GET.get("decision") or "")
     extra = {
         "provenance": provenance,
@@ -111,9 +115,9 @@ def _page(request: HttpRequest, name: str, program: Program, run: EcmoRun | None
         "decision_id": decision_id,
         "pre_ecmo": name in PRE_ECMO_SCORES and run is not None,
     }
-    if request.method != "POST":
+    if request.method != "POST" and not computing:
         return render(request, "calculators/page.html", _context(program, run, name, form, **extra))
-    action = request.POST.get("action", "compute")
+    action = request.POST.get("action", "compute") if request.method == "POST" else "compute"
     if action == "not_computed" and run is not None and can_save:
         reason = (request.POST.get("not_computed_reason") or "").strip()
         if reason:

@@ -21,7 +21,7 @@ from ecmo_web.demo import story
 from ecmo_web.demo.seed import DemoContext
 from ecmo_web.runs.models import Component, EcmoRun, RunTarget
 
-TIME = re.compile(r"^D\d+ \d\d:\d\d(:\d\d)?$")
+TIME = re.compile(r"^(D\d+|next) \d\d:\d\d(:\d\d)?$")
 # Keys whose value is a username standing for that member's id (``actor`` stands for the member).
 PERSON_ID_KEYS = frozenset({"user", "decided_by", "recommended_by"})
 

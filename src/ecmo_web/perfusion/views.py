@@ -438,9 +438,12 @@ def run_priming(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
-    program = _program(request, program_id)
+    # Read by clinicians (run.view); kept by the director and the administrator (settings.manage), who may not
+    # see runs.
+    found = Program.objects.filter(pk=program_id).first()
+    may_manage = found is not None and can(request.user, "settings.manage", found)
+    program = _program(request, program_id, "settings.manage" if may_manage else "run.view")
     values = site.current(program)
-    may_manage = can(request.user, "settings.manage", program)
     form = SettingsForm(request.POST or None, program=program, values=values)
     if request.method == "POST":
         if not may_manage:

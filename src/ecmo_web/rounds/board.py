@@ -37,12 +37,8 @@ def _name(user: Any) -> str:
 
 
 def ecmo_day(run: Any, date: dt.date, program: Program) -> int:
-    """ECMO day by the calendar in the program's time zone (D0 = the day flow started), as rounds count it."""
-    from ecmo_web.timezones import to_local
-
-    start = to_local(run.started_at, program)
-    assert start is not None
-    return max(0, (date - start.date()).days)
+    """ECMO day of ``date`` (D0 = the day flow started): ``EcmoRun.ecmo_day``, the site's one day count."""
+    return int(run.ecmo_day(date, program))
 
 
 def session_for(program: Program, date: dt.date) -> RoundsSession | None:

@@ -148,10 +148,25 @@ class EcmoRun(models.Model):
         entries = [e for e in self.configurations.all() if at is None or e.started_at <= at]
         return max(entries, key=lambda e: e.started_at) if entries else None
 
+    def ecmo_day(self, on: dt.datetime | dt.date, program: Program | None = None) -> int:
+        """The ECMO day of ``on``: 0 on the calendar day flow started, 1 the next, by the program's time zone
+        (ELSO convention: D0 = cannulation day). The site's one day count: the run list, the run page, the rounds
+        board and its handover all print this number, as the demo story's "Dk" stamps do. ``program`` (the
+        run's own) saves a query on boards that already hold it."""
+        from ecmo_web.timezones import to_local
+
+        program = program if program is not None else self.program
+        start = to_local(self.started_at, program)
+        assert start is not None
+        if isinstance(on, dt.datetime):
+            local = to_local(on, program)
+            assert local is not None
+            on = local.date()
+        return max(0, (on - start.date()).days)
+
     def day_on_ecmo(self, now: dt.datetime) -> int:
-        """ECMO day counted from 0 on the day flow started (ELSO convention: D0 = cannulation day)."""
-        end = self.ended_at or now
-        return max(0, int((end - self.started_at).total_seconds() // 86400))
+        """ECMO day now (or on the day the run ended): see ``ecmo_day``."""
+        return self.ecmo_day(self.ended_at or now)
 
 
 class ConfigurationEntry(models.Model):

@@ -9,12 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from ecmo_web import contributions, live, timeline
 from ecmo_web.accounts.models import Program
 from ecmo_web.forms import ProgramForm, submit
-from ecmo_web.permissions import can, programs_for, restrict
+from ecmo_web.permissions import can, landing, restrict, roles_by_program
 from ecmo_web.runs import actions, summary
 from ecmo_web.runs.forms import (
     CannulaForm,
@@ -32,10 +33,20 @@ from ecmo_web.shortcuts import get_checked
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    ids = programs_for(request.user, "run.view")
-    if len(ids) == 1:
-        return redirect("run_list", program_id=ids[0])
-    programs = Program.objects.filter(pk__in=ids).order_by("name")
+    """Each role starts where its work is (``permissions.LANDING``): a member of one program goes straight there;
+    a member of several chooses. Only the user's own programs are listed."""
+    roles = roles_by_program(request.user)
+    if len(roles) == 1:
+        (program_id,) = roles
+        return redirect(landing(request.user, program_id), program_id=program_id)
+    programs = [
+        {
+            "program": p,
+            "role": roles[p.pk],
+            "url": reverse(landing(request.user, p.pk), kwargs={"program_id": p.pk}),
+        }
+        for p in Program.objects.filter(pk__in=roles).order_by("name")
+    ]
     return render(request, "runs/home.html", {"programs": programs})
 
 

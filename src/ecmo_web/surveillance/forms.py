@@ -110,17 +110,14 @@ class CheckForm(ProgramForm):
         widget=forms.RadioSelect,
     )
     air_in_circuit = forms.BooleanField(required=False, label="Air seen in the circuit")
-    connectors_secure = forms.BooleanField(required=False, label="Connectors and ties secure", initial=True)
-    cannula_sites_ok = forms.BooleanField(
-        required=False, label="Cannula sites dry, sutures intact", initial=True
-    )
-    hand_crank_present = forms.BooleanField(required=False, label="Hand crank present", initial=True)
-    clamps_present = forms.BooleanField(required=False, label="Clamps at the bedside", initial=True)
-    backup_console_ready = forms.BooleanField(required=False, label="Backup console ready", initial=True)
-    battery_charged = forms.BooleanField(required=False, label="Console battery charged", initial=True)
-    gas_supply_connected = forms.BooleanField(
-        required=False, label="O2 and air supply connected", initial=True
-    )
+    # Safety items are never pre-ticked (issue 11 §8): each is ticked by the person who looked, at this check.
+    connectors_secure = forms.BooleanField(required=False, label="Connectors and ties secure")
+    cannula_sites_ok = forms.BooleanField(required=False, label="Cannula sites dry, sutures intact")
+    hand_crank_present = forms.BooleanField(required=False, label="Hand crank present")
+    clamps_present = forms.BooleanField(required=False, label="Clamps at the bedside")
+    backup_console_ready = forms.BooleanField(required=False, label="Backup console ready")
+    battery_charged = forms.BooleanField(required=False, label="Console battery charged")
+    gas_supply_connected = forms.BooleanField(required=False, label="O2 and air supply connected")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(
         required=False,

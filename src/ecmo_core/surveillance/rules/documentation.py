@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from ecmo_core.durations import humanize_minutes
 from ecmo_core.surveillance.base import Reporter, Rule, RuleInput, num
 from ecmo_core.surveillance.columnar import WARNING, Codes, Frame, judged
 from ecmo_core.surveillance.config import SurveillanceConfig
@@ -57,11 +58,11 @@ def evaluate(inp: RuleInput) -> Finding | None:
     if minutes > cfg.overdue_min:
         return _report.firing(
             "warning",
-            f"{overdue} ({num(minutes, 0)} min ago): the hourly check is overdue "
+            f"{overdue} ({humanize_minutes(minutes)} ago): the hourly check is overdue "
             f"(limit {num(cfg.overdue_min)} min).",
             evidence,
         )
-    return _report.clear(f"{in_time} ({num(minutes, 0)} min ago).", evidence)
+    return _report.clear(f"{in_time} ({humanize_minutes(minutes)} ago).", evidence)
 
 
 def columns(frame: Frame) -> Codes:

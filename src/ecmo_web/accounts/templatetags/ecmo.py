@@ -1,4 +1,4 @@
-"""Template filters: program-local times, ages and role names."""
+"""Template filters: program-local times, ages and role names; ``can`` and the role's landing page."""
 
 from __future__ import annotations
 
@@ -59,6 +59,13 @@ def role_for(user_roles: dict[int, str] | None, program: Any) -> str:
 
 
 @register.filter
+def event_words(code: str) -> str:
+    """An audit code in words: "check.amended" → "check amended", "education.shift_rostered" → "education shift
+    rostered"; the code itself stays in the element's title for searching."""
+    return str(code).replace(".", " ").replace("_", " ")
+
+
+@register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if mapping else None
 
@@ -79,3 +86,26 @@ def program_nav(context: Any, program: Any) -> list[dict[str, str]]:
         for i in nav_items()
         if can(request.user, i.action, program)
     ]
+
+
+@register.simple_tag(takes_context=True)
+def can(context: Any, action: str, obj: Any) -> bool:
+    """``{% can "check.record" run as may_check %}``: the one permission function, for showing a control only to
+    the roles that may use it (a button a role cannot use is not shown)."""
+    from ecmo_web.permissions import can as allowed
+
+    request = context.get("request")
+    return request is not None and obj is not None and allowed(request.user, action, obj)
+
+
+@register.simple_tag(takes_context=True)
+def landing_url(context: Any, program: Any) -> str:
+    """Where the current user's role starts in ``program`` (``permissions.landing``)."""
+    from django.urls import reverse
+
+    from ecmo_web.permissions import landing
+
+    request = context.get("request")
+    if request is None or program is None:
+        return reverse("home")
+    return reverse(landing(request.user, program), kwargs={"program_id": program.pk})

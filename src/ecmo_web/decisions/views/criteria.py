@@ -23,8 +23,12 @@ from ecmo_web.shortcuts import get_checked
 @login_required
 def criteria_page(request: HttpRequest, program_id: int) -> HttpResponse:
     """The program's pathway criteria with their sources; settings.manage may change one set (with a reason)."""
-    program = get_checked(Program.objects.all(), request.user, "run.view", pk=program_id)
-    can_manage = can(request.user, "settings.manage", program)
+    # Read by clinicians (run.view); kept by the director and the administrator (settings.manage).
+    found = Program.objects.filter(pk=program_id).first()
+    can_manage = found is not None and can(request.user, "settings.manage", found)
+    program = get_checked(
+        Program.objects.all(), request.user, "settings.manage" if can_manage else "run.view", pk=program_id
+    )
     error = ""
     if request.method == "POST":
         get_checked(Program.objects.all(), request.user, "settings.manage", pk=program_id)

@@ -8,3 +8,13 @@ document.addEventListener("htmx:configRequest", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// The timeline opens at "now" (issue 11 §7): on a screen narrower than the run, the timeline scrolls inside its
+// own box; start it at its right-hand end, where the present is.
+function timelinesToNow(root) {
+  root.querySelectorAll(".timeline").forEach((timeline) => {
+    timeline.scrollLeft = timeline.scrollWidth;
+  });
+}
+timelinesToNow(document);
+document.addEventListener("htmx:afterSwap", (event) => timelinesToNow(event.target));

@@ -14,7 +14,13 @@ are history.
 
 from typing import Any
 
-from ecmo_web.surveillance.actions.alerts import acknowledge_alert, escalate_alert, link_alert, resolve_alert
+from ecmo_web.surveillance.actions.alerts import (
+    acknowledge_alert,
+    escalate_alert,
+    link_alert,
+    resolve_alert,
+    resolve_answered_check_overdue,
+)
 from ecmo_web.surveillance.actions.checks import CHECK_FIELDS, CLOT_FIELDS, amend_check, record_check
 from ecmo_web.surveillance.actions.common import DEMO, MLLP, WORKER
 from ecmo_web.surveillance.actions.csv_import import (
@@ -81,6 +87,7 @@ __all__ = [
     "link_alert",
     "record_check",
     "resolve_alert",
+    "resolve_answered_check_overdue",
     "save_settings",
     "validate_columns",
     "validate_samples",

@@ -13,16 +13,19 @@ from django.utils import timezone
 
 from ecmo_web.accounts.models import Role
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import audit, require, user_of
+from ecmo_web.kernel import SystemActor, audit, require, user_of
 from ecmo_web.permissions import program_id_of
 from ecmo_web.runs.models import Component
 from ecmo_web.surveillance import notify
 from ecmo_web.surveillance.actions.common import _when
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
+from ecmo_web.surveillance.evaluation import config_of, setting_at
 from ecmo_web.surveillance.models import (
     Alert,
     AlertLink,
+    AlertStatus,
 )
+from ecmo_web.timezones import to_local
 
 
 @transaction.atomic
@@ -147,6 +150,43 @@ def resolve_alert(
         # run page shows e.g. a new oxygenator's baseline forming rather than the state before the change.
         evaluate_run(alert.run, now=now)
     return alert
+
+
+# The check-overdue rule (ecmo_core.surveillance.rules.documentation) and who resolves its alerts by themselves.
+CHECK_OVERDUE = "documentation.check_overdue"
+CHECK_RECORDED = SystemActor("system:check-recorded")
+
+
+def resolve_answered_check_overdue(*, check: Any, now: dt.datetime) -> list[Alert]:
+    """A recorded check answers an overdue check: resolve the run's open "check overdue" alerts that the rule
+    has cleared, when the program's ``documentation.check_overdue.resolve_on_next_check`` setting is on (the
+    default). Called by ``record_check`` inside its transaction, after the run is judged again; each resolution
+    is audited with the check that answered it. An alert still firing (the check is older than the limit) stays
+    open for a person."""
+    run = check.run
+    if not config_of(setting_at(run.program_id, now)).check_overdue.resolve_on_next_check:
+        return []
+    resolved = []
+    for alert in Alert.objects.select_for_update().filter(
+        run=run, rule_id=CHECK_OVERDUE, resolved_at__isnull=True, status=AlertStatus.CLEAR
+    ):
+        before = snapshot(alert)
+        alert.resolved_at = now
+        local = to_local(check.observed_at, run.program)
+        alert.resolved_comment = (
+            f"Resolved by itself: the circuit check of {local:%Y-%m-%d %H:%M} was recorded."
+        )
+        alert.save(update_fields=["resolved_at", "resolved_comment"])
+        audit(
+            CHECK_RECORDED,
+            action="alert.resolved",
+            obj=alert,
+            before=before,
+            after={**snapshot(alert), "check": check.pk},
+            reason=alert.resolved_comment,
+        )
+        resolved.append(alert)
+    return resolved
 
 
 @transaction.atomic

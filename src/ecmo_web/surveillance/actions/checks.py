@@ -22,6 +22,7 @@ from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import actor_name, audit, aware, not_in_future, require, user_of
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks
+from ecmo_web.surveillance.actions.alerts import resolve_answered_check_overdue
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.actions.ingest import _write_samples
 from ecmo_web.surveillance.models import (
@@ -241,6 +242,7 @@ def record_check(
     audit(actor, action="check.recorded", obj=check, after=_check_snapshot(check))
     hooks.check_written(check, amended=False)
     evaluate_run(run, now=now, replay_from=at)
+    resolve_answered_check_overdue(check=check, now=now)
     return check
 
 

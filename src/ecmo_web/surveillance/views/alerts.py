@@ -118,11 +118,16 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
             f"{c.get_kind_display()} · lot {c.lot or '—'} · fitted {to_local(c.installed_at, run.program):%d %b %H:%M}"
         )
     )
-    if request.method == "POST" and submit(
-        form,
-        lambda d: actions.resolve_alert(
-            actor=request.user, alert=alert, comment=d["comment"], component=d["component"]
-        ),
+    # A resolved alert's page says so and offers no form (issue 11 §8); a late POST changes nothing.
+    if (
+        alert.resolved_at is None
+        and request.method == "POST"
+        and submit(
+            form,
+            lambda d: actions.resolve_alert(
+                actor=request.user, alert=alert, comment=d["comment"], component=d["component"]
+            ),
+        )
     ):
         messages.success(request, f"Alert resolved: {alert.rule_title}.")
         return redirect(f"{reverse('run_detail', kwargs={'run_id': run.pk})}#alerts")

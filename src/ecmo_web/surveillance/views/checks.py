@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,6 +31,8 @@ from ecmo_web.surveillance.models import (
 )
 from ecmo_web.surveillance.views.common import _run, _source_label
 from ecmo_web.timezones import to_local
+
+CHECKS_PER_PAGE = 48  # two days of hourly checks
 
 PREFILL_MAX_AGE = dt.timedelta(minutes=15)
 
@@ -135,7 +138,7 @@ def check_new(request: HttpRequest, run_id: int) -> HttpResponse:
     )
     initial: dict[str, Any] = {code: _plain(info["value"]) for code, info in prefill.items()}
     if previous is not None:
-        initial.update({f: getattr(previous, f) for f in CheckForm.SAFETY})
+        # Not the safety items: each is ticked afresh by the person who looked (issue 11 §8).
         initial["heater_set_temperature_c"] = _plain(previous.heater_set_temperature_c)
         initial["colour_difference"] = previous.colour_difference
     form = CheckForm(initial=initial, program=run.program, now=now)
@@ -212,26 +215,35 @@ def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
 @login_required
 def check_list(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(request, run_id, "run.view")
-    checks = list(
-        CircuitCheck.objects.filter(run=run)
+    with_clots = Prefetch("clots", queryset=ClotFinding.objects.order_by("pk"))
+    # Paginated by current check (two days of hourly checks a page), newest first; each with its earlier versions.
+    page = Paginator(
+        CircuitCheck.objects.filter(run=run, is_current=True)
         .select_related("recorded_by")
-        .prefetch_related(Prefetch("clots", queryset=ClotFinding.objects.order_by("pk")))
-        .order_by("-observed_at", "-version")[:400]
-    )
+        .prefetch_related(with_clots)
+        .order_by("-observed_at", "-version"),
+        CHECKS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    current = list(page.object_list)
     versions: dict[int, list[CircuitCheck]] = {}
-    for c in checks:
-        versions.setdefault(c.chain_id, []).append(c)
-    current = [c for c in checks if c.is_current]
-    rows = [
-        {"check": c, "history": [v for v in versions.get(c.chain_id, []) if v.pk != c.pk]} for c in current
-    ]
+    earlier = (
+        CircuitCheck.objects.filter(run=run, is_current=False)
+        .filter(Q(original__in=[c.chain_id for c in current]) | Q(pk__in=[c.chain_id for c in current]))
+        .select_related("recorded_by")
+        .prefetch_related(with_clots)
+        .order_by("-version")
+    )
+    for v in earlier:
+        versions.setdefault(v.chain_id, []).append(v)
+    rows = [{"check": c, "history": versions.get(c.chain_id, [])} for c in current]
     return render(
         request,
         "surveillance/check_list.html",
         {
             "program": run.program,
             "run": run,
-            "rows": rows[:200],
+            "page": page,
+            "rows": rows,
             "can_record": can(request.user, "check.record", run),
             "can_amend": can(request.user, "check.amend", run),
         },
