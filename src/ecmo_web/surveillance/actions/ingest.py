@@ -20,6 +20,7 @@ from ecmo_core.surveillance import (
 )
 from ecmo_web.kernel import actor_name, audit, require
 from ecmo_web.runs.models import EcmoRun
+from ecmo_web.surveillance import rollup
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.models import (
     DEVICE,
@@ -155,6 +156,7 @@ def insert_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     with connection.cursor() as cursor:
         for i in range(0, len(prepared), 5000):
             cursor.executemany(sql, prepared[i : i + 5000])
+    rollup.add_samples(rows)  # the minute and hour rollups, in the same transaction (surveillance/rollup.py)
 
 
 def _write_samples(
