@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import F
 
 MINUTE, HOUR = 60, 3600
 TIERS = (MINUTE, HOUR)
@@ -205,10 +206,12 @@ def covered(since: dt.datetime, until: dt.datetime, width_s: int) -> tuple[dt.da
 
 def read(
     run_id: int, parameters: Sequence[str], *, width_s: int, since: dt.datetime, until: dt.datetime
-) -> list[tuple[str, dt.datetime, int, float, float, float, dt.datetime, dt.datetime]]:
-    """The ``width_s`` rollups of ``parameters`` whose bucket lies wholly in [since, until]:
-    ``(parameter, bucket start, n, total, low, high, first_at, last_at)``, by parameter and time. One query."""
+) -> list[tuple[str, float, int, float, float, float, float, float]]:
+    """The ``width_s`` rollups of ``parameters`` whose bucket lies wholly in [since, until], by parameter and
+    time: ``(parameter, bucket start, n, total, low, high, first, last)``, times in seconds since the epoch
+    (computed in SQL, to the millisecond: a month is thousands of rows). One query on the unique index."""
     from ecmo_web.surveillance.models import SampleRollup
+    from ecmo_web.surveillance.queries import _Epoch
 
     start, end = covered(since, until, width_s)
     if end <= start:
@@ -222,5 +225,6 @@ def read(
             bucket__lt=end,
         )
         .order_by("parameter", "bucket")
-        .values_list("parameter", "bucket", "n", "total", "low", "high", "first_at", "last_at")
+        .annotate(start_s=_Epoch(F("bucket")), first_s=_Epoch(F("first_at")), last_s=_Epoch(F("last_at")))
+        .values_list("parameter", "start_s", "n", "total", "low", "high", "first_s", "last_s")
     )

@@ -183,20 +183,26 @@ def trend_points(
     start_s, end_s = since.timestamp(), until.timestamp()
     chars = _prefix_length((end_s - start_s) / points)
     tier = _tier((end_s - start_s) / points)
+    counts = dict.fromkeys(parameters, 0)
+    rows: dict[str, list[tuple[float, float]]] = {code: [] for code in parameters}
     groups: list[Any] = []
     if tier is None:
         groups.append(_grouped(base, chars))
     else:
         first, end = rollup.covered(since, until, tier)
         if first < end:
-            stored = rollup.read(run.pk, parameters, width_s=tier, since=since, until=until)
-            groups.append([(code, n, low, high, a, b) for code, _, n, _, low, high, a, b in stored])
-            groups.append(_grouped(base.filter(observed_at__lt=first), chars))
-            groups.append(_grouped(base.filter(observed_at__gte=end), chars))
+            for code, _, n, _, low, high, first_s, last_s in rollup.read(
+                run.pk, parameters, width_s=tier, since=since, until=until
+            ):
+                counts[code] += n
+                rows[code] += [(first_s, low), (last_s, high)]
+            # Each end as its own range (with the span's bounds too, SQLite would scan the span on its index).
+            inside = Sample.objects.filter(run=run, parameter__in=parameters)
+            head = inside.filter(observed_at__gte=since, observed_at__lt=first)
+            groups.append(_grouped(head, chars))
+            groups.append(_grouped(inside.filter(observed_at__gte=end, observed_at__lte=until), chars))
         else:
             groups.append(_grouped(base, chars))
-    counts = dict.fromkeys(parameters, 0)
-    rows: dict[str, list[tuple[float, float]]] = {code: [] for code in parameters}
     for group in groups:
         for code, n, low, high, first_at, last_at in group:
             counts[code] += n
