@@ -321,6 +321,24 @@ def _moments(
     return np.arange(first, last + 1, max(step_us, 1), dtype=np.int64)
 
 
+CHUNK = timedelta(days=1)
+"""How many moments :func:`replay` judges at once: a day (the rest of the run waits as plain arrays)."""
+
+
+def _chunks(moments: Micros, chunk: timedelta | None) -> list[Micros]:
+    """``moments`` cut into consecutive spans of ``chunk`` from the first (views, not copies)."""
+    if chunk is None or not len(moments):
+        return [moments]
+    if not isinstance(chunk, timedelta) or chunk <= timedelta(0):
+        raise InputError("chunk", f"must be a positive timedelta, got {chunk!r}")
+    width = max(chunk // timedelta(microseconds=1), 1)
+    first = int(moments[0])
+    edges = np.arange(first + width, int(moments[-1]) + 1, width, dtype=np.int64)
+    cuts = np.searchsorted(moments, edges, side="left").tolist()
+    bounds = [0, *cuts, len(moments)]
+    return [moments[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
 def replay(
     samples: Iterable[Sample] | Timeline,
     *,
@@ -329,6 +347,7 @@ def replay(
     step: timedelta | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    chunk: timedelta | None = CHUNK,
 ) -> list[Transition]:
     """Evaluate the rules along the timeline and return every alert transition, in time order.
 
@@ -339,6 +358,9 @@ def replay(
     step : evaluate every ``step`` from ``start`` to ``end`` instead of at each distinct sample time (time-
         driven rules such as ``documentation.check_overdue`` then change state between samples).
     start, end : limit the replay (default: first and last sample time).
+    chunk : judge the moments a ``chunk`` at a time (default a day; ``None``: all at once), each rule's state
+        carried from one chunk to the next, so the transitions are the same (a property test checks it) while
+        the per-moment arrays of the columnar engine stay the size of a chunk.
 
     Complexity: one timeline build, then every rule judges all ``T`` moments at once on the timeline's
     arrays (``O(n log w)`` for the windowed medians, ``O(T log n)`` for the look-ups), and each transition
@@ -347,7 +369,13 @@ def replay(
     timeline = timeline_of(samples)
     moments = _moments(timeline, step, start, end)
     transitions: list[Transition] = []
-    for change in changes(timeline, moments=moments, config=config, context=context):
+    state: dict[str, tuple[str, str]] = {}
+    found = [
+        change
+        for part in _chunks(moments, chunk)
+        for change in changes(timeline, moments=part, config=config, context=context, state=state)
+    ]
+    for change in found:
         finding = change.finding
         if finding is None:
             message = f"No longer evaluated: the rule applies to {RULES[change.rule_id].scope}."

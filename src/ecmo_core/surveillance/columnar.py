@@ -270,13 +270,17 @@ class Frame:
             rest = want[~same]
             if len(rest):
                 queries = self.moments[rest]
-                merged_us = np.concatenate([us, queries])
-                merged_values = np.concatenate([values, np.full(len(queries), np.nan)])
+                # Only the samples the queries' windows can hold (a replay judges a day at a time).
+                lo_i = int(np.searchsorted(us, queries[0] - window_us, side="left"))
+                hi_i = int(np.searchsorted(us, queries[-1], side="right"))
+                near_us, near_values = us[lo_i:hi_i], values[lo_i:hi_i]
+                merged_us = np.concatenate([near_us, queries])
+                merged_values = np.concatenate([near_values, np.full(len(queries), np.nan)])
                 order = np.argsort(merged_us, kind="stable")
                 medians = _rolling_median(merged_us[order], merged_values[order], window_us)
                 position = np.empty(len(order), dtype=np.int64)
                 position[order] = np.arange(len(order))
-                value[rest] = medians[position[len(us) :]]
+                value[rest] = medians[position[len(near_us) :]]
         return value
 
     # --- baselines --------------------------------------------------------------------------------------------
