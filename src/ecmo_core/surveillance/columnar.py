@@ -263,9 +263,9 @@ class Frame:
                 ("rolling", key, floor, int(lower[lo]), window_us),
                 partial(_rolling_median, us, values, window_us),
             )
-            own_start = np.searchsorted(us, us - window_us, side="left")
             jj, ss = j[want] - first, start[want] - first
-            same = own_start[jj] == ss
+            own_start = np.searchsorted(us, us[jj] - window_us, side="left")  # each wanted newest sample's
+            same = own_start == ss
             value[want[same]] = rolled[jj[same]]
             rest = want[~same]
             if len(rest):
