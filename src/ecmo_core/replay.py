@@ -221,7 +221,7 @@ def _scan(path: Path) -> tuple[int, int, bool]:
     return commas, empty, quoted
 
 
-_READ = 1 << 25
+_READ = 1 << 22
 
 
 def _pieces(path: Path) -> Iterable[bytes]:
