@@ -146,19 +146,29 @@ def ingest(quick: bool) -> list[Result]:
 
 def trends(quick: bool) -> Result:
     start_run, _, token = _setup()
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.test import Client
 
+    from ecmo_web.surveillance.actions import insert_sample_rows
     from ecmo_web.surveillance.models import Sample
 
     run = start_run("BENCH-TRENDS")
     days = 7 if quick else 30
-    table = Sample._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Through the write path every way in uses (samples and their minute and hour rollups, one transaction).
+    with transaction.atomic():
         for day in range(days):
             base = START + dt.timedelta(days=day)
             rows = [
-                (run.pk, code, base + dt.timedelta(minutes=m), value + (m % 13) / 10, "device", base)  # type: ignore[attr-defined]
+                (
+                    run.pk,
+                    code,
+                    base + dt.timedelta(minutes=m),
+                    value + (m % 13) / 10,
+                    "device",
+                    base,
+                    None,
+                    None,
+                )  # type: ignore[attr-defined]
                 for m in range(1440)
                 for code, value in (
                     ("access_pressure_mmhg", -60),
@@ -166,11 +176,7 @@ def trends(quick: bool) -> Result:
                     ("pump_speed_rpm", 3400),
                 )
             ]
-            cursor.executemany(
-                f"INSERT INTO {table} (run_id, parameter, observed_at, value, source, received_at) "  # noqa: S608 - the model's own table name
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                rows,
-            )
+            insert_sample_rows(rows)
     count = Sample.objects.filter(run=run).count()
     client = Client(HTTP_HOST="127.0.0.1")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}

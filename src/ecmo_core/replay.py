@@ -16,6 +16,7 @@ import argparse
 import csv
 import difflib
 import io
+import itertools
 import json
 import sys
 import tomllib
@@ -220,6 +221,25 @@ def _scan(path: Path) -> tuple[int, int, bool]:
     return commas, empty, quoted
 
 
+_READ = 1 << 22
+
+
+def _pieces(path: Path) -> Iterable[bytes]:
+    """The file after its header in pieces of about :data:`_READ` bytes, each ending at a line end."""
+    with path.open("rb") as handle:
+        handle.readline()
+        tail = b""
+        while chunk := handle.read(_READ):
+            cut = chunk.rfind(b"\n") + 1
+            if cut:
+                yield tail + chunk[:cut]
+                tail = chunk[cut:]
+            else:
+                tail += chunk
+        if tail:
+            yield tail
+
+
 def _fast_timeline(
     path: Path, names: list[str], time_index: int, columns: dict[int, tuple[str, str]]
 ) -> Timeline | None:
@@ -227,17 +247,31 @@ def _fast_timeline(
     if quoted:
         return None
     schema = {f"c{i}": pl.String if i == time_index else pl.Float64 for i in range(len(names))}
-    try:
-        frame = pl.read_csv(path, has_header=False, skip_rows=1, schema=schema)
-    except (pl.exceptions.PolarsError, OSError):
-        return None  # e.g. a row with too many cells, or a cell that is not a plain number
-    if commas != (frame.height - empty) * (len(names) - 1):
-        return None  # a row with too few cells (Polars would fill them with nulls)
-    if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
-        frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))  # blank lines
-    us = _times(frame.drop_in_place(f"c{time_index}"))
-    if us is None:
-        return None
+    # Parsed a piece at a time: only one piece's text and frame exist at once besides the numbers kept.
+    height = 0
+    stamps: list[Micros] = []
+    numbers: dict[int, list[np.ndarray]] = {i: [] for i in columns}
+    for piece in _pieces(path):
+        if not piece.strip():
+            height += piece.count(b"\n")  # blank lines only (Polars would refuse a piece of nothing)
+            continue
+        try:
+            frame = pl.read_csv(piece, has_header=False, schema=schema)
+        except pl.exceptions.PolarsError:
+            return None  # e.g. a row with too many cells, or a cell that is not a plain number
+        height += frame.height
+        if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+            frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))  # blank lines
+        stamp = _times(frame.drop_in_place(f"c{time_index}"))
+        if stamp is None:
+            return None
+        stamps.append(stamp)
+        for i in columns:
+            numbers[i].append(frame.drop_in_place(f"c{i}").to_numpy())
+    if not stamps or commas != (height - empty) * (len(names) - 1):
+        return None  # no rows, or a row with too few cells (Polars would fill them with nulls)
+    us = np.concatenate(stamps)
+    del stamps
     order = None if len(us) < 2 or bool((us[1:] > us[:-1]).all()) else np.argsort(us, kind="stable")
     if order is not None and not bool((np.diff(us[order]) > 0).all()):
         return None  # a repeated time: the careful reader collapses duplicates in file order
@@ -245,7 +279,7 @@ def _fast_timeline(
         us = us[order]
     series: dict[tuple[str, bool], list[Series]] = {}
     for i, (code, source) in columns.items():
-        values = frame.drop_in_place(f"c{i}").to_numpy()
+        values = np.concatenate(numbers.pop(i)).astype(np.float64, copy=False)
         values = values if order is None else values[order]
         present = ~np.isnan(values)
         if not bool(present.all()):
@@ -268,8 +302,24 @@ def _fast_timeline(
     return Timeline.from_series(built)
 
 
+_TIME_BATCH = 1 << 19
+
+
 def _times(column: pl.Series) -> Micros | None:
-    """ISO 8601 times with a ``Z`` or an offset as microseconds; None if any is not in that plain form."""
+    """ISO 8601 times with a ``Z`` or an offset as microseconds; None if any is not in that plain form.
+
+    Converted half a million at a time into one array, so the text columns of each step of the conversion
+    never exist for a whole month at once (they would double the replay's peak memory)."""
+    result: Micros = np.empty(len(column), dtype=np.int64)
+    for offset in range(0, len(column), _TIME_BATCH):
+        part = _times_of(column.slice(offset, _TIME_BATCH))
+        if part is None:
+            return None
+        result[offset : offset + len(part)] = part
+    return result
+
+
+def _times_of(column: pl.Series) -> Micros | None:
     time = pl.col("t").str.strip_chars()
     frame = column.alias("t").to_frame()
     if frame.select((time.is_null() | ~time.str.contains(_ISO)).any()).item():
@@ -321,6 +371,24 @@ def _moments(
     return np.arange(first, last + 1, max(step_us, 1), dtype=np.int64)
 
 
+CHUNK = timedelta(days=1)
+"""How many moments :func:`replay` judges at once: a day (the rest of the run waits as plain arrays)."""
+
+
+def _chunks(moments: Micros, chunk: timedelta | None) -> list[Micros]:
+    """``moments`` cut into consecutive spans of ``chunk`` from the first (views, not copies)."""
+    if chunk is None or not len(moments):
+        return [moments]
+    if not isinstance(chunk, timedelta) or chunk <= timedelta(0):
+        raise InputError("chunk", f"must be a positive timedelta, got {chunk!r}")
+    width = max(chunk // timedelta(microseconds=1), 1)
+    first = int(moments[0])
+    edges = np.arange(first + width, int(moments[-1]) + 1, width, dtype=np.int64)
+    cuts = np.searchsorted(moments, edges, side="left").tolist()
+    bounds = [0, *cuts, len(moments)]
+    return [moments[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
 def replay(
     samples: Iterable[Sample] | Timeline,
     *,
@@ -329,6 +397,7 @@ def replay(
     step: timedelta | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    chunk: timedelta | None = CHUNK,
 ) -> list[Transition]:
     """Evaluate the rules along the timeline and return every alert transition, in time order.
 
@@ -339,6 +408,9 @@ def replay(
     step : evaluate every ``step`` from ``start`` to ``end`` instead of at each distinct sample time (time-
         driven rules such as ``documentation.check_overdue`` then change state between samples).
     start, end : limit the replay (default: first and last sample time).
+    chunk : judge the moments a ``chunk`` at a time (default a day; ``None``: all at once), each rule's state
+        carried from one chunk to the next, so the transitions are the same (a property test checks it) while
+        the per-moment arrays of the columnar engine stay the size of a chunk.
 
     Complexity: one timeline build, then every rule judges all ``T`` moments at once on the timeline's
     arrays (``O(n log w)`` for the windowed medians, ``O(T log n)`` for the look-ups), and each transition
@@ -347,7 +419,13 @@ def replay(
     timeline = timeline_of(samples)
     moments = _moments(timeline, step, start, end)
     transitions: list[Transition] = []
-    for change in changes(timeline, moments=moments, config=config, context=context):
+    state: dict[str, tuple[str, str]] = {}
+    found = [
+        change
+        for part in _chunks(moments, chunk)
+        for change in changes(timeline, moments=part, config=config, context=context, state=state)
+    ]
+    for change in found:
         finding = change.finding
         if finding is None:
             message = f"No longer evaluated: the rule applies to {RULES[change.rule_id].scope}."

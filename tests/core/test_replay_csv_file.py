@@ -50,6 +50,8 @@ def test_it_reads_a_plain_file_in_columns_like_the_careful_reader(
     path = write(tmp_path, PLAIN)
     expected = columns(Timeline(read_wide_csv(PLAIN)))
     monkeypatch.setattr(replay_module, "_CHUNK", chunk)
+    monkeypatch.setattr(replay_module, "_READ", chunk)  # parsed in pieces: a line may span several reads
+    monkeypatch.setattr(replay_module, "_TIME_BATCH", 2)  # and the times converted two at a time
     monkeypatch.setattr(replay_module, "read_wide_csv", None)  # the fast path must not need it
     timeline = read_wide_csv_file(path)
     assert columns(timeline) == expected and len(timeline) == 8

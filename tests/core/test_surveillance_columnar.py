@@ -6,6 +6,9 @@
       and on a time step between samples
 - [x] ``changes`` starts from a given state, refuses unsorted moments, and drops a rule switched off
 - [x] a replay limited to ``start``/``end`` or with nothing to judge
+- [x] a replay judged in chunks of any size (hypothesis) gives the transitions of the replay in one piece;
+      a chunk that is not a positive span is refused (and tests/core/conftest.py re-runs every replay of the
+      core tests in chunks)
 - [x] every ``evaluate`` call of the other core tests is cross-checked moment by moment (tests/core/conftest.py)
 
 The oracle is the replay loop of the engine this one replaced, kept here as the test's reference: it calls the
@@ -186,6 +189,36 @@ def test_it_gives_the_oracle_transitions_on_random_timelines(
         ]
     expected = oracle(samples, moments, config, context)
     assert replay(samples, config=config, context=context, step=step) == expected
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    samples=st.lists(bursts(), min_size=1, max_size=8).map(lambda b: [s for burst in b for s in burst]),
+    config=configs,
+    context=contexts(),
+    step=st.one_of(st.none(), st.sampled_from([7, 60, 299]).map(lambda m: timedelta(seconds=m * 13))),
+    chunk_s=st.integers(1, SPAN_S),
+)
+def test_it_replays_in_chunks_as_in_one_piece(
+    samples: list[Sample],
+    config: SurveillanceConfig,
+    context: RunContext,
+    step: timedelta | None,
+    chunk_s: int,
+) -> None:
+    """Chunks of any size (edges inside median windows, baselines forming, gaps, weaning, component changes)
+    carry each rule's state over: the same transitions as one piece."""
+    whole = replay(samples, config=config, context=context, step=step, chunk=None)
+    chunked = replay(samples, config=config, context=context, step=step, chunk=timedelta(seconds=chunk_s))
+    assert chunked == whole
+
+
+def test_it_refuses_a_chunk_that_is_not_a_positive_span() -> None:
+    samples = [Sample(at(0), "blood_flow_l_min", 4.0)]
+    for chunk in (timedelta(0), 5):
+        with pytest.raises(InputError) as error:
+            replay(samples, chunk=chunk)  # type: ignore[arg-type]  # the wrong type on purpose
+        assert error.value.field == "chunk"
 
 
 def test_it_starts_from_a_given_state_and_refuses_unsorted_moments() -> None:

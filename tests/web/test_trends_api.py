@@ -23,7 +23,7 @@ from django.test import Client
 from ecmo_web.accounts.models import Role
 from ecmo_web.permissions import MATRIX
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance.models import Sample
+from ecmo_web.surveillance.actions import insert_sample_rows
 from tests.web.conftest import T0
 
 URL = "/api/v1/runs/{}/trends"
@@ -33,20 +33,10 @@ S = dt.timedelta(seconds=1)
 def store(
     run: EcmoRun, parameter: str, values: list[float], every: dt.timedelta = S, start: dt.datetime = T0
 ) -> None:
-    Sample.objects.bulk_create(
-        (
-            Sample(
-                run=run,
-                parameter=parameter,
-                observed_at=start + i * every,
-                value=v,
-                source="console",
-                received_at=T0,
-            )
-            for i, v in enumerate(values)
-        ),
-        batch_size=5000,
-    )
+    rows = [
+        (run.pk, parameter, start + i * every, v, "console", T0, None, None) for i, v in enumerate(values)
+    ]
+    insert_sample_rows(rows)  # the way every write path stores samples, with their rollups
 
 
 def get(client: Client, run: EcmoRun, query: str) -> Any:

@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 import numpy as np
 import polars as pl
@@ -119,12 +118,20 @@ class Frame:
     """The rules' view of many moments at once (see the module docstring)."""
 
     def __init__(
-        self, timeline: Timeline, moments: Micros, config: SurveillanceConfig, context: RunContext
+        self,
+        timeline: Timeline,
+        moments: Micros,
+        config: SurveillanceConfig,
+        context: RunContext,
+        rolled: dict[tuple[object, ...], Floats] | None = None,
     ) -> None:
         self.timeline = timeline
         self.moments = moments
         self.config = config
         self.context = context
+        # Rolling medians of the samples these moments can read, shared with subsets and dropped with the frame
+        # (so a replay judged a day at a time holds a day of them, not the run's).
+        self._rolled: dict[tuple[object, ...], Floats] = {} if rolled is None else rolled
 
     def __len__(self) -> int:
         return len(self.moments)
@@ -135,7 +142,7 @@ class Frame:
 
     def subset(self, mask: Bools) -> Frame:
         """The same frame at the moments where ``mask`` holds."""
-        return Frame(self.timeline, self.moments[mask], self.config, self.context)
+        return Frame(self.timeline, self.moments[mask], self.config, self.context, self._rolled)
 
     def split(
         self, mask: Bools, when: Callable[[Frame], Codes], otherwise: Callable[[Frame], Codes]
@@ -252,31 +259,40 @@ class Frame:
     ) -> Floats:
         """The window median at each wanted moment, one run of equal ``lower`` bounds at a time."""
         value = np.zeros(len(self), dtype=np.float64)
+        fresh_us = seconds_to_micros(self.engine.device_fresh_min * 60.0)
         edges = np.flatnonzero(np.diff(lower)) + 1
         for lo, hi in zip(np.r_[0, edges].tolist(), np.r_[edges, len(self)].tolist(), strict=True):
             want = np.flatnonzero(wanted[lo:hi]) + lo
             if not len(want):
                 continue
-            first = int(np.searchsorted(device.us, lower[lo], side="left"))
-            us, values = device.us[first:], device.values[first:]
-            rolled = self.timeline.memo(
-                ("rolling", key, floor, int(lower[lo]), window_us),
-                partial(_rolling_median, us, values, window_us),
-            )
-            own_start = np.searchsorted(us, us - window_us, side="left")
+            # A wanted moment has a fresh newest sample (at least two in its window), so every window read
+            # here lies in [first moment − freshness − window, last moment]: only those samples are rolled.
+            reach = int(self.moments[lo]) - fresh_us - window_us
+            first = int(np.searchsorted(device.us, max(int(lower[lo]), reach), side="left"))
+            last = int(np.searchsorted(device.us, self.moments[hi - 1], side="right"))
+            us, values = device.us[first:last], device.values[first:last]
+            slot = ("rolling", key, floor, first, last, window_us)
+            if slot not in self._rolled:
+                self._rolled[slot] = _rolling_median(us, values, window_us)
+            rolled = self._rolled[slot]
             jj, ss = j[want] - first, start[want] - first
-            same = own_start[jj] == ss
+            own_start = np.searchsorted(us, us[jj] - window_us, side="left")  # each wanted newest sample's
+            same = own_start == ss
             value[want[same]] = rolled[jj[same]]
             rest = want[~same]
             if len(rest):
                 queries = self.moments[rest]
-                merged_us = np.concatenate([us, queries])
-                merged_values = np.concatenate([values, np.full(len(queries), np.nan)])
+                # Only the samples the queries' windows can hold (a replay judges a day at a time).
+                lo_i = int(np.searchsorted(us, queries[0] - window_us, side="left"))
+                hi_i = int(np.searchsorted(us, queries[-1], side="right"))
+                near_us, near_values = us[lo_i:hi_i], values[lo_i:hi_i]
+                merged_us = np.concatenate([near_us, queries])
+                merged_values = np.concatenate([near_values, np.full(len(queries), np.nan)])
                 order = np.argsort(merged_us, kind="stable")
                 medians = _rolling_median(merged_us[order], merged_values[order], window_us)
                 position = np.empty(len(order), dtype=np.int64)
                 position[order] = np.arange(len(order))
-                value[rest] = medians[position[len(us) :]]
+                value[rest] = medians[position[len(near_us) :]]
         return value
 
     # --- baselines --------------------------------------------------------------------------------------------

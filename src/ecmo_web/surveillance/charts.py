@@ -1,7 +1,7 @@
 """Data for the trends page: parameter groups on one time axis, baselines per component, target bands, markers.
 
-Series are averaged into time buckets in SQL (``queries.bucketed``), so the whole of a month-long run costs the same
-as an hour. Derived series (ΔP, ΔP/flow, flow per 1000 rpm) are computed per bucket, not per sample. Baselines are
+Series are averaged into time buckets in SQL (``queries.bucketed``; over more than a day from the per-minute
+rollups, ``queries.bucketed_from_rollups``), so the whole of a month-long run costs the same as an hour. Derived series (ΔP, ΔP/flow, flow per 1000 rpm) are computed per bucket, not per sample. Baselines are
 those of the rules: the median of the first hours of data after each oxygenator or pump head was fitted, computed
 by ``ecmo_core`` on just those hours of data.
 
@@ -424,7 +424,9 @@ def trend_data(run: EcmoRun, *, now: dt.datetime, range_name: str) -> dict[str, 
     """
     start, end = window(run, now, range_name)
     bucket = bucket_seconds(end - start)
-    raw = queries.bucketed(run, _RAW, since=start, until=end, bucket_s=bucket)
+    # A span of more than a day reads the per-minute rollups (the same means; surveillance/rollup.py).
+    read = queries.bucketed_from_rollups if end - start > dt.timedelta(hours=24) else queries.bucketed
+    raw = read(run, _RAW, since=start, until=end, bucket_s=bucket)
     config = config_of(setting_at(run.program_id, end))
     baselines = _baseline_periods(run, now, config)
     prefs = run.program.unit_preferences

@@ -1,9 +1,11 @@
 """``GET /api/v1/runs/{run_id}/trends`` (core-api §6): at most N points per parameter, for charts over any span.
 
-One or two queries per request: samples in [since, until] are pre-aggregated in SQL into groups of a time prefix (the stored time's text cut to the hour,
-10 minutes, the minute … — no date arithmetic per row) at least as fine as the chart's buckets, each
-giving its lowest and its highest value at its first and its last time, so that dense telemetry never leaves
-the database row by row; a parameter with only a few times ``points`` samples is then read as it is. ``ecmo_core.downsample.min_max_buckets`` then keeps the min and the max of each of ``points / 2``
+A few queries per request, whatever the span: over a span of more than ``points`` minutes the per-minute or
+per-hour rollups maintained at ingest (``surveillance.rollup``) give each whole minute or hour inside it, and the
+samples of the part-hours at either end (or of a short span) are grouped in SQL by a time prefix (the stored
+time's text cut to the hour, 10 minutes, the minute … — no date arithmetic per row) at least as fine as the
+chart's buckets; each group gives its lowest and its highest value at its first and its last time, so that dense
+telemetry never leaves the database row by row; a parameter with only a few times ``points`` samples is then read as it is. ``ecmo_core.downsample.min_max_buckets`` then keeps the min and the max of each of ``points / 2``
 buckets: every spike survives, and a gap stays a gap. See docs/performance.md.
 """
 
@@ -24,6 +26,7 @@ from ecmo_core.downsample import MAX_POINTS, min_max_buckets
 from ecmo_core.surveillance import PARAMETERS
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked
+from ecmo_web.surveillance import rollup
 from ecmo_web.surveillance.api import router as surveillance_router
 from ecmo_web.surveillance.models import Sample
 
@@ -142,20 +145,14 @@ def _prefix_length(width_s: float) -> int:
     return next((chars for chars, seconds in _PREFIXES if seconds <= width_s), 19)
 
 
-def trend_points(
-    run: EcmoRun, parameters: list[str], *, since: dt.datetime, until: dt.datetime, points: int
-) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
-    """``{code: (epoch seconds, values, samples in range)}`` with at most ``points`` points per code.
+def _tier(width_s: float) -> int | None:
+    """The coarsest rollup no wider than ``width_s`` (None: the span is short enough to group the samples)."""
+    return next((tier for tier in reversed(rollup.TIERS) if tier <= width_s), None)
 
-    One grouped query (time prefixes, with a count per group) for every parameter; a second, plain one for
-    the parameters with so few samples that they are returned as they are.
-    """
-    base = Sample.objects.filter(
-        run=run, parameter__in=parameters, observed_at__gte=since, observed_at__lte=until
-    )
-    start_s, end_s = since.timestamp(), until.timestamp()
-    chars = _prefix_length((end_s - start_s) / points)
-    grouped = (
+
+def _grouped(base: Any, chars: int) -> Any:
+    """Samples grouped by a time prefix: (parameter, n, low, high, first, last) per group."""
+    return (
         base.annotate(bucket=Substr(Cast(F("observed_at"), CharField()), 1, chars))
         .values("parameter", "bucket")
         .annotate(
@@ -167,11 +164,49 @@ def trend_points(
         )
         .values_list("parameter", "n", "low", "high", "first", "last")
     )
+
+
+def trend_points(
+    run: EcmoRun, parameters: list[str], *, since: dt.datetime, until: dt.datetime, points: int
+) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+    """``{code: (epoch seconds, values, samples in range)}`` with at most ``points`` points per code.
+
+    A span of more than ``points`` minutes reads the per-minute or per-hour rollups (``surveillance.rollup``) of
+    the whole buckets inside it, and groups the samples of the part-buckets at either end by a time prefix; a
+    shorter span groups its samples by a time prefix in SQL. Each group gives its lowest value at its first time
+    and its highest at its last. A parameter with only a few times ``points`` samples is then read as it is.
+    Two to four queries, whatever the span.
+    """
+    base = Sample.objects.filter(
+        run=run, parameter__in=parameters, observed_at__gte=since, observed_at__lte=until
+    )
+    start_s, end_s = since.timestamp(), until.timestamp()
+    chars = _prefix_length((end_s - start_s) / points)
+    tier = _tier((end_s - start_s) / points)
     counts = dict.fromkeys(parameters, 0)
     rows: dict[str, list[tuple[float, float]]] = {code: [] for code in parameters}
-    for code, n, low, high, first, last in grouped:
-        counts[code] += n
-        rows[code] += [(first.timestamp(), float(low)), (last.timestamp(), float(high))]
+    groups: list[Any] = []
+    if tier is None:
+        groups.append(_grouped(base, chars))
+    else:
+        first, end = rollup.covered(since, until, tier)
+        if first < end:
+            for code, _, n, _, low, high, first_s, last_s in rollup.read(
+                run.pk, parameters, width_s=tier, since=since, until=until
+            ):
+                counts[code] += n
+                rows[code] += [(first_s, low), (last_s, high)]
+            # Each end as its own range (with the span's bounds too, SQLite would scan the span on its index).
+            inside = Sample.objects.filter(run=run, parameter__in=parameters)
+            head = inside.filter(observed_at__gte=since, observed_at__lt=first)
+            groups.append(_grouped(head, chars))
+            groups.append(_grouped(inside.filter(observed_at__gte=end, observed_at__lte=until), chars))
+        else:
+            groups.append(_grouped(base, chars))
+    for group in groups:
+        for code, n, low, high, first_at, last_at in group:
+            counts[code] += n
+            rows[code] += [(first_at.timestamp(), float(low)), (last_at.timestamp(), float(high))]
     few = [code for code in parameters if counts[code] <= RAW_FACTOR * points]
     if few:
         for code in few:

@@ -21,7 +21,7 @@ from ecmo_core.surveillance import (
 from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import actor_name, audit, aware, not_in_future, require, user_of
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import hooks
+from ecmo_web.surveillance import hooks, rollup
 from ecmo_web.surveillance.actions.alerts import resolve_answered_check_overdue
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.actions.ingest import _write_samples
@@ -293,7 +293,11 @@ def amend_check(
     amended.full_clean(exclude=["original", "supersedes"])
     amended.save()
     ClotFinding.objects.bulk_create([ClotFinding(check_record=amended, **row) for row in clot_rows])
+    removed = list(
+        Sample.objects.filter(check_record=check).values_list("run_id", "parameter", "observed_at")
+    )
     Sample.objects.filter(check_record=check).delete()
+    rollup.remove_samples(removed)
     batch = IngestBatch.objects.create(
         run=run,
         kind=IngestBatch.Kind.CHECK,

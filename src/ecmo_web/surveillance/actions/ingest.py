@@ -22,6 +22,7 @@ from ecmo_core.surveillance import (
 from ecmo_core.surveillance.parameters import FLAG, FRACTION
 from ecmo_web.kernel import actor_name, audit, require
 from ecmo_web.runs.models import EcmoRun
+from ecmo_web.surveillance import rollup
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.models import (
     DEVICE,
@@ -301,12 +302,14 @@ def insert_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
 
     elif len(rows) >= _COPY_FROM and _has_copy():
         _copy_sample_rows(rows)
+        rollup.add_samples(rows)
         return
 
     prepared = [(r[0], r[1], adapt(r[2]), r[3], r[4], adapt(r[5]), r[6], r[7]) for r in rows]
     with connection.cursor() as cursor:
         for i in range(0, len(prepared), 5000):
             cursor.executemany(sql, prepared[i : i + 5000])
+    rollup.add_samples(rows)  # the minute and hour rollups, in the same transaction (surveillance/rollup.py)
 
 
 _COPY_FROM = 2000  # rows: from this size on PostgreSQL, COPY into a temporary table, then one INSERT … SELECT
