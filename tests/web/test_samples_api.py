@@ -25,7 +25,7 @@ from django.test import Client
 from ecmo_web.accounts.models import ApiToken
 from ecmo_web.audit.models import AuditEvent
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance.models import Alert, EvaluationRequest, Sample
+from ecmo_web.surveillance.models import Alert, EvaluationRequest, Sample, SampleRollup
 from tests.web.conftest import T0
 from tests.web.surveil_support import post_json
 
@@ -239,6 +239,8 @@ def test_it_stores_a_large_batch_and_queues_its_evaluation(
     assert response.status_code == 200, response.content
     assert response.json() == {"created": 2400, "duplicates": 0, "transitions": 0, "evaluated": False}
     assert Sample.objects.filter(run=run).count() == 2400
+    hourly = SampleRollup.objects.filter(run=run, width_s=3600)  # COPY-written rows are rolled up too
+    assert sum(r.n for r in hourly) == 2400 and {r.parameter for r in hourly} == set(codes)
     assert EvaluationRequest.objects.get(run=run).pending
     assert EvaluationRequest.objects.get(run=run).replay_from == T0
     again = post_json(client_for(perfusionist), url, body)
