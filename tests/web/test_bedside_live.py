@@ -2,7 +2,8 @@
 
 Checklist:
 - [x] the circuit-now fragment shows each number with its age, its target band and a stale mark when old
-- [x] a program in kPa sees pressures in kPa; saturations and FdO2 show in %
+- [x] a program in kPa sees gases (and circuit pressures when it charts them in kPa) in kPa; blood pressure
+      stays mmHg; saturations and FdO2 show in %
 - [x] open alerts come above the numbers; a new one appears on the next poll (no reload)
 - [x] an unchanged fragment answers 304 to If-None-Match in a fixed, small number of queries (≥ 5 runs)
 - [x] the menu's open-alert count by severity is on every page and counts only the user's programs
@@ -73,15 +74,15 @@ def test_it_shows_the_circuit_now_with_ages_bands_and_stale_marks(
 
 
 def test_it_shows_a_kpa_program_in_kpa(run: Any, program: Any, perfusionist: Any, client_for: Any) -> None:
-    program.pressure_unit = "kPa"
+    program.pressure_unit = program.circuit_pressure_unit = "kPa"
     program.save()
     at = T0 + dt.timedelta(hours=2)
-    _ingest(run, at, {**STEADY, "mean_arterial_pressure_mmhg": 75})
+    _ingest(run, at, {**STEADY, "mean_arterial_pressure_mmhg": 75, "arterial_po2_mmhg": 75})
     with time_machine.travel(at + dt.timedelta(minutes=1), tick=False):
         body = client_for(perfusionist).get(reverse("bedside_circuit_now", args=[run.pk])).content.decode()
-    # pre-oxygenator 255 mmHg / 7.50062 = 34.0 kPa; MAP 75 mmHg = 10.0 kPa
+    # pre-oxygenator 255 mmHg / 7.50062 = 34.0 kPa; PaO2 75 mmHg = 10.0 kPa; MAP stays 75 mmHg
     assert "34.0<small> kPa" in body and "10.0<small> kPa" in body
-    assert "mmHg" not in body
+    assert "75<small> mmHg" in body and body.count("mmHg") == 1
 
 
 def test_it_puts_a_new_critical_alert_above_the_numbers_on_the_next_poll(

@@ -8,23 +8,15 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ecmo_core import units
 from ecmo_core.errors import InputError
-from ecmo_core.surveillance import PARAMETERS, check_value
 from ecmo_web.accounts.models import Role
 from ecmo_web.forms import LocalDateTimeField, ProgramForm
 from ecmo_web.surveillance.models import CHECK_PARAMETERS, ClotFinding, ColourDifference
 
-LABELS: dict[str, str] = {
-    "pump_speed_rpm": "Pump speed (rpm)",
-    "blood_flow_l_min": "Blood flow (L/min)",
-    "access_pressure_mmhg": "Access pressure (mmHg)",
-    "pre_oxygenator_pressure_mmhg": "Pre-oxygenator pressure (mmHg)",
-    "post_oxygenator_pressure_mmhg": "Post-oxygenator pressure (mmHg)",
-    "sweep_gas_l_min": "Sweep gas (L/min)",
-    "fdo2": "FdO2 (fraction 0.21–1)",
-    "blood_temperature_c": "Blood temperature (°C)",
-    "heater_set_temperature_c": "Heater set (°C)",
-}
+# Labels and units come from the parameter registry (``ecmo_core.units.label_with_unit``) in the program's
+# units; only the heater's set temperature is not a parameter code.
+HEATER_LABEL = "Heater set (°C)"
 
 LAB_PARAMETERS: tuple[str, ...] = (
     "post_oxygenator_po2_mmhg",
@@ -61,36 +53,66 @@ LAB_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _range(code: str) -> str:
-    spec = PARAMETERS[code]
-    unit = "" if spec.unit == "fraction" else f" {spec.unit}"
-    return f"{spec.minimum:g} to {spec.maximum:g}{unit}"
+class MeasureField(forms.FloatField):
+    """A number typed in the program's units (``ecmo_core.units``), cleaned to the canonical stored value.
 
+    The label and the accepted range come from the parameter registry in local units ("Pre-oxygenator pressure
+    (kPa)", "-13.33 to 106.65 kPa"). ``offered`` is the canonical value the box was filled with (telemetry or the
+    check being amended): typed back unchanged, it is returned exactly, so a kPa round trip never alters it.
+    """
 
-def _plausible(code: str) -> Any:
-    """The same check as the actions (ecmo_core ``check_value``), so every field's error shows at once."""
+    def __init__(self, code: str, prefs: units.UnitPreferences, label: str | None = None) -> None:
+        self.code, self.prefs = code, prefs
+        self.offered: float | None = None
+        accepted = units.range_text(code, prefs)
+        self.accepted = accepted
+        super().__init__(
+            required=False,
+            label=label or units.label_with_unit(code, prefs),
+            error_messages={"invalid": f"must be a number ({accepted})"},
+            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
+        )
 
-    def validate(value: float | None) -> None:
-        if value is None:
-            return
+    def shown(self, canonical: float) -> str:
+        return units.entry_text(self.code, canonical, self.prefs)
+
+    def clean(self, value: Any) -> float | None:
+        local = super().clean(value)
+        if local is None:
+            return None
+        if self.offered is not None and local == float(self.shown(self.offered)):
+            return self.offered
         try:
-            check_value(code, value)
+            return units.check_local(self.code, local, self.prefs)
         except InputError as error:
-            raise ValidationError(f"{error.message} (accepted {_range(code)})") from None
-
-    return validate
+            raise ValidationError(error.message) from None
 
 
-def number_field(code: str, label: str | None = None) -> forms.FloatField:
-    spec = PARAMETERS[code]
-    unit = "fraction" if spec.unit == "fraction" else spec.unit
-    return forms.FloatField(
-        required=False,
-        label=label or f"{spec.description[:1].upper()}{spec.description[1:]} ({unit})",
-        error_messages={"invalid": f"must be a number ({_range(code)})"},
-        validators=[_plausible(code)],
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
-    )
+def localise_measures(form: forms.Form, offered: dict[str, Any] | None = None) -> None:
+    """Show canonical initial values of ``form``'s measure fields in local units and remember them as offered.
+
+    ``offered`` (canonical, by code) names values a bound form was filled with (posted telemetry prefill, the
+    check being amended), so that values submitted unchanged keep their exact stored value.
+    """
+    for name, field in form.fields.items():
+        if not isinstance(field, MeasureField):
+            continue
+        value = (offered or {}).get(name, form.initial.get(name))
+        if isinstance(value, dict):
+            value = value.get("value")
+        try:
+            canonical = float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            canonical = None
+        if canonical is None:
+            continue
+        field.offered = canonical
+        if name in form.initial:
+            form.initial[name] = field.shown(canonical)
+
+
+def number_field(code: str, label: str | None = None, prefs: units.UnitPreferences = units.US) -> MeasureField:
+    return MeasureField(code, prefs, label)
 
 
 class CheckForm(ProgramForm):
@@ -99,7 +121,7 @@ class CheckForm(ProgramForm):
     observed_at = LocalDateTimeField(label="Time of check")
     heater_set_temperature_c = forms.FloatField(
         required=False,
-        label=LABELS["heater_set_temperature_c"],
+        label=HEATER_LABEL,
         error_messages={"invalid": "must be a number (15 to 41 °C)"},
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
@@ -148,10 +170,13 @@ class CheckForm(ProgramForm):
         "gas_supply_connected",
     )
 
-    def __init__(self, *args: Any, amending: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, amending: bool = False, offered: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for code in CHECK_PARAMETERS:
-            self.fields[code] = number_field(code, LABELS[code])
+            self.fields[code] = number_field(code, prefs=self.program.unit_preferences)
+        localise_measures(self, offered)
         if not amending:
             del self.fields["reason"]
         else:
@@ -210,7 +235,7 @@ class LabForm(ProgramForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for code in LAB_PARAMETERS:
-            self.fields[code] = number_field(code)
+            self.fields[code] = number_field(code, prefs=self.program.unit_preferences)
 
     def groups(self) -> list[tuple[str, list[Any]]]:
         return [(title, [self[c] for c in codes]) for title, codes in LAB_GROUPS]
