@@ -193,7 +193,9 @@ def range_text(parameter: str, prefs: UnitPreferences = US) -> str:
     return f"{_number(low, places)} to {_number(high, places)}{unit}"
 
 
-def check_local(parameter: str, value: float, prefs: UnitPreferences = US, *, field: str | None = None) -> float:
+def check_local(
+    parameter: str, value: float, prefs: UnitPreferences = US, *, field: str | None = None
+) -> float:
     """A number typed in local units → canonical, refused with the accepted range *in the local unit*.
 
     The range is the parameter registry's plausibility bound; a refusal raises :class:`InputError` naming

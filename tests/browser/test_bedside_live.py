@@ -52,7 +52,9 @@ def test_a_critical_alert_appears_within_5_s_without_reload_in_kpa(
     page: Any, demo: Any, live_server: Any, login: Callable[[Any, str], None]
 ) -> None:
     program = Program.objects.get(name=SI_DEMO_PROGRAM)
-    program.circuit_pressure_unit = "kPa"  # the demo's UK program keeps the console's mmHg; this one charts kPa
+    program.circuit_pressure_unit = (
+        "kPa"  # the demo's UK program keeps the console's mmHg; this one charts kPa
+    )
     program.save()
     run = program.runs.get(patient__code="DEMO-SI-01")
     _, token = ApiToken.issue(get_user_model().objects.get(username="si_perfusionist"), "browser test")

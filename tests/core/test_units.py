@@ -25,15 +25,15 @@ from ecmo_core.units import (
     SI,
     US,
     UnitPreferences,
+    check_local,
     decimals,
+    entry_text,
     format_local,
     from_local,
-    to_local,
-    check_local,
-    entry_text,
     label,
     label_with_unit,
     range_text,
+    to_local,
     unit_of,
 )
 

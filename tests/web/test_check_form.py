@@ -189,9 +189,7 @@ def test_a_kpa_program_enters_and_reads_circuit_pressures_in_kpa(
     assert "Pre-oxygenator pressure (kPa)" in body and "mmHg" not in body.split("<form", 1)[1]
     assert 'value="30.4"' in body and 'value="-7.07"' in body and 'value="100"' in body
     assert 'data-unit="kPa"' in body  # the live ΔP is worked out in kPa
-    prefill = (
-        '{"pre_oxygenator_pressure_mmhg": {"value": 228.0, "at": "2026-11-20T11:59:00+00:00", "source": "device"}}'
-    )
+    prefill = '{"pre_oxygenator_pressure_mmhg": {"value": 228.0, "at": "2026-11-20T11:59:00+00:00", "source": "device"}}'
     with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
         refused = post_form(
             client, f"/runs/{run.pk}/checks/new/", _form(pre_oxygenator_pressure_mmhg="120", prefill=prefill)
@@ -212,7 +210,9 @@ def test_a_kpa_program_enters_and_reads_circuit_pressures_in_kpa(
     assert response.status_code == 302, response.content.decode()[:2000]
     check = CircuitCheck.objects.get(run=run)
     # the prefilled 30.4 kPa kept unchanged is stored as the console's 228 mmHg exactly, and marked
-    assert check.pre_oxygenator_pressure_mmhg == 228.0 and check.prefilled_fields == ["pre_oxygenator_pressure_mmhg"]
+    assert check.pre_oxygenator_pressure_mmhg == 228.0 and check.prefilled_fields == [
+        "pre_oxygenator_pressure_mmhg"
+    ]
     # typed 28 kPa × 7.50062 = 210.017 mmHg stored canonical
     assert abs(check.post_oxygenator_pressure_mmhg - 210.017) < 1e-3
     history = client.get(f"/runs/{run.pk}/checks/").content.decode()

@@ -3,6 +3,7 @@ only turn text into numbers and local times into UTC, with messages that name th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
@@ -12,7 +13,7 @@ from ecmo_core import units
 from ecmo_core.errors import InputError
 from ecmo_web.accounts.models import Role
 from ecmo_web.forms import LocalDateTimeField, ProgramForm
-from ecmo_web.surveillance.models import CHECK_PARAMETERS, ClotFinding, ColourDifference
+from ecmo_web.surveillance.models import CHECK_PARAMETERS, ESCALATION_ROLES, ClotFinding, ColourDifference
 
 # Labels and units come from the parameter registry (``ecmo_core.units.label_with_unit``) in the program's
 # units; only the heater's set temperature is not a parameter code.
@@ -111,7 +112,9 @@ def localise_measures(form: forms.Form, offered: dict[str, Any] | None = None) -
             form.initial[name] = field.shown(canonical)
 
 
-def number_field(code: str, label: str | None = None, prefs: units.UnitPreferences = units.US) -> MeasureField:
+def number_field(
+    code: str, label: str | None = None, prefs: units.UnitPreferences = units.US
+) -> MeasureField:
     return MeasureField(code, prefs, label)
 
 
@@ -277,35 +280,118 @@ class ResolveForm(ProgramForm):
 
 class EscalateForm(forms.Form):
     role = forms.ChoiceField(
-        choices=[(r, label) for r, label in Role.choices if r not in ("researcher", "admin")],
+        choices=[(r, label) for r, label in Role.choices if r in ESCALATION_ROLES],
         initial=Role.INTENSIVIST,
     )
     reason = forms.CharField(required=False, max_length=500)
 
 
-def settings_rows(current: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every surveillance setting by rule section, with its default, range, source and the value in force."""
+def _setting_number(value: float, places: int = 4) -> str:
+    """A setting as a director types it: at most ``places`` decimals, no trailing zeros (150, 20, 26.66)."""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _places(factor: float) -> int:
+    """Decimals of a converted setting: 2 for kPa (26.66), 4 when stored as shown or as % (exact)."""
+    return 4 if factor in (1.0, 100.0) else 2
+
+
+def _setting_display(section: str, d: dict[str, Any], prefs: units.UnitPreferences) -> tuple[str, float, str]:
+    """(label, factor, unit): how one setting is shown; shown = stored × factor, in ``unit``."""
+    from ecmo_core.surveillance.setting_words import words
+
+    said = words(section, d["name"])
+    if said.parameter is not None:
+        return said.label, units.to_local(said.parameter, 1.0, prefs), units.unit_of(said.parameter, prefs)
+    if said.percent:
+        return said.label, 100.0, "%"
+    return said.label, 1.0, d["unit"]
+
+
+def section_title(section: str) -> str:
+    """A rule's own title, or the title of a section that is not a rule ("All rules: …")."""
+    from ecmo_core.surveillance.rules import RULES
+    from ecmo_core.surveillance.setting_words import SECTION_TITLES
+
+    rule = RULES.get(section)
+    return rule.title if rule is not None else SECTION_TITLES.get(section, section.replace("_", " "))
+
+
+def settings_rows(
+    current: dict[str, dict[str, Any]], prefs: units.UnitPreferences = units.US
+) -> list[dict[str, Any]]:
+    """Every surveillance setting by rule, in clinical words and the program's units: label, value, range,
+    default, source (as evidence), and the factor from the stored value to the shown one."""
     from ecmo_core.surveillance import SECTIONS, SurveillanceConfig
+    from ecmo_core.surveillance.setting_words import source_words
 
     defaults = SurveillanceConfig()
     rows = []
     for section in SECTIONS:
         described = type(defaults.section(section)).describe()
-        rows.append(
-            {
-                "section": section,
-                "settings": [
-                    {
-                        **d,
-                        "value": current.get(section, {}).get(d["name"], d["default"]),
-                        "field": f"{section}__{d['name']}",
-                        "key": f"{section}.{d['name']}",
-                    }
-                    for d in described
-                ],
-            }
-        )
+        settings = []
+        for d in described:
+            label, factor, unit = _setting_display(section, d, prefs)
+            value = current.get(section, {}).get(d["name"], d["default"])
+            boolean = isinstance(d["default"], bool)
+            places = _places(factor)
+            scale = 10**places
+            # the site range in the shown unit, rounded inwards so that a bound typed as shown is accepted
+            low = None if d["minimum"] is None else math.ceil(round(d["minimum"] * factor * scale, 6)) / scale
+            high = (
+                None if d["maximum"] is None else math.floor(round(d["maximum"] * factor * scale, 6)) / scale
+            )
+            settings.append(
+                {
+                    **d,
+                    "label": label,
+                    "unit": unit,
+                    "factor": factor,
+                    "value": value,
+                    "shown": value
+                    if boolean or not isinstance(value, int | float)
+                    else _setting_number(value * factor, places),
+                    "default_shown": "on"
+                    if d["default"] is True
+                    else "off"
+                    if d["default"] is False
+                    else f"{_setting_number(d['default'] * factor, places)} {unit}".strip(),
+                    "minimum_shown": None if low is None else _setting_number(low),
+                    "maximum_shown": None if high is None else _setting_number(high),
+                    "source_words": source_words(d["source"]),
+                    "field": f"{section}__{d['name']}",
+                    "key": f"{section}.{d['name']}",
+                }
+            )
+        rows.append({"section": section, "title": section_title(section), "settings": settings})
     return rows
+
+
+def describe_rules(rules: dict[str, Any], prefs: units.UnitPreferences = units.US) -> list[str]:
+    """A stored settings change in words: "Low post-oxygenator PO2 on pure oxygen: alert below 24 kPa"."""
+    flat: dict[str, dict[str, Any]] = {}
+    for key, value in (rules or {}).items():
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()) and value:
+            for sub, table in value.items():
+                flat.setdefault(f"{key}.{sub}", {}).update(table)
+        elif isinstance(value, dict):
+            flat.setdefault(key, {}).update(value)
+    by_key = {s["key"]: s for row in settings_rows({}, prefs) for s in row["settings"]}
+    lines = []
+    for section, table in flat.items():
+        for name, value in table.items():
+            s = by_key.get(f"{section}.{name}")
+            if s is None:
+                continue
+            if isinstance(value, bool):
+                shown = "on" if value else "off"
+            else:
+                shown = (
+                    f"{_setting_number(float(value) * s['factor'], _places(s['factor']))} {s['unit']}".strip()
+                )
+            lines.append(f"{section_title(section)}: {s['label'][:1].lower()}{s['label'][1:]} {shown}")
+    return lines
 
 
 class SurveillanceSettingsForm(forms.Form):
@@ -318,16 +404,23 @@ class SurveillanceSettingsForm(forms.Form):
 
     escalate_warning_after_min = forms.IntegerField(required=False)
     escalate_critical_after_min = forms.IntegerField(required=False)
-    escalate_to_role = forms.ChoiceField(choices=Role.choices, required=False)
+    escalate_to_role = forms.ChoiceField(
+        choices=[(r, label) for r, label in Role.choices if r in ESCALATION_ROLES], required=False
+    )
     estimated_vo2_ml_kg_min = forms.CharField(required=False)
     reason = forms.CharField(required=False, max_length=300)
 
     def __init__(
-        self, *args: Any, current: dict[str, dict[str, Any]], vo2_ml_kg_min: float = 3.0, **kwargs: Any
+        self,
+        *args: Any,
+        current: dict[str, dict[str, Any]],
+        vo2_ml_kg_min: float = 3.0,
+        prefs: units.UnitPreferences = units.US,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.vo2_ml_kg_min = vo2_ml_kg_min  # the estimate in force, kept when the box is left blank
-        self.rows = settings_rows(current)
+        self.rows = settings_rows(current, prefs)
         for row in self.rows:
             for s in row["settings"]:
                 if isinstance(s["default"], bool):
@@ -352,11 +445,25 @@ class SurveillanceSettingsForm(forms.Form):
                 if isinstance(s["default"], bool):
                     value: Any = bool(raw) if data.get(f"{s['field']}__shown") else s["value"]
                 else:
-                    try:
-                        value = float(raw) if raw not in (None, "") else s["value"]
-                    except ValueError:
-                        self.add_error(s["field"], f"{raw!r} is not a number")
-                        continue
+                    accepted = (
+                        f"{s['minimum_shown']} to {s['maximum_shown']} {s['unit']}".strip()
+                        if s["minimum_shown"] is not None
+                        else ""
+                    )
+                    raw = (raw or "").strip()
+                    if raw in ("", s["shown"]):
+                        value = s["value"]  # untouched: the stored value exactly (no unit round trip)
+                    else:
+                        try:
+                            value = float(raw) / s["factor"]
+                        except ValueError:
+                            self.add_error(s["field"], f"{raw!r} is not a number; accepted {accepted}")
+                            continue
+                        if s["minimum"] is not None and not s["minimum"] <= value <= s["maximum"]:
+                            self.add_error(
+                                s["field"], f"{raw} {s['unit']} is outside the accepted range {accepted}"
+                            )
+                            continue
                     if isinstance(s["default"], int) and float(value).is_integer():
                         value = int(value)
                 if value != s["default"]:

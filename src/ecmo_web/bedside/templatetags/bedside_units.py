@@ -1,6 +1,8 @@
 """Template tags that show canonical values in a program's units (``ecmo_core.units``).
 
 ``{% measure program "arterial_po2_mmhg" value %}`` → ``10.0 kPa``; ``{% unit_for program "fdo2" %}`` → ``%``;
+``{% label_for program "arterial_po2_mmhg" %}`` → ``Arterial PO2 (kPa)``; ``{{ code|clinical }}`` → ``Arterial PO2``
+(labels from the parameter registry; a code the registry does not know is shown in words, never as a code);
 ``{{ age|ago }}`` → ``3 min ago``.
 """
 
@@ -12,6 +14,7 @@ from typing import Any
 from django import template
 
 from ecmo_core import units
+from ecmo_core.surveillance.parameters import PARAMETERS
 
 register = template.Library()
 
@@ -24,12 +27,34 @@ def _prefs(program: Any) -> units.UnitPreferences:
 def measure(program: Any, parameter: str, value: Any, with_unit: bool = True) -> str:
     if value is None or value == "":
         return "—"
+    if parameter not in PARAMETERS:
+        return f"{float(value):g}"
     return units.format_local(parameter, float(value), _prefs(program), with_unit=with_unit)
+
+
+def _words(code: str) -> str:
+    """A code outside the registry in plain words: "ecmo_days" → "Ecmo days" (never the code itself)."""
+    text = str(code).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def clinical(code: str) -> str:
+    """The clinical name of a parameter code ("anti_xa_iu_ml" → "Anti-Xa")."""
+    return units.label(code) if code in PARAMETERS else _words(code)
+
+
+@register.simple_tag
+def label_for(program: Any, parameter: str) -> str:
+    """The clinical name with the program's unit ("Arterial PO2 (kPa)")."""
+    if parameter not in PARAMETERS:
+        return _words(parameter)
+    return units.label_with_unit(parameter, _prefs(program))
 
 
 @register.simple_tag
 def unit_for(program: Any, parameter: str) -> str:
-    return units.unit_of(parameter, _prefs(program))
+    return units.unit_of(parameter, _prefs(program)) if parameter in PARAMETERS else ""
 
 
 @register.filter

@@ -93,7 +93,10 @@ def _check_page(
             "clots": clots,
             "prefill": prefill,
             "prefill_json": json.dumps(
-                {k: {kk: vv for kk, vv in v.items() if kk not in ("label", "shown")} for k, v in prefill.items()}
+                {
+                    k: {kk: vv for kk, vv in v.items() if kk not in ("label", "shown")}
+                    for k, v in prefill.items()
+                }
             ),
             "check": check,
             "change_choices": ClotFinding.Change.choices,
@@ -138,7 +141,9 @@ def check_new(request: HttpRequest, run_id: int) -> HttpResponse:
         .prefetch_related("clots")
         .first()
     )
-    initial: dict[str, Any] = {code: info["value"] for code, info in prefill.items()}  # canonical; shown local
+    initial: dict[str, Any] = {
+        code: info["value"] for code, info in prefill.items()
+    }  # canonical; shown local
     if previous is not None:
         initial.update({f: getattr(previous, f) for f in CheckForm.SAFETY})
         initial["heater_set_temperature_c"] = _plain(previous.heater_set_temperature_c)
