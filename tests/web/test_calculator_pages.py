@@ -94,7 +94,9 @@ def test_it_prefills_from_the_run_and_telemetry(
         telemetry = client.get(f"/runs/{run.pk}/calculators/vv_required_blood_flow/").content.decode()
     assert 'value="24.7"' in html and "run: weight and height" in html  # 80 kg, 180 cm
     assert 'value="56"' in html  # born 1970, cannulated 2026
-    assert 'value="9.4"' in telemetry and "hemoglobin_g_dl at" in telemetry
+    assert (
+        'value="9.4"' in telemetry and "Haemoglobin at" in telemetry and "hemoglobin_g_dl at" not in telemetry
+    )
     assert 'value="240"' in telemetry  # VO2 3 mL/kg/min × 80 kg
 
 

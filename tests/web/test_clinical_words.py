@@ -6,6 +6,10 @@ one page per URL shape: ids replaced by N), on the full demo. The visible text o
 - [x] no parameter code from the parameter registry (``anti_xa_iu_ml``, ``blood_flow_l_min`` …)
 - [x] no other code-like snake_case word with a unit or a number in it (``eolia_pf_80_6h``)
 - [x] no document reference: no "§", no "core-api", no "ref §"
+
+A file format's column names (CSV import, catalogue import) are what the file must contain: they are shown in
+``<code>`` inside a paragraph marked ``file-format`` and are the one place a code may appear. A raw message as
+received (``<pre>``, e.g. an HL7 message) is evidence shown verbatim and is not checked.
 """
 
 from __future__ import annotations
@@ -44,18 +48,25 @@ class _Visible(HTMLParser):
         self.text: list[str] = []
         self.links: list[str] = []
         self._hidden = 0
+        self._file_format = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "pre") or (tag == "code" and self._file_format):
             self._hidden += 1
+        if tag == "p" and "file-format" in (dict(attrs).get("class") or "").split():
+            self._file_format = True
         if tag == "a":
             href = dict(attrs).get("href")
             if href:
                 self.links.append(href)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._hidden:
+        if (
+            tag in ("script", "style", "template", "pre") or (tag == "code" and self._file_format)
+        ) and self._hidden:
             self._hidden -= 1
+        if tag == "p":
+            self._file_format = False
 
     def handle_data(self, data: str) -> None:
         if not self._hidden:

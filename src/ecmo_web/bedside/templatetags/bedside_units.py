@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import template
@@ -42,6 +43,15 @@ def _words(code: str) -> str:
 def clinical(code: str) -> str:
     """The clinical name of a parameter code ("anti_xa_iu_ml" → "Anti-Xa")."""
     return units.label(code) if code in PARAMETERS else _words(code)
+
+
+_CODE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PARAMETERS), key=len, reverse=True)) + r")\b")
+
+
+@register.filter
+def clinical_text(text: str) -> str:
+    """Free text (an error, a detail) with every parameter code replaced by its clinical name."""
+    return _CODE.sub(lambda m: units.label(m.group(1)), str(text or ""))
 
 
 @register.simple_tag
