@@ -102,7 +102,9 @@ def _page(request: HttpRequest, name: str, program: Program, run: EcmoRun | None
         ).items():
             initial[keyword] = value
             provenance[keyword] = source
-    form = CalculatorForm(request.POST or None, calculator=name, initial=initial)
+    form = CalculatorForm(
+        request.POST or None, calculator=name, initial=initial, prefs=program.unit_preferences
+    )
     can_save = run is not None and can(request.user, "decision.record", run)
     decision_id = str(request.POST.get("decision") or request.GET.get("decision") or "")
     extra = {
