@@ -194,3 +194,32 @@ def test_the_template_tags_show_a_programs_units(program: Any) -> None:
     # 75 mmHg / 7.50062 = 10.0 kPa; 9.4 g/dL × 10 = 94 g/L
     text = template.render(Context({"program": program, "age": dt.timedelta(hours=3, minutes=5)}))
     assert text == "10.0 kPa · 94 g/L · % · — · 3 h 05 min ago"
+
+
+def test_alert_messages_read_in_the_programs_units_and_rules_by_their_title(program: Any) -> None:
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    template = Template(
+        "{% load bedside_units %}{% alert_message alert program %} | {{ alert.rule_id|rule_title }}"
+    )
+    alert = SimpleNamespace(
+        rule_id="oxygenator.post_po2_low",
+        message="Post-oxygenator PO2 120 mmHg at FdO2 1.0 (alert below 150 mmHg); see post_oxygenator_po2_mmhg.",
+    )
+    program.pressure_unit = "kPa"
+    text = template.render(Context({"program": program, "alert": alert}))
+    # 120 mmHg / 7.50062 = 16.0 kPa; 150 mmHg = 20.0 kPa; the code reads as its clinical name
+    assert text == (
+        "Post-oxygenator PO2 16.0 kPa at FdO2 1.0 (alert below 20.0 kPa); see Post-oxygenator PO2. | "
+        "Low post-oxygenator PO2 on pure oxygen"
+    )
+    access = SimpleNamespace(rule_id="access.pressure_low", message="Access pressure -120 mmHg")
+    # circuit pressures follow their own setting: still mmHg here
+    assert (
+        Template("{% load bedside_units %}{% alert_message a p %}").render(
+            Context({"a": access, "p": program})
+        )
+        == "Access pressure -120 mmHg"
+    )

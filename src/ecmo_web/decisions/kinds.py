@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 from django.utils.dateparse import parse_datetime
 
-from ecmo_core import pathways
+from ecmo_core import pathways, units
 from ecmo_core.anticoagulation import AGENTS, BLEEDING_RISKS, TESTS, default_targets
 from ecmo_core.errors import InfeasibleError, InputError
 from ecmo_core.oxygenation import vv_required_blood_flow
@@ -530,7 +530,7 @@ class AnticoagulationForm(KindForm):
     bleeding_risk = forms.ChoiceField(
         choices=[(b, b) for b in BLEEDING_RISKS], initial="standard", required=False
     )
-    test = forms.ChoiceField(choices=[(t, t) for t in TESTS], label="Monitoring test")
+    test = forms.ChoiceField(choices=[(t, units.label(t)) for t in TESTS], label="Monitoring test")
     low = forms.FloatField(required=False, label="Target low", help_text="empty: the default for the agent")
     high = forms.FloatField(required=False, label="Target high")
     apply_target = forms.BooleanField(

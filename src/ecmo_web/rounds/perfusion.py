@@ -16,6 +16,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from ecmo_core import units
+from ecmo_core.surveillance.parameters import PARAMETERS
 from ecmo_web.decisions.models import Decision, Kind, Status
 from ecmo_web.runs.models import EcmoRun
 
@@ -274,7 +275,8 @@ def _draft(out: dict[str, Any], summary: dict[str, Any] | None) -> str:
         for ac in out["anticoagulation"]:
             if ac.get("value") is not None:
                 state = {True: "in range", False: "OUT of range", None: "no target"}[ac.get("in_range")]
-                lines.append(f"{ac['test']} {ac['value']} ({state}).")
+                test = units.label(ac["test"]) if ac["test"] in PARAMETERS else ac["test"]
+                lines.append(f"{test} {ac['value']} ({state}).")
     for p in out["planned"]:
         lines.append(f"Planned: {p['title']}.")
     for m in out["mcs"]:

@@ -54,6 +54,35 @@ def clinical_text(text: str) -> str:
     return _CODE.sub(lambda m: units.label(m.group(1)), str(text or ""))
 
 
+# Alerts whose message quotes pressures of one kind: shown in that parameter's unit (the rules write mmHg).
+_ALERT_PRESSURES = {
+    "oxygenator.post_po2_low": "post_oxygenator_po2_mmhg",
+    "access.pressure_low": "access_pressure_mmhg",
+    "oxygenator.delta_p_rise": "membrane_delta_p_mmhg",
+}
+_MMHG = re.compile(r"(-?\d+(?:\.\d+)?) mmHg")
+
+
+@register.simple_tag
+def alert_message(alert: Any, program: Any) -> str:
+    """An alert's message in clinical words and the program's units ("… 16.0 kPa" in a kPa program)."""
+    text = clinical_text(getattr(alert, "message", ""))
+    parameter = _ALERT_PRESSURES.get(getattr(alert, "rule_id", ""))
+    prefs = _prefs(program)
+    if parameter is None or units.unit_of(parameter, prefs) == "mmHg":
+        return text
+    return _MMHG.sub(lambda m: units.format_local(parameter, float(m.group(1)), prefs), text)
+
+
+@register.filter
+def rule_title(rule_id: str) -> str:
+    """A surveillance rule's clinical title ("Low post-oxygenator PO2 on pure oxygen"), never its id."""
+    from ecmo_core.surveillance.rules import RULES
+
+    rule = RULES.get(rule_id)
+    return rule.title if rule is not None else str(rule_id).replace("_", " ").replace(".", ": ")
+
+
 @register.simple_tag
 def label_for(program: Any, parameter: str) -> str:
     """The clinical name with the program's unit ("Arterial PO2 (kPa)")."""
