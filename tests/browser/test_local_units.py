@@ -4,7 +4,8 @@ Checklist:
 - [x] the run page's circuit panel shows circuit pressures and gases in kPa, MAP in mmHg
 - [x] the hourly check form labels pressures in kPa; a value typed in kPa is stored in mmHg (canonical) and the
       check history shows it back in kPa
-- [x] the rounds board's perfusion section and the printable handover show gases and ΔP in kPa
+- [x] the rounds board's perfusion section and the printable handover show gases and ΔP in kPa (and the ΔP
+      rule's mode in words, not "(delta_p)")
 - [x] screenshots of the check form and the perfusion section in kPa go to docs/screens/
 """
 
@@ -80,6 +81,7 @@ def test_a_kpa_program_shows_and_takes_kpa_on_the_run_page_check_form_and_rounds
     expect(section).to_contain_text("54.9")
     expect(section).to_contain_text("kPa")
     assert "mmHg" not in section.inner_text()
+    assert "delta_p" not in section.inner_text()  # the ΔP rule's mode reads "ΔP" or "ΔP/flow", not its code
     section.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENS / "rounds-perfusion-kpa-1400.png"), full_page=False)
     page.get_by_role("link", name="Printable handover").click()

@@ -34,6 +34,7 @@ CODE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PARAMETERS), key=len, 
 # snake_case with a number or a unit in it: a leaked code ("eolia_pf_80_6h", "delta_p_mmhg")
 CODE_LIKE = re.compile(
     r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:\d+[a-z]*|mmhg|kpa|l_min|g_dl|mg_dl|iu_ml|ml_kg|pct|min|h|s|rpm)\b"
+    r"|\bdelta_p\b"  # the ΔP rule's evidence mode ("(delta_p)" on the rounds board, issue 11)
 )
 REFERENCE = re.compile(r"§|core-api|\bref §|reference §")
 PER_SHAPE = 1

@@ -54,6 +54,14 @@ def _summary(run: EcmoRun, now: dt.datetime) -> dict[str, Any] | None:
     return perfusion_summary(run, now=now, hours=HOURS)
 
 
+# How the ΔP rule judged (its evidence's "mode") in words: raw ΔP, or resistance ΔP/flow when flow changed.
+_MODE_WORDS = {
+    "delta_p": "ΔP",
+    "delta_p (flow unknown)": "ΔP, flow unknown",
+    "resistance": "ΔP/flow",
+}
+
+
 def _local(key: str, value: Any, prefs: units.UnitPreferences) -> str:
     """A canonical value as shown in the program's units, without the unit ("10.0" kPa, "60" %)."""
     if value is None:
@@ -163,7 +171,7 @@ def generate(run: EcmoRun, now: dt.datetime) -> dict[str, Any]:
     out["delta_p"] = {
         "now_mmhg": dp.get("now_mmhg", dp.get("delta_p_mmhg")),
         "baseline_mmhg": dp.get("baseline_mmhg", dp.get("baseline_delta_p_mmhg")),
-        "mode": dp.get("mode"),
+        "mode": _MODE_WORDS.get(str(dp.get("mode") or ""), dp.get("mode")),
         "rise_pct": None if dp.get("rise_fraction") is None else round(float(dp["rise_fraction"]) * 100),
         "flow_l_min": dp.get("flow_l_min"),
         "baseline_flow_l_min": dp.get("baseline_flow_l_min"),
