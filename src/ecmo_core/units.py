@@ -2,7 +2,21 @@
 
 Storage is canonical (core-api §4): pressures and blood gases in mmHg, haemoglobin in g/dL, fibrinogen in
 mg/dL, platelets in 10³/µL, saturations and FdO2 as fractions 0–1. A program chooses how people *see and type*
-them (:class:`UnitPreferences`); this module converts both ways and formats. It is pure: no Django, no I/O.
+them (:class:`UnitPreferences`); this module converts both ways, formats, and names each parameter in clinical
+words with its unit and accepted range (the labels come from the parameter registry,
+``ecmo_core.surveillance.parameters``). It is pure: no Django, no I/O.
+
+Three kinds of pressure, three rules:
+
+- **Blood-gas partial pressures** (PaO2, PaCO2, post-oxygenator PO2/PCO2, exhaust PCO2) follow
+  ``UnitPreferences.pressure``: mmHg or kPa (UK and European units report gases in kPa).
+- **Circuit pressures** (access, pre- and post-oxygenator, membrane ΔP) follow their own setting,
+  ``UnitPreferences.circuit_pressure``. ECMO consoles display and send them in mmHg (device-data §3: pressure
+  ``mm[Hg]``, MDC 266016, kPa only as the alternative code); reference.md gives every circuit threshold in
+  mmHg and neither source says that a kPa unit charts them in kPa, so the default stays mmHg even in a kPa
+  program and a site that does chart them in kPa can say so.
+- **Blood pressure** (MAP, pulse pressure) is always mmHg: monitors and charts show it in mmHg in kPa
+  countries too.
 
 Conversion factors and their sources:
 
@@ -34,13 +48,31 @@ FIBRINOGEN_UNITS = ("mg/dL", "g/L")
 PLATELET_UNITS = ("10⁹/L", "10³/µL")
 
 
+BLOOD_PRESSURES = frozenset({"mean_arterial_pressure_mmhg", "pulse_pressure_mmhg"})
+"""Always shown in mmHg."""
+CIRCUIT_PRESSURES = frozenset(
+    {
+        "access_pressure_mmhg",
+        "pre_oxygenator_pressure_mmhg",
+        "post_oxygenator_pressure_mmhg",
+        "membrane_delta_p_mmhg",
+    }
+)
+"""Shown in ``UnitPreferences.circuit_pressure``; every other mmHg code is a blood-gas partial pressure."""
+
+
 class UnitPreferences(NamedTuple):
-    """How one program shows and accepts values. The default is the US convention."""
+    """How one program shows and accepts values. The default is the US convention.
+
+    ``pressure`` is the unit of blood-gas partial pressures; ``circuit_pressure`` that of the console's circuit
+    pressures (see the module docstring); blood pressure is always mmHg.
+    """
 
     pressure: str = "mmHg"
     hemoglobin: str = "g/dL"
     fibrinogen: str = "mg/dL"
     platelets: str = "10³/µL"
+    circuit_pressure: str = "mmHg"
 
     def check(self) -> UnitPreferences:
         """Return self if every unit is one this module knows; else raise :class:`InputError` naming it."""
@@ -49,6 +81,7 @@ class UnitPreferences(NamedTuple):
             ("hemoglobin", HEMOGLOBIN_UNITS),
             ("fibrinogen", FIBRINOGEN_UNITS),
             ("platelets", PLATELET_UNITS),
+            ("circuit_pressure", PRESSURE_UNITS),
         ):
             if getattr(self, field) not in allowed:
                 raise InputError(field, f"must be one of {', '.join(allowed)}, got {getattr(self, field)!r}")
@@ -57,6 +90,7 @@ class UnitPreferences(NamedTuple):
 
 US = UnitPreferences()
 SI = UnitPreferences(pressure="kPa", hemoglobin="g/L", fibrinogen="g/L", platelets="10⁹/L")
+"""SI units as UK and European ICUs chart them: gases in kPa, circuit pressures and blood pressure in mmHg."""
 
 
 class _Conversion(NamedTuple):
@@ -74,8 +108,10 @@ def _conversion(parameter: str, prefs: UnitPreferences) -> _Conversion:
     unit = spec.unit
     if unit == FRACTION:
         return _Conversion("%", 100.0, 0)
-    if unit == "mmHg" and prefs.pressure == "kPa":
-        return _Conversion("kPa", 1 / MMHG_PER_KPA, 1)
+    if unit == "mmHg" and parameter not in BLOOD_PRESSURES:
+        local = prefs.circuit_pressure if parameter in CIRCUIT_PRESSURES else prefs.pressure
+        if local == "kPa":
+            return _Conversion("kPa", 1 / MMHG_PER_KPA, 1)
     if unit == "g/dL" and prefs.hemoglobin == "g/L":
         return _Conversion("g/L", 10.0, 0)
     if parameter == "fibrinogen_mg_dl" and prefs.fibrinogen == "g/L":
@@ -117,3 +153,78 @@ def format_local(parameter: str, value: float, prefs: UnitPreferences = US, *, w
     if not with_unit or conversion.unit in ("", "pH", "0/1"):
         return text
     return f"{text} {conversion.unit}"
+
+
+def label(parameter: str) -> str:
+    """The clinical name of ``parameter`` from the parameter registry, capitalised: "Pre-oxygenator pressure"."""
+    text = PARAMETERS[parameter].description
+    if len(text) > 1 and text[1].isupper():  # "aPTT", "pH" keep their case
+        return text
+    return text[:1].upper() + text[1:]
+
+
+def label_with_unit(parameter: str, prefs: UnitPreferences = US) -> str:
+    """The clinical name and the local unit: "Pre-oxygenator pressure (kPa)", "FdO2 (%)", "Arterial pH"."""
+    unit = unit_of(parameter, prefs)
+    if unit in ("", "pH", "0/1"):
+        return label(parameter)
+    return f"{label(parameter)} ({unit})"
+
+
+def _number(value: float, places: int) -> str:
+    """``value`` with at most ``places`` (≥ 1) decimals, trailing zeros dropped: 106.65, 21, -66.66."""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def range_text(parameter: str, prefs: UnitPreferences = US) -> str:
+    """The plausible range of ``parameter`` in local units: "-66.66 to 13.33 kPa", "21 to 100 %".
+
+    Bounds are rounded inwards (one decimal more than values are shown with), so a bound typed back as shown
+    is always accepted.
+    """
+    spec = PARAMETERS[parameter]
+    conversion = _conversion(parameter, prefs)
+    scale = 10 ** (conversion.decimals + 1)
+    low = math.ceil(round(spec.minimum * conversion.factor * scale, 6)) / scale
+    high = math.floor(round(spec.maximum * conversion.factor * scale, 6)) / scale
+    places = conversion.decimals + 1
+    unit = "" if conversion.unit in ("", "pH", "0/1") else f" {conversion.unit}"
+    return f"{_number(low, places)} to {_number(high, places)}{unit}"
+
+
+def check_local(
+    parameter: str, value: float, prefs: UnitPreferences = US, *, field: str | None = None
+) -> float:
+    """A number typed in local units → canonical, refused with the accepted range *in the local unit*.
+
+    The range is the parameter registry's plausibility bound; a refusal raises :class:`InputError` naming
+    ``field`` (default: the parameter code), e.g. "120 kPa is outside the accepted range -66.66 to 106.66 kPa".
+    Nothing is clamped.
+    """
+    name = field or parameter
+    if not math.isfinite(value):
+        raise InputError(name, f"must be a finite number ({range_text(parameter, prefs)})")
+    spec = PARAMETERS[parameter]
+    canonical = from_local(parameter, value, prefs)
+    if not spec.minimum <= canonical <= spec.maximum:
+        unit = _conversion(parameter, prefs).unit
+        if unit == "%":
+            shown = f" (read as {_number(canonical * 100, 4)} %)" if value <= 1.0 else " %"
+        else:
+            shown = "" if unit in ("", "pH", "0/1") else f" {unit}"
+        raise InputError(
+            name, f"{_number(value, 6)}{shown} is outside the accepted range {range_text(parameter, prefs)}"
+        )
+    return canonical
+
+
+def entry_text(parameter: str, value: float, prefs: UnitPreferences = US) -> str:
+    """A canonical ``value`` as a number to put in an entry box in local units, no trailing zeros.
+
+    Canonical units keep three decimals (3250, 4.39, -53); converted ones one decimal more than they are shown
+    with (240 mmHg → "32" kPa, 0.6 → "60" %), so the box reads as the bedside does.
+    """
+    conversion = _conversion(parameter, prefs)
+    places = 3 if conversion.factor == 1.0 else conversion.decimals + 1
+    return _number(value * conversion.factor, places)

@@ -6,6 +6,9 @@ Checklist:
 - [x] saturations and FdO2 show as %; entry accepts % or a fraction
 - [x] canonical units stay as they are (L/min, rpm, °C) with sensible decimals
 - [x] unknown preferences and non-finite entries are refused naming the field
+- [x] blood pressure stays mmHg in a kPa program; circuit pressures follow their own setting (mmHg by default)
+- [x] clinical labels with the local unit come from the parameter registry
+- [x] entry in local units is checked against the plausible range given in the local unit, never clamped
 """
 
 from __future__ import annotations
@@ -22,12 +25,19 @@ from ecmo_core.units import (
     SI,
     US,
     UnitPreferences,
+    check_local,
     decimals,
+    entry_text,
     format_local,
     from_local,
+    label,
+    label_with_unit,
+    range_text,
     to_local,
     unit_of,
 )
+
+KPA_CIRCUIT = SI._replace(circuit_pressure="kPa")
 
 
 def test_it_defines_a_kilopascal_as_7_50062_mmhg() -> None:
@@ -38,8 +48,8 @@ def test_it_defines_a_kilopascal_as_7_50062_mmhg() -> None:
 def test_it_shows_pressures_and_gases_in_kpa_for_an_si_program() -> None:
     # PaO2 75 mmHg / 7.50062 = 9.999 kPa → "10.0 kPa"; ΔP 30 mmHg = 4.0 kPa
     assert format_local("arterial_po2_mmhg", 75.0, SI) == "10.0 kPa"
-    assert format_local("membrane_delta_p_mmhg", 30.0, SI) == "4.0 kPa"
-    assert to_local("access_pressure_mmhg", -75.0, SI) == pytest.approx(-9.99917, abs=1e-4)
+    assert format_local("membrane_delta_p_mmhg", 30.0, KPA_CIRCUIT) == "4.0 kPa"
+    assert to_local("access_pressure_mmhg", -75.0, KPA_CIRCUIT) == pytest.approx(-9.99917, abs=1e-4)
     assert unit_of("post_oxygenator_pco2_mmhg", SI) == "kPa"
     assert decimals("arterial_po2_mmhg", SI) == 1
     # 5.3 kPa × 7.50062 = 39.753 mmHg
@@ -100,7 +110,81 @@ def test_it_refuses_unknown_preferences_and_non_finite_entries() -> None:
 
 @given(st.floats(min_value=-500, max_value=800, allow_nan=False))
 def test_it_round_trips_every_pressure(value: float) -> None:
-    for prefs in (US, SI):
+    for prefs in (US, SI, KPA_CIRCUIT):
         assert from_local("access_pressure_mmhg", to_local("access_pressure_mmhg", value, prefs), prefs) == (
             pytest.approx(value, abs=1e-9)
         )
+
+
+def test_it_keeps_blood_pressure_in_mmhg_and_circuit_pressures_on_their_own_setting() -> None:
+    # MAP 75 mmHg stays "75 mmHg" even when gases and circuit pressures are in kPa
+    for prefs in (SI, KPA_CIRCUIT):
+        assert format_local("mean_arterial_pressure_mmhg", 75.0, prefs) == "75 mmHg"
+        assert unit_of("pulse_pressure_mmhg", prefs) == "mmHg"
+    # SI (UK practice): gases in kPa, the console's circuit pressures in mmHg
+    assert unit_of("post_oxygenator_po2_mmhg", SI) == "kPa"
+    assert unit_of("exhaust_pco2_mmhg", SI) == "kPa"
+    assert unit_of("pre_oxygenator_pressure_mmhg", SI) == "mmHg"
+    assert format_local("membrane_delta_p_mmhg", 30.0, SI) == "30 mmHg"
+    # a site that charts circuit pressures in kPa while gases stay in mmHg
+    circuit_only = US._replace(circuit_pressure="kPa")
+    assert unit_of("access_pressure_mmhg", circuit_only) == "kPa"
+    assert unit_of("arterial_po2_mmhg", circuit_only) == "mmHg"
+    with pytest.raises(InputError) as err:
+        UnitPreferences(circuit_pressure="bar").check()
+    assert err.value.field == "circuit_pressure"
+
+
+def test_it_names_parameters_in_clinical_words_with_the_local_unit() -> None:
+    assert label("pre_oxygenator_pressure_mmhg") == "Pre-oxygenator pressure"
+    assert label("aptt_s") == "aPTT"  # a second capital keeps the case
+    assert label_with_unit("post_oxygenator_po2_mmhg", SI) == "Post-oxygenator PO2 (kPa)"
+    assert label_with_unit("fdo2", US) == "FdO2 (%)"
+    assert label_with_unit("arterial_ph", SI) == "Arterial pH"
+    assert label_with_unit("hemoglobin_g_dl", SI) == "Haemoglobin (g/L)"
+
+
+def test_it_gives_the_accepted_range_in_the_local_unit_rounded_inwards() -> None:
+    # access −500 to 100 mmHg / 7.50062 = −66.661 to 13.332 kPa → "-66.66 to 13.33 kPa" (inwards)
+    assert range_text("access_pressure_mmhg", KPA_CIRCUIT) == "-66.66 to 13.33 kPa"
+    assert range_text("access_pressure_mmhg", US) == "-500 to 100 mmHg"
+    # post-oxygenator PO2 0–800 mmHg = 0 to 106.658 kPa → 106.65
+    assert range_text("post_oxygenator_po2_mmhg", SI) == "0 to 106.65 kPa"
+    assert range_text("fdo2", SI) == "21 to 100 %"
+    assert range_text("fibrinogen_mg_dl", SI) == "0 to 20 g/L"
+    assert range_text("arterial_ph") == "6.5 to 8"
+
+
+def test_it_checks_local_entry_against_the_range_in_the_local_unit() -> None:
+    # 30 kPa × 7.50062 = 225.02 mmHg stored
+    assert check_local("pre_oxygenator_pressure_mmhg", 30.0, KPA_CIRCUIT) == pytest.approx(225.019, abs=1e-3)
+    # the shown bound typed back is accepted (−66.66 kPa = −499.99 mmHg)
+    assert check_local("access_pressure_mmhg", -66.66, KPA_CIRCUIT) >= -500.0
+    assert check_local("fdo2", 60.0) == pytest.approx(0.6)
+    assert check_local("fdo2", 0.6) == pytest.approx(0.6)
+    with pytest.raises(InputError) as err:
+        check_local("post_oxygenator_po2_mmhg", 120.0, SI, field="po2")
+    assert err.value.field == "po2"
+    assert err.value.message == "120 kPa is outside the accepted range 0 to 106.65 kPa"
+    with pytest.raises(InputError) as err:
+        check_local("fdo2", 150.0)
+    assert err.value.message == "150 % is outside the accepted range 21 to 100 %"
+    with pytest.raises(InputError) as err:
+        check_local("fdo2", 0.1)
+    assert err.value.message == "0.1 (read as 10 %) is outside the accepted range 21 to 100 %"
+    with pytest.raises(InputError) as err:
+        check_local("arterial_ph", 9.0)
+    assert err.value.message == "9 is outside the accepted range 6.5 to 8"
+    with pytest.raises(InputError) as err:
+        check_local("arterial_ph", math.inf)
+    assert err.value.field == "arterial_ph" and "finite" in err.value.message
+
+
+def test_it_writes_entry_box_numbers_in_local_units() -> None:
+    # 240 mmHg / 7.50062 = 31.998 kPa → 2 decimals → "32"; 0.6 → 60 %; canonical units keep 3 decimals
+    assert entry_text("pre_oxygenator_pressure_mmhg", 240.0, KPA_CIRCUIT) == "32"
+    assert entry_text("post_oxygenator_po2_mmhg", 412.0, SI) == "54.93"
+    assert entry_text("fdo2", 0.6) == "60"
+    assert entry_text("blood_flow_l_min", 4.39) == "4.39"
+    assert entry_text("access_pressure_mmhg", -53.0) == "-53"
+    assert entry_text("access_pressure_mmhg", -0.0001) == "0"

@@ -2,7 +2,8 @@
 
 Checklist:
 - [x] the circuit-now fragment shows each number with its age, its target band and a stale mark when old
-- [x] a program in kPa sees pressures in kPa; saturations and FdO2 show in %
+- [x] a program in kPa sees gases (and circuit pressures when it charts them in kPa) in kPa; blood pressure
+      stays mmHg; saturations and FdO2 show in %
 - [x] open alerts come above the numbers; a new one appears on the next poll (no reload)
 - [x] an unchanged fragment answers 304 to If-None-Match in a fixed, small number of queries (≥ 5 runs)
 - [x] the menu's open-alert count by severity is on every page and counts only the user's programs
@@ -73,15 +74,15 @@ def test_it_shows_the_circuit_now_with_ages_bands_and_stale_marks(
 
 
 def test_it_shows_a_kpa_program_in_kpa(run: Any, program: Any, perfusionist: Any, client_for: Any) -> None:
-    program.pressure_unit = "kPa"
+    program.pressure_unit = program.circuit_pressure_unit = "kPa"
     program.save()
     at = T0 + dt.timedelta(hours=2)
-    _ingest(run, at, {**STEADY, "mean_arterial_pressure_mmhg": 75})
+    _ingest(run, at, {**STEADY, "mean_arterial_pressure_mmhg": 75, "arterial_po2_mmhg": 75})
     with time_machine.travel(at + dt.timedelta(minutes=1), tick=False):
         body = client_for(perfusionist).get(reverse("bedside_circuit_now", args=[run.pk])).content.decode()
-    # pre-oxygenator 255 mmHg / 7.50062 = 34.0 kPa; MAP 75 mmHg = 10.0 kPa
+    # pre-oxygenator 255 mmHg / 7.50062 = 34.0 kPa; PaO2 75 mmHg = 10.0 kPa; MAP stays 75 mmHg
     assert "34.0<small> kPa" in body and "10.0<small> kPa" in body
-    assert "mmHg" not in body
+    assert "75<small> mmHg" in body and body.count("mmHg") == 1
 
 
 def test_it_puts_a_new_critical_alert_above_the_numbers_on_the_next_poll(
@@ -193,3 +194,32 @@ def test_the_template_tags_show_a_programs_units(program: Any) -> None:
     # 75 mmHg / 7.50062 = 10.0 kPa; 9.4 g/dL × 10 = 94 g/L
     text = template.render(Context({"program": program, "age": dt.timedelta(hours=3, minutes=5)}))
     assert text == "10.0 kPa · 94 g/L · % · — · 3 h 05 min ago"
+
+
+def test_alert_messages_read_in_the_programs_units_and_rules_by_their_title(program: Any) -> None:
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    template = Template(
+        "{% load bedside_units %}{% alert_message alert program %} | {{ alert.rule_id|rule_title }}"
+    )
+    alert = SimpleNamespace(
+        rule_id="oxygenator.post_po2_low",
+        message="Post-oxygenator PO2 120 mmHg at FdO2 1.0 (alert below 150 mmHg); see post_oxygenator_po2_mmhg.",
+    )
+    program.pressure_unit = "kPa"
+    text = template.render(Context({"program": program, "alert": alert}))
+    # 120 mmHg / 7.50062 = 16.0 kPa; 150 mmHg = 20.0 kPa; the code reads as its clinical name
+    assert text == (
+        "Post-oxygenator PO2 16.0 kPa at FdO2 1.0 (alert below 20.0 kPa); see Post-oxygenator PO2. | "
+        "Low post-oxygenator PO2 on pure oxygen"
+    )
+    access = SimpleNamespace(rule_id="access.pressure_low", message="Access pressure -120 mmHg")
+    # circuit pressures follow their own setting: still mmHg here
+    assert (
+        Template("{% load bedside_units %}{% alert_message a p %}").render(
+            Context({"a": access, "p": program})
+        )
+        == "Access pressure -120 mmHg"
+    )

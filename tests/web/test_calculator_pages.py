@@ -94,7 +94,9 @@ def test_it_prefills_from_the_run_and_telemetry(
         telemetry = client.get(f"/runs/{run.pk}/calculators/vv_required_blood_flow/").content.decode()
     assert 'value="24.7"' in html and "run: weight and height" in html  # 80 kg, 180 cm
     assert 'value="56"' in html  # born 1970, cannulated 2026
-    assert 'value="9.4"' in telemetry and "hemoglobin_g_dl at" in telemetry
+    assert (
+        'value="9.4"' in telemetry and "Haemoglobin at" in telemetry and "hemoglobin_g_dl at" not in telemetry
+    )
     assert 'value="240"' in telemetry  # VO2 3 mL/kg/min × 80 kg
 
 
@@ -165,3 +167,34 @@ def test_it_checks_permissions(personas: dict[str, Any], run: EcmoRun, client_fo
     assert (
         client_for(personas["perfusionist"]).get(f"/runs/{run.pk}/calculators/astrology/").status_code == 404
     )
+
+
+def test_a_kpa_program_types_gases_and_hb_in_its_own_units(
+    personas: dict[str, Any], run: EcmoRun, client_for: Any
+) -> None:
+    from ecmo_web.surveillance.actions import ingest_samples
+
+    program = run.program
+    program.pressure_unit, program.hemoglobin_unit = "kPa", "g/L"
+    program.save()
+    client = client_for(personas["perfusionist"])
+    page = client.get(f"/programs/{program.pk}/calculators/resp/").content.decode()
+    assert "PaCO2 (kPa)" in page and "PaCO2 (mmHg)" not in page
+    # PaCO2 72 mmHg = 9.6 kPa; typed 9.6 kPa × 7.50062 = 72.006 mmHg: RESP 4 as in mmHg
+    response = client.post(
+        f"/programs/{program.pk}/calculators/resp/", {**RESP, "paco2_mmhg": "9.6", "action": "compute"}
+    )
+    assert response.status_code == 200 and "RESP 4" in response.content.decode()
+    now = T0 + dt.timedelta(hours=5)
+    sample = {"observed_at": now - dt.timedelta(hours=1), "parameter": "hemoglobin_g_dl", "value": 9.4}
+    ingest_samples(
+        actor_or_system=personas["perfusionist"],
+        run=run,
+        now=now,
+        evaluate=False,
+        samples=[{**sample, "source": "lab"}],
+    )
+    with time_machine.travel(now, tick=False):
+        html = client.get(f"/runs/{run.pk}/calculators/vv_required_blood_flow/").content.decode()
+    # Hb 9.4 g/dL is offered as 94 g/L, labelled so
+    assert "Hb (g/L)" in html and 'value="94"' in html

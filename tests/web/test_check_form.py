@@ -4,7 +4,10 @@
   telemetry (older than 15 min) is not offered
 - a posted check stores every field, its clot findings and, in prefilled_fields, the telemetry values the
   perfusionist kept unchanged; a changed value loses the mark
-- a bad value is shown beside its field with the accepted range ("fraction" for FdO2 = 100); nothing is stored
+- a bad value is shown beside its field with the accepted range in the program's unit; nothing is stored
+- FdO2 is entered in % (or as a fraction); a program charting circuit pressures in kPa sees the prefill, the
+  labels, the ranges and the history in kPa while the check is stored in mmHg; a prefilled value kept unchanged
+  is stored exactly
 - the findings of the previous check are carried over so their change can be recorded
 - an amendment needs a reason, becomes version 2, and the history page shows both versions: the original stays
 - a role without check.record gets a 403, another program a 404; CSRF is enforced
@@ -112,11 +115,11 @@ def test_it_shows_errors_with_the_accepted_range_and_stores_nothing(
         response = post_form(
             client,
             f"/runs/{run.pk}/checks/new/",
-            _form(fdo2="100", blood_flow_l_min="abc", **{"clot-0-size_mm": "900"}),
+            _form(fdo2="150", blood_flow_l_min="abc", **{"clot-0-size_mm": "900"}),
         )
     body = response.content.decode()
     assert response.status_code == 400
-    assert "FdO2 (fraction 0.21–1): 100 is not a fraction" in body
+    assert "FdO2 (%): 150 % is outside the accepted range 21 to 100 %" in body
     assert "Blood flow (L/min): must be a number (0 to 10 L/min)" in body
     assert not CircuitCheck.objects.exists()
 
@@ -162,3 +165,57 @@ def test_it_checks_roles_programs_and_csrf(run: EcmoRun, personas: dict[str, Any
     assert client_for(personas["outsider"]).get(url).status_code == 404
     no_csrf = client_for(personas["perfusionist"]).post(url, _form())
     assert no_csrf.status_code == 403 and not CircuitCheck.objects.exists()
+
+
+def test_it_takes_fdo2_in_percent_or_as_a_fraction(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
+    client = client_for(perfusionist)
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        response = post_form(client, f"/runs/{run.pk}/checks/new/", _form(fdo2="60"))
+    assert response.status_code == 302
+    assert CircuitCheck.objects.get(run=run).fdo2 == 0.6
+
+
+def test_a_kpa_program_enters_and_reads_circuit_pressures_in_kpa(
+    run: EcmoRun, perfusionist: Any, client_for: Any
+) -> None:
+    program = run.program
+    program.pressure_unit = program.circuit_pressure_unit = "kPa"
+    program.save()
+    _telemetry(run, NOW - dt.timedelta(minutes=1))
+    client = client_for(perfusionist)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get(f"/runs/{run.pk}/checks/new/").content.decode()
+    # 228 mmHg / 7.50062 = 30.397 kPa → "30.4"; access −53 mmHg = −7.066 kPa → "-7.07"; FdO2 1.0 → 100 %
+    assert "Pre-oxygenator pressure (kPa)" in body and "mmHg" not in body.split("<form", 1)[1]
+    assert 'value="30.4"' in body and 'value="-7.07"' in body and 'value="100"' in body
+    assert 'data-unit="kPa"' in body  # the live ΔP is worked out in kPa
+    prefill = '{"pre_oxygenator_pressure_mmhg": {"value": 228.0, "at": "2026-11-20T11:59:00+00:00", "source": "device"}}'
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        refused = post_form(
+            client, f"/runs/{run.pk}/checks/new/", _form(pre_oxygenator_pressure_mmhg="120", prefill=prefill)
+        )
+        assert refused.status_code == 400
+        # 800 mmHg / 7.50062 = 106.658 → 106.65 kPa; −100 mmHg = −13.332 → −13.33 kPa
+        assert (
+            "Pre-oxygenator pressure (kPa): 120 kPa is outside the accepted range -13.33 to 106.65 kPa"
+            in refused.content.decode()
+        )
+        data = _form(
+            pre_oxygenator_pressure_mmhg="30.4",
+            post_oxygenator_pressure_mmhg="28",
+            access_pressure_mmhg="-7.07",
+            prefill=prefill,
+        )
+        response = post_form(client, f"/runs/{run.pk}/checks/new/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    check = CircuitCheck.objects.get(run=run)
+    # the prefilled 30.4 kPa kept unchanged is stored as the console's 228 mmHg exactly, and marked
+    assert check.pre_oxygenator_pressure_mmhg == 228.0 and check.prefilled_fields == [
+        "pre_oxygenator_pressure_mmhg"
+    ]
+    # typed 28 kPa × 7.50062 = 210.017 mmHg stored canonical
+    assert abs(check.post_oxygenator_pressure_mmhg - 210.017) < 1e-3
+    history = client.get(f"/runs/{run.pk}/checks/").content.decode()
+    # shown back in kPa: 228 → 30.4, 210.017 → 28.0, ΔP 17.98 mmHg → 2.4 kPa; headers carry the unit
+    assert ">30.4<" in history and ">28.0<" in history and "<strong>2.4</strong>" in history
+    assert "Access <small>(kPa)</small>" in history and "mmHg" not in history

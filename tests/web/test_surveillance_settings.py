@@ -1,8 +1,11 @@
 """Surveillance settings per program (/programs/{id}/surveillance/settings/).
 
 - only roles with settings.manage (director, admin) open the page; others get a 403, another program a 404
-- every rule setting shows its default, site range and source; saving keeps the earlier settings as history
-- a value outside its site range is refused naming the dotted setting and the range; a reason is required
+- every rule setting shows its clinical label, default, site range and source (as evidence, no document
+  numbers) in the program's units; saving keeps the earlier settings as history, described in words
+- a kPa program sees and types the post-oxygenator PO2 threshold in kPa; an untouched value is kept exactly
+- escalation goes only to clinical roles (not pharmacist, physiotherapist, quality, researcher, auditor, admin)
+- a value outside its site range is refused naming the setting and the range; a reason is required
 - a value that is not a number is refused naming the setting; what was typed stays on the page
 - the rules use the setting in force at each moment (a stricter post-oxygenator PO2 threshold fires earlier)
 - escalation minutes per severity and the role come from the settings
@@ -13,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from ecmo_core.surveillance import Sample
 from ecmo_web.runs.models import EcmoRun
@@ -42,8 +47,57 @@ def test_it_shows_defaults_ranges_and_sources(
     program: Any, personas: dict[str, Any], client_for: Any
 ) -> None:
     body = client_for(personas["director"]).get(_url(program)).content.decode()
-    assert "oxygenator.post_po2_low" in body and 'name="oxygenator.post_po2_low__threshold_mmhg"' in body
-    assert "150 to 200 mmHg" in body and "reference §1.2" in body
+    assert "Low post-oxygenator PO2 on pure oxygen" in body
+    assert 'name="oxygenator.post_po2_low__threshold_mmhg"' in body and ">Alert below<" in body
+    assert "150 to 200 mmHg" in body and "common practice, no primary source" in body
+    assert "§" not in body and "<code>" not in body
+    # fractions in %: the ΔP rise alert at 50 % over baseline (site range 20 to 100 %)
+    assert "20 to 100 % · default 50 %" in body
+
+
+def test_a_kpa_program_sets_gas_thresholds_in_kpa(
+    program: Any, personas: dict[str, Any], client_for: Any
+) -> None:
+    program.pressure_unit = "kPa"
+    program.save()
+    client = client_for(personas["director"])
+    body = client.get(_url(program)).content.decode()
+    # 150 to 200 mmHg / 7.50062 = 19.998 to 26.664 kPa → rounded inwards 20 to 26.66; default 150 → 20 kPa
+    assert "20 to 26.66 kPa · default 20 kPa" in body
+    # access pressure is a circuit pressure: still mmHg in this program
+    assert "-200 to -50 mmHg" in body
+    refused = post_form(
+        client, _url(program), {"oxygenator.post_po2_low__threshold_mmhg": "30", "reason": "x"}
+    )
+    assert "30 kPa is outside the accepted range 20 to 26.66 kPa" in refused.content.decode()
+    # 24 kPa × 7.50062 = 180.015 mmHg stored; the untouched defaults are not stored at all
+    saved = post_form(
+        client, _url(program), {"oxygenator.post_po2_low__threshold_mmhg": "24", "reason": "UK practice"}
+    )
+    assert saved.status_code == 302
+    (setting,) = SurveillanceSetting.objects.filter(program=program)
+    assert abs(setting.rules["oxygenator.post_po2_low"]["threshold_mmhg"] - 180.015) < 1e-3
+    assert len(setting.rules) == 1
+    page = client.get(_url(program)).content.decode()
+    assert 'value="24"' in page and "Low post-oxygenator PO2 on pure oxygen: alert below 24 kPa" in page
+
+
+def test_escalation_goes_only_to_clinical_roles(
+    program: Any, personas: dict[str, Any], client_for: Any
+) -> None:
+    client = client_for(personas["director"])
+    body = client.get(_url(program)).content.decode()
+    assert '<option value="perfusionist"' in body and '<option value="director"' in body
+    for role in ("researcher", "auditor", "quality", "admin", "pharmacist", "physiotherapist"):
+        assert f'<option value="{role}"' not in body
+    refused = post_form(client, _url(program), {"escalate_to_role": "researcher", "reason": "x"})
+    assert refused.status_code == 400 and "Escalate to" in refused.content.decode()
+    with pytest.raises(ValidationError) as err:
+        actions.save_settings(
+            actor=personas["director"], program=program, rules={}, escalate_to_role="auditor", reason="x"
+        )
+    assert "clinical role" in str(err.value)
+    assert not SurveillanceSetting.objects.exists()
 
 
 def test_it_saves_with_history_and_a_reason(program: Any, personas: dict[str, Any], client_for: Any) -> None:
@@ -74,6 +128,7 @@ def test_it_saves_with_history_and_a_reason(program: Any, personas: dict[str, An
     assert history[0].escalate_to_role == "perfusionist" and history[0].escalate_critical_after_min == 5
     page = client.get(_url(program)).content.decode()
     assert "M&amp;M: earlier warning" in page and "back to 160" in page
+    assert "Low post-oxygenator PO2 on pure oxygen: alert below 160 mmHg" in page
 
 
 def test_it_refuses_values_outside_the_site_range(
@@ -85,7 +140,11 @@ def test_it_refuses_values_outside_the_site_range(
         {"oxygenator.post_po2_low__threshold_mmhg": "120", "reason": "try"},
     )
     body = response.content.decode()
-    assert response.status_code == 400 and "oxygenator.post_po2_low.threshold_mmhg" in body and "150" in body
+    assert response.status_code == 400
+    assert (
+        "Low post-oxygenator PO2 on pure oxygen · Alert below: 120 mmHg is outside the accepted range 150 to 200 mmHg"
+        in body
+    )
     assert not SurveillanceSetting.objects.exists()
 
 
@@ -147,8 +206,8 @@ def test_it_refuses_a_value_that_is_not_a_number_naming_the_setting_and_keeps_wh
     )
     body = response.content.decode()
     assert response.status_code == 400
-    assert "oxygenator.post_po2_low.threshold_mmhg" in body and "&#x27;1eighty&#x27; is not a number" in body
-    assert "escalate_warning_after_min" in body and 'value="-95' in body
+    assert "Low post-oxygenator PO2 on pure oxygen · Alert below: &#x27;1eighty&#x27; is not a number" in body
+    assert "Warning: escalate after" in body and 'value="-95' in body
     assert not SurveillanceSetting.objects.exists()
 
 

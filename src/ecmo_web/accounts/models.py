@@ -34,7 +34,15 @@ class Program(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # How people see and type values (ecmo_core.units); storage stays canonical (mmHg, g/dL, mg/dL, 10³/µL).
     pressure_unit = models.CharField(
-        "pressures and blood gases in", max_length=8, choices=_choices(units.PRESSURE_UNITS), default="mmHg"
+        "blood gases (PO2, PCO2) in", max_length=8, choices=_choices(units.PRESSURE_UNITS), default="mmHg"
+    )
+    # Circuit pressures have their own setting: consoles show mmHg even where gases are in kPa (ecmo_core.units).
+    # Blood pressure (MAP) is always mmHg.
+    circuit_pressure_unit = models.CharField(
+        "circuit pressures (access, pre/post-oxygenator, ΔP) in",
+        max_length=8,
+        choices=_choices(units.PRESSURE_UNITS),
+        default="mmHg",
     )
     hemoglobin_unit = models.CharField(
         "haemoglobin in", max_length=8, choices=_choices(units.HEMOGLOBIN_UNITS), default="g/dL"
@@ -56,6 +64,7 @@ class Program(models.Model):
             hemoglobin=self.hemoglobin_unit,
             fibrinogen=self.fibrinogen_unit,
             platelets=self.platelet_unit,
+            circuit_pressure=self.circuit_pressure_unit,
         )
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Demo step: a second synthetic program in SI units (kPa, g/L, 10⁹/L), so the demo shows one program in each
 convention. "Demo" keeps the US convention (mmHg, g/dL, mg/dL, 10³/µL); "Demo (SI units)" has one VV run with
-six hours of console telemetry, a blood gas, morning labs and target bands, shown in kPa and g/L.
+six hours of console telemetry, a blood gas, morning labs and target bands: gases in kPa, Hb and fibrinogen in
+g/L, platelets in 10⁹/L, circuit pressures and blood pressure in mmHg (as a UK unit charts them).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def seed(ctx: DemoContext) -> None:
         name=SI_DEMO_PROGRAM,
         time_zone="Europe/London",
         is_demo=True,
-        pressure_unit="kPa",
+        pressure_unit="kPa",  # blood gases in kPa, as UK units chart them
+        circuit_pressure_unit="mmHg",  # the console's circuit pressures stay mmHg (ecmo_core.units)
         hemoglobin_unit="g/L",
         fibrinogen_unit="g/L",
         platelet_unit="10⁹/L",

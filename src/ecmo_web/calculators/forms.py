@@ -12,8 +12,9 @@ from typing import Any
 
 from django import forms
 
-from ecmo_core import anticoagulation, scores
+from ecmo_core import anticoagulation, scores, units
 from ecmo_core.calc import describe
+from ecmo_core.surveillance.parameters import PARAMETERS
 from ecmo_web.calculators.present import is_fraction, label
 
 # Choices for string keywords, taken from the core's own tables so the two never disagree.
@@ -32,10 +33,44 @@ def _choice_pairs(name: str) -> list[tuple[str, str]]:
     return [(c, c.replace("_", " ")) for c in CHOICES[name]]
 
 
-class CalculatorForm(forms.Form):
-    """Fields named as the calculator's keywords; ``arguments()`` gives the keyword arguments to run it with."""
+def local_parameter(keyword: str, prefs: units.UnitPreferences) -> str | None:
+    """The registry parameter whose program unit a calculator keyword is typed in (``pao2_mmhg`` → PaO2 in kPa),
+    or None when the program reads it in the calculator's own unit. Fractions stay fractions (the calculators'
+    convention, said beside the box)."""
+    from ecmo_web.calculators.prefill import TELEMETRY
 
-    def __init__(self, *args: Any, calculator: str, **kwargs: Any) -> None:
+    parameter = TELEMETRY.get(keyword, keyword if keyword in PARAMETERS else None)
+    if parameter is None or parameter not in PARAMETERS or PARAMETERS[parameter].unit == "fraction":
+        return None
+    if units.unit_of(parameter, prefs) == units.unit_of(parameter, units.US):
+        return None
+    if keyword == "platelets_10e9_l":  # already the SI number
+        return None
+    return parameter
+
+
+class LocalNumberField(forms.FloatField):
+    """A calculator input typed in the program's unit (kPa, g/L …) and handed to the calculator canonical."""
+
+    def __init__(self, parameter: str, prefs: units.UnitPreferences, **kwargs: Any) -> None:
+        self.parameter, self.prefs = parameter, prefs
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> float | None:
+        local = super().clean(value)
+        return None if local is None else units.from_local(self.parameter, local, self.prefs)
+
+
+class CalculatorForm(forms.Form):
+    """Fields named as the calculator's keywords; ``arguments()`` gives the keyword arguments to run it with.
+
+    With ``prefs`` (the program's units), gas pressures, Hb, fibrinogen … are typed and prefilled in the program's
+    unit and converted back before the calculator runs.
+    """
+
+    def __init__(
+        self, *args: Any, calculator: str, prefs: units.UnitPreferences = units.US, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.calculator = calculator
         self.spec = {str(entry["name"]): entry for entry in describe(calculator)}
@@ -43,6 +78,20 @@ class CalculatorForm(forms.Form):
             self.fields[name] = self._field(
                 name, str(entry["annotation"]), bool(entry["required"]), entry["default"]
             )
+            parameter = local_parameter(name, prefs)
+            if parameter is not None and str(entry["annotation"]).startswith("float"):
+                plain = self.fields[name]
+                text = str(plain.label).rsplit(" (", 1)[0]
+                self.fields[name] = LocalNumberField(
+                    parameter,
+                    prefs,
+                    required=plain.required,
+                    label=f"{text} ({units.unit_of(parameter, prefs)})",
+                    widget=forms.NumberInput(attrs={"step": "any"}),
+                )
+                value = self.initial.get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    self.initial[name] = units.entry_text(parameter, float(value), prefs)
 
     @staticmethod
     def _field(name: str, annotation: str, required: bool, default: Any) -> forms.Field:

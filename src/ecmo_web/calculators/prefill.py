@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from ecmo_core import units
 from ecmo_web.runs.models import EcmoRun
 
 # Calculator keyword → telemetry parameter code (core-api §4). Platelets in 10⁹/L and 10³/µL are the same number.
@@ -76,7 +77,7 @@ def run_facts(run: EcmoRun) -> dict[str, tuple[Any, str]]:
             "patient: birth year (age at cannulation, ±1)",
         )
     if weight is not None:
-        out["vo2_ml_min"] = (round(weight * 3), "3 mL/kg/min × weight (reference §4.1)")
+        out["vo2_ml_min"] = (round(weight * 3), "3 mL/kg/min × weight (adult estimate)")
     return out
 
 
@@ -99,7 +100,8 @@ def prefill(
         for keyword, code in wanted.items():
             if code in values:
                 value, at, source = values[code]
-                out[keyword] = (value, f"{code} at {timezone.localtime(at, _tz(run)):%d %b %H:%M} ({source})")
+                when = timezone.localtime(at, _tz(run))
+                out[keyword] = (value, f"{units.label(code)} at {when:%d %b %H:%M} ({source})")
     return out
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecmo_core import units
 from ecmo_core.calc import calculator_names, get_calculator
+from ecmo_core.surveillance.parameters import PARAMETERS
 
 TITLES: dict[str, str] = {
     "resp": "RESP score",
@@ -124,6 +126,8 @@ def label(name: str) -> str:
     words = [WORDS.get(w, w) for w in base.split("_")]
     text = " ".join(words)
     text = text[:1].upper() + text[1:]
+    if name in PARAMETERS:  # the parameter registry's clinical name ("Post-oxygenator SO2")
+        text = units.label(name)
     if is_fraction(name):
         unit = "fraction 0–1"
     return f"{text} ({unit})" if unit else text

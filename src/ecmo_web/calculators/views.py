@@ -107,7 +107,7 @@ def _page(request: HttpRequest, name: str, program: Program, run: EcmoRun | None
     # its pages, issue 11 §6); saving is a POST.
     computing = request.method == "GET" and request.GET.get("action") == "compute"
     data = request.POST if request.method == "POST" else (request.GET if computing else None)
-    form = CalculatorForm(data, calculator=name, initial=initial)
+    form = CalculatorForm(data, calculator=name, initial=initial, prefs=program.unit_preferences)
     decision_id = str(request.POST.get("decision") or request.GET.get("decision") or "")
     extra = {
         "provenance": provenance,

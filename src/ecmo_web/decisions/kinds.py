@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 from django.utils.dateparse import parse_datetime
 
-from ecmo_core import pathways
+from ecmo_core import pathways, units
 from ecmo_core.anticoagulation import AGENTS, BLEEDING_RISKS, TESTS, default_targets
 from ecmo_core.errors import InfeasibleError, InputError
 from ecmo_core.oxygenation import vv_required_blood_flow
@@ -195,7 +195,7 @@ class CandidacyForm(KindForm):
 
     FIELDSETS = (
         (
-            "Considered for, indications and contraindications (reference §6)",
+            "Considered for, indications and contraindications",
             ("modality", "indications", "contraindications"),
         ),
         (
@@ -203,7 +203,7 @@ class CandidacyForm(KindForm):
             ("pf_ratio_mmhg", "pf_hours", "arterial_ph", "paco2_mmhg", "hypercapnia_hours"),
         ),
         (
-            "ECPR selection (reference §6.2)",
+            "ECPR selection",
             (
                 "age_years",
                 "witnessed",
@@ -314,7 +314,7 @@ class ModalityForm(KindForm):
     FIELDSETS = (
         ("Configuration", ("mode", "lv_unloading", "rationale", "apply_configuration")),
         (
-            "LV distension (reference §6.3)",
+            "LV distension",
             (
                 "pulse_pressure_mmhg",
                 "aortic_valve_opening",
@@ -324,7 +324,7 @@ class ModalityForm(KindForm):
             ),
         ),
         (
-            "Differential hypoxia on peripheral V-A (reference §2.7; watershed model)",
+            "Differential hypoxia on peripheral V-A (watershed model)",
             (
                 "right_radial_po2_mmhg",
                 "right_radial_spo2",
@@ -408,7 +408,7 @@ class FlowTargetForm(KindForm):
     sweep_gas_l_min_target = _number("Sweep target (L/min)", 0, 15)
     fdo2_target = _fraction("FdO2 target")
     post_oxygenator_po2_low_mmhg = _number(
-        "Post-oxygenator PO2 low (mmHg)", 50, 700, help_text="V-A: about 150 to avoid hyperoxaemia (ref §4.3)"
+        "Post-oxygenator PO2 low (mmHg)", 50, 700, help_text="V-A: about 150 to avoid hyperoxaemia (ELSO)"
     )
     post_oxygenator_po2_high_mmhg = _number("Post-oxygenator PO2 high (mmHg)", 50, 700)
     note = forms.CharField(required=False, max_length=300)
@@ -530,7 +530,7 @@ class AnticoagulationForm(KindForm):
     bleeding_risk = forms.ChoiceField(
         choices=[(b, b) for b in BLEEDING_RISKS], initial="standard", required=False
     )
-    test = forms.ChoiceField(choices=[(t, t) for t in TESTS], label="Monitoring test")
+    test = forms.ChoiceField(choices=[(t, units.label(t)) for t in TESTS], label="Monitoring test")
     low = forms.FloatField(required=False, label="Target low", help_text="empty: the default for the agent")
     high = forms.FloatField(required=False, label="Target high")
     apply_target = forms.BooleanField(

@@ -80,7 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
         "cm",
         0.0,
         40.0,
-        "Tip-to-tip distance under 10 cm is a recirculation risk (ELSO; reference §2.6)",
+        "Tip-to-tip distance under 10 cm is a recirculation risk (ELSO)",
         "Selection",
     ),
     Setting(

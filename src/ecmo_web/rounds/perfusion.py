@@ -15,6 +15,8 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from ecmo_core import units
+from ecmo_core.surveillance.parameters import PARAMETERS
 from ecmo_web.decisions.models import Decision, Kind, Status
 from ecmo_web.runs.models import EcmoRun
 
@@ -52,27 +54,39 @@ def _summary(run: EcmoRun, now: dt.datetime) -> dict[str, Any] | None:
     return perfusion_summary(run, now=now, hours=HOURS)
 
 
-def _fmt(value: Any, digits: int) -> str:
+# How the ΔP rule judged (its evidence's "mode") in words: raw ΔP, or resistance ΔP/flow when flow changed.
+_MODE_WORDS = {
+    "delta_p": "ΔP",
+    "delta_p (flow unknown)": "ΔP, flow unknown",
+    "resistance": "ΔP/flow",
+}
+
+
+def _local(key: str, value: Any, prefs: units.UnitPreferences) -> str:
+    """A canonical value as shown in the program's units, without the unit ("10.0" kPa, "60" %)."""
     if value is None:
         return "—"
-    return f"{float(value):.{digits}f}"
+    return units.format_local(key, float(value), prefs, with_unit=False)
 
 
-def _metric(key: str, label: str, digits: int, item: dict[str, Any] | None) -> dict[str, Any] | None:
+def _metric(
+    key: str, label: str, item: dict[str, Any] | None, prefs: units.UnitPreferences
+) -> dict[str, Any] | None:
+    """One figure of the section in the program's units (``ecmo_core.units``): value, 24 h range, unit."""
     if not item:
         return None
     low, high = item.get("min"), item.get("max")
     spread = (
-        f"{_fmt(low, digits)} to {_fmt(high, digits)}"
+        f"{_local(key, low, prefs)} to {_local(key, high, prefs)}"
         if low is not None and high is not None and low != high
         else ""
     )
-    unit = item.get("unit", "")
+    unit = units.unit_of(key, prefs)
     return {
         "key": key,
         "label": label,
-        "value": _fmt(item["value"], digits),
-        "unit": "" if unit == "fraction" else unit,
+        "value": _local(key, item["value"], prefs),
+        "unit": "" if unit in ("pH", "0/1") else unit,
         "range": spread,
         "at": item.get("at"),
     }
@@ -137,13 +151,16 @@ def generate(run: EcmoRun, now: dt.datetime) -> dict[str, Any]:
         out["note"] = "no circuit data yet"
         out["draft"] = _draft(out, None)
         return _jsonable(out)
-    out["metrics"] = [m for m in (_metric(k, label, d, summary.get(k)) for k, label, d in METRICS) if m]
+    prefs = run.program.unit_preferences
+    out["metrics"] = [m for m in (_metric(k, label, summary.get(k), prefs) for k, label, _ in METRICS) if m]
     out["post_oxygenator"] = [
         m
-        for m in (_metric(k, label, d, summary["post_oxygenator"].get(k)) for k, label, d in POST_OXYGENATOR)
+        for m in (
+            _metric(k, label, summary["post_oxygenator"].get(k), prefs) for k, label, _ in POST_OXYGENATOR
+        )
         if m
     ]
-    out["labs"] = [m for m in (_metric(k, label, d, summary["labs"].get(k)) for k, label, d in LABS) if m]
+    out["labs"] = [m for m in (_metric(k, label, summary["labs"].get(k), prefs) for k, label, _ in LABS) if m]
     dp = summary.get("delta_p") or {}
     rule = dp.get("rule") or {}
     as_of = None
@@ -154,7 +171,7 @@ def generate(run: EcmoRun, now: dt.datetime) -> dict[str, Any]:
     out["delta_p"] = {
         "now_mmhg": dp.get("now_mmhg", dp.get("delta_p_mmhg")),
         "baseline_mmhg": dp.get("baseline_mmhg", dp.get("baseline_delta_p_mmhg")),
-        "mode": dp.get("mode"),
+        "mode": _MODE_WORDS.get(str(dp.get("mode") or ""), dp.get("mode")),
         "rise_pct": None if dp.get("rise_fraction") is None else round(float(dp["rise_fraction"]) * 100),
         "flow_l_min": dp.get("flow_l_min"),
         "baseline_flow_l_min": dp.get("baseline_flow_l_min"),
@@ -162,6 +179,11 @@ def generate(run: EcmoRun, now: dt.datetime) -> dict[str, Any]:
         "message": rule.get("message", ""),
         "as_of": as_of,
     }
+    # ΔP as shown in the program's circuit-pressure unit (stored canonical above for the rule's evidence)
+    dp_code = "membrane_delta_p_mmhg"
+    out["delta_p"]["unit"] = units.unit_of(dp_code, prefs)
+    out["delta_p"]["now"] = _local(dp_code, out["delta_p"]["now_mmhg"], prefs)
+    out["delta_p"]["baseline"] = _local(dp_code, out["delta_p"]["baseline_mmhg"], prefs)
     out["alerts"] = []
     for a in summary.get("alerts", []):
         if a["opened_at"] > now:
@@ -224,7 +246,7 @@ def _draft(out: dict[str, Any], summary: dict[str, Any] | None) -> str:
             lines.append(
                 f"{flow['value']} L/min"
                 + (f" at {rpm['value']} rpm" if rpm else "")
-                + (f", access {acc['value']} mmHg" if acc else "")
+                + (f", access {acc['value']} {acc['unit']}" if acc else "")
                 + "."
             )
         dp = out["delta_p"]
@@ -234,17 +256,16 @@ def _draft(out: dict[str, Any], summary: dict[str, Any] | None) -> str:
                 if dp["rise_pct"] is not None
                 else ""
             )
-            lines.append(
-                f"ΔP {_fmt(dp['now_mmhg'], 0)} vs baseline {_fmt(dp['baseline_mmhg'], 0)} mmHg ({dp['mode']}"
-                f"{rise})."
-            )
+            lines.append(f"ΔP {dp['now']} vs baseline {dp['baseline']} {dp['unit']} ({dp['mode']}{rise}).")
         post = {m["key"]: m for m in out["post_oxygenator"]}
         if "post_oxygenator_po2_mmhg" in post:
-            gas = f"Post-oxygenator PO2 {post['post_oxygenator_po2_mmhg']['value']}"
+            po2 = post["post_oxygenator_po2_mmhg"]
+            gas = f"Post-oxygenator PO2 {po2['value']} {po2['unit']}"
             if "post_oxygenator_pco2_mmhg" in post:
-                gas += f", PCO2 {post['post_oxygenator_pco2_mmhg']['value']}"
+                pco2 = post["post_oxygenator_pco2_mmhg"]
+                gas += f", PCO2 {pco2['value']} {pco2['unit']}"
             if "fdo2" in metrics:
-                gas += f" on FdO2 {metrics['fdo2']['value']}"
+                gas += f" on FdO2 {metrics['fdo2']['value']} %"
             if "sweep_gas_l_min" in metrics:
                 gas += f", sweep {metrics['sweep_gas_l_min']['value']} L/min"
             lines.append(gas + ".")
@@ -262,7 +283,8 @@ def _draft(out: dict[str, Any], summary: dict[str, Any] | None) -> str:
         for ac in out["anticoagulation"]:
             if ac.get("value") is not None:
                 state = {True: "in range", False: "OUT of range", None: "no target"}[ac.get("in_range")]
-                lines.append(f"{ac['test']} {ac['value']} ({state}).")
+                test = units.label(ac["test"]) if ac["test"] in PARAMETERS else ac["test"]
+                lines.append(f"{test} {ac['value']} ({state}).")
     for p in out["planned"]:
         lines.append(f"Planned: {p['title']}.")
     for m in out["mcs"]:

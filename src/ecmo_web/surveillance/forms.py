@@ -3,28 +3,21 @@ only turn text into numbers and local times into UTC, with messages that name th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ecmo_core import units
 from ecmo_core.errors import InputError
-from ecmo_core.surveillance import PARAMETERS, check_value
 from ecmo_web.accounts.models import Role
 from ecmo_web.forms import LocalDateTimeField, ProgramForm
-from ecmo_web.surveillance.models import CHECK_PARAMETERS, ClotFinding, ColourDifference
+from ecmo_web.surveillance.models import CHECK_PARAMETERS, ESCALATION_ROLES, ClotFinding, ColourDifference
 
-LABELS: dict[str, str] = {
-    "pump_speed_rpm": "Pump speed (rpm)",
-    "blood_flow_l_min": "Blood flow (L/min)",
-    "access_pressure_mmhg": "Access pressure (mmHg)",
-    "pre_oxygenator_pressure_mmhg": "Pre-oxygenator pressure (mmHg)",
-    "post_oxygenator_pressure_mmhg": "Post-oxygenator pressure (mmHg)",
-    "sweep_gas_l_min": "Sweep gas (L/min)",
-    "fdo2": "FdO2 (fraction 0.21–1)",
-    "blood_temperature_c": "Blood temperature (°C)",
-    "heater_set_temperature_c": "Heater set (°C)",
-}
+# Labels and units come from the parameter registry (``ecmo_core.units.label_with_unit``) in the program's
+# units; only the heater's set temperature is not a parameter code.
+HEATER_LABEL = "Heater set (°C)"
 
 LAB_PARAMETERS: tuple[str, ...] = (
     "post_oxygenator_po2_mmhg",
@@ -61,36 +54,68 @@ LAB_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _range(code: str) -> str:
-    spec = PARAMETERS[code]
-    unit = "" if spec.unit == "fraction" else f" {spec.unit}"
-    return f"{spec.minimum:g} to {spec.maximum:g}{unit}"
+class MeasureField(forms.FloatField):
+    """A number typed in the program's units (``ecmo_core.units``), cleaned to the canonical stored value.
 
+    The label and the accepted range come from the parameter registry in local units ("Pre-oxygenator pressure
+    (kPa)", "-13.33 to 106.65 kPa"). ``offered`` is the canonical value the box was filled with (telemetry or the
+    check being amended): typed back unchanged, it is returned exactly, so a kPa round trip never alters it.
+    """
 
-def _plausible(code: str) -> Any:
-    """The same check as the actions (ecmo_core ``check_value``), so every field's error shows at once."""
+    def __init__(self, code: str, prefs: units.UnitPreferences, label: str | None = None) -> None:
+        self.code, self.prefs = code, prefs
+        self.offered: float | None = None
+        accepted = units.range_text(code, prefs)
+        self.accepted = accepted
+        super().__init__(
+            required=False,
+            label=label or units.label_with_unit(code, prefs),
+            error_messages={"invalid": f"must be a number ({accepted})"},
+            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
+        )
 
-    def validate(value: float | None) -> None:
-        if value is None:
-            return
+    def shown(self, canonical: float) -> str:
+        return units.entry_text(self.code, canonical, self.prefs)
+
+    def clean(self, value: Any) -> float | None:
+        local = super().clean(value)
+        if local is None:
+            return None
+        if self.offered is not None and local == float(self.shown(self.offered)):
+            return self.offered
         try:
-            check_value(code, value)
+            return units.check_local(self.code, local, self.prefs)
         except InputError as error:
-            raise ValidationError(f"{error.message} (accepted {_range(code)})") from None
-
-    return validate
+            raise ValidationError(error.message) from None
 
 
-def number_field(code: str, label: str | None = None) -> forms.FloatField:
-    spec = PARAMETERS[code]
-    unit = "fraction" if spec.unit == "fraction" else spec.unit
-    return forms.FloatField(
-        required=False,
-        label=label or f"{spec.description[:1].upper()}{spec.description[1:]} ({unit})",
-        error_messages={"invalid": f"must be a number ({_range(code)})"},
-        validators=[_plausible(code)],
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
-    )
+def localise_measures(form: forms.Form, offered: dict[str, Any] | None = None) -> None:
+    """Show canonical initial values of ``form``'s measure fields in local units and remember them as offered.
+
+    ``offered`` (canonical, by code) names values a bound form was filled with (posted telemetry prefill, the
+    check being amended), so that values submitted unchanged keep their exact stored value.
+    """
+    for name, field in form.fields.items():
+        if not isinstance(field, MeasureField):
+            continue
+        value = (offered or {}).get(name, form.initial.get(name))
+        if isinstance(value, dict):
+            value = value.get("value")
+        try:
+            canonical = float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            canonical = None
+        if canonical is None:
+            continue
+        field.offered = canonical
+        if name in form.initial:
+            form.initial[name] = field.shown(canonical)
+
+
+def number_field(
+    code: str, label: str | None = None, prefs: units.UnitPreferences = units.US
+) -> MeasureField:
+    return MeasureField(code, prefs, label)
 
 
 class CheckForm(ProgramForm):
@@ -99,7 +124,7 @@ class CheckForm(ProgramForm):
     observed_at = LocalDateTimeField(label="Time of check")
     heater_set_temperature_c = forms.FloatField(
         required=False,
-        label=LABELS["heater_set_temperature_c"],
+        label=HEATER_LABEL,
         error_messages={"invalid": "must be a number (15 to 41 °C)"},
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
@@ -145,10 +170,13 @@ class CheckForm(ProgramForm):
         "gas_supply_connected",
     )
 
-    def __init__(self, *args: Any, amending: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, amending: bool = False, offered: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for code in CHECK_PARAMETERS:
-            self.fields[code] = number_field(code, LABELS[code])
+            self.fields[code] = number_field(code, prefs=self.program.unit_preferences)
+        localise_measures(self, offered)
         if not amending:
             del self.fields["reason"]
         else:
@@ -207,7 +235,7 @@ class LabForm(ProgramForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for code in LAB_PARAMETERS:
-            self.fields[code] = number_field(code)
+            self.fields[code] = number_field(code, prefs=self.program.unit_preferences)
 
     def groups(self) -> list[tuple[str, list[Any]]]:
         return [(title, [self[c] for c in codes]) for title, codes in LAB_GROUPS]
@@ -249,35 +277,118 @@ class ResolveForm(ProgramForm):
 
 class EscalateForm(forms.Form):
     role = forms.ChoiceField(
-        choices=[(r, label) for r, label in Role.choices if r not in ("researcher", "admin")],
+        choices=[(r, label) for r, label in Role.choices if r in ESCALATION_ROLES],
         initial=Role.INTENSIVIST,
     )
     reason = forms.CharField(required=False, max_length=500)
 
 
-def settings_rows(current: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every surveillance setting by rule section, with its default, range, source and the value in force."""
+def _setting_number(value: float, places: int = 4) -> str:
+    """A setting as a director types it: at most ``places`` decimals, no trailing zeros (150, 20, 26.66)."""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _places(factor: float) -> int:
+    """Decimals of a converted setting: 2 for kPa (26.66), 4 when stored as shown or as % (exact)."""
+    return 4 if factor in (1.0, 100.0) else 2
+
+
+def _setting_display(section: str, d: dict[str, Any], prefs: units.UnitPreferences) -> tuple[str, float, str]:
+    """(label, factor, unit): how one setting is shown; shown = stored × factor, in ``unit``."""
+    from ecmo_core.surveillance.setting_words import words
+
+    said = words(section, d["name"])
+    if said.parameter is not None:
+        return said.label, units.to_local(said.parameter, 1.0, prefs), units.unit_of(said.parameter, prefs)
+    if said.percent:
+        return said.label, 100.0, "%"
+    return said.label, 1.0, d["unit"]
+
+
+def section_title(section: str) -> str:
+    """A rule's own title, or the title of a section that is not a rule ("All rules: …")."""
+    from ecmo_core.surveillance.rules import RULES
+    from ecmo_core.surveillance.setting_words import SECTION_TITLES
+
+    rule = RULES.get(section)
+    return rule.title if rule is not None else SECTION_TITLES.get(section, section.replace("_", " "))
+
+
+def settings_rows(
+    current: dict[str, dict[str, Any]], prefs: units.UnitPreferences = units.US
+) -> list[dict[str, Any]]:
+    """Every surveillance setting by rule, in clinical words and the program's units: label, value, range,
+    default, source (as evidence), and the factor from the stored value to the shown one."""
     from ecmo_core.surveillance import SECTIONS, SurveillanceConfig
+    from ecmo_core.surveillance.setting_words import source_words
 
     defaults = SurveillanceConfig()
     rows = []
     for section in SECTIONS:
         described = type(defaults.section(section)).describe()
-        rows.append(
-            {
-                "section": section,
-                "settings": [
-                    {
-                        **d,
-                        "value": current.get(section, {}).get(d["name"], d["default"]),
-                        "field": f"{section}__{d['name']}",
-                        "key": f"{section}.{d['name']}",
-                    }
-                    for d in described
-                ],
-            }
-        )
+        settings = []
+        for d in described:
+            label, factor, unit = _setting_display(section, d, prefs)
+            value = current.get(section, {}).get(d["name"], d["default"])
+            boolean = isinstance(d["default"], bool)
+            places = _places(factor)
+            scale = 10**places
+            # the site range in the shown unit, rounded inwards so that a bound typed as shown is accepted
+            low = None if d["minimum"] is None else math.ceil(round(d["minimum"] * factor * scale, 6)) / scale
+            high = (
+                None if d["maximum"] is None else math.floor(round(d["maximum"] * factor * scale, 6)) / scale
+            )
+            settings.append(
+                {
+                    **d,
+                    "label": label,
+                    "unit": unit,
+                    "factor": factor,
+                    "value": value,
+                    "shown": value
+                    if boolean or not isinstance(value, int | float)
+                    else _setting_number(value * factor, places),
+                    "default_shown": "on"
+                    if d["default"] is True
+                    else "off"
+                    if d["default"] is False
+                    else f"{_setting_number(d['default'] * factor, places)} {unit}".strip(),
+                    "minimum_shown": None if low is None else _setting_number(low),
+                    "maximum_shown": None if high is None else _setting_number(high),
+                    "source_words": source_words(d["source"]),
+                    "field": f"{section}__{d['name']}",
+                    "key": f"{section}.{d['name']}",
+                }
+            )
+        rows.append({"section": section, "title": section_title(section), "settings": settings})
     return rows
+
+
+def describe_rules(rules: dict[str, Any], prefs: units.UnitPreferences = units.US) -> list[str]:
+    """A stored settings change in words: "Low post-oxygenator PO2 on pure oxygen: alert below 24 kPa"."""
+    flat: dict[str, dict[str, Any]] = {}
+    for key, value in (rules or {}).items():
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()) and value:
+            for sub, table in value.items():
+                flat.setdefault(f"{key}.{sub}", {}).update(table)
+        elif isinstance(value, dict):
+            flat.setdefault(key, {}).update(value)
+    by_key = {s["key"]: s for row in settings_rows({}, prefs) for s in row["settings"]}
+    lines = []
+    for section, table in flat.items():
+        for name, value in table.items():
+            s = by_key.get(f"{section}.{name}")
+            if s is None:
+                continue
+            if isinstance(value, bool):
+                shown = "on" if value else "off"
+            else:
+                shown = (
+                    f"{_setting_number(float(value) * s['factor'], _places(s['factor']))} {s['unit']}".strip()
+                )
+            lines.append(f"{section_title(section)}: {s['label'][:1].lower()}{s['label'][1:]} {shown}")
+    return lines
 
 
 class SurveillanceSettingsForm(forms.Form):
@@ -290,16 +401,23 @@ class SurveillanceSettingsForm(forms.Form):
 
     escalate_warning_after_min = forms.IntegerField(required=False)
     escalate_critical_after_min = forms.IntegerField(required=False)
-    escalate_to_role = forms.ChoiceField(choices=Role.choices, required=False)
+    escalate_to_role = forms.ChoiceField(
+        choices=[(r, label) for r, label in Role.choices if r in ESCALATION_ROLES], required=False
+    )
     estimated_vo2_ml_kg_min = forms.CharField(required=False)
     reason = forms.CharField(required=False, max_length=300)
 
     def __init__(
-        self, *args: Any, current: dict[str, dict[str, Any]], vo2_ml_kg_min: float = 3.0, **kwargs: Any
+        self,
+        *args: Any,
+        current: dict[str, dict[str, Any]],
+        vo2_ml_kg_min: float = 3.0,
+        prefs: units.UnitPreferences = units.US,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.vo2_ml_kg_min = vo2_ml_kg_min  # the estimate in force, kept when the box is left blank
-        self.rows = settings_rows(current)
+        self.rows = settings_rows(current, prefs)
         for row in self.rows:
             for s in row["settings"]:
                 if isinstance(s["default"], bool):
@@ -324,11 +442,25 @@ class SurveillanceSettingsForm(forms.Form):
                 if isinstance(s["default"], bool):
                     value: Any = bool(raw) if data.get(f"{s['field']}__shown") else s["value"]
                 else:
-                    try:
-                        value = float(raw) if raw not in (None, "") else s["value"]
-                    except ValueError:
-                        self.add_error(s["field"], f"{raw!r} is not a number")
-                        continue
+                    accepted = (
+                        f"{s['minimum_shown']} to {s['maximum_shown']} {s['unit']}".strip()
+                        if s["minimum_shown"] is not None
+                        else ""
+                    )
+                    raw = (raw or "").strip()
+                    if raw in ("", s["shown"]):
+                        value = s["value"]  # untouched: the stored value exactly (no unit round trip)
+                    else:
+                        try:
+                            value = float(raw) / s["factor"]
+                        except ValueError:
+                            self.add_error(s["field"], f"{raw!r} is not a number; accepted {accepted}")
+                            continue
+                        if s["minimum"] is not None and not s["minimum"] <= value <= s["maximum"]:
+                            self.add_error(
+                                s["field"], f"{raw} {s['unit']} is outside the accepted range {accepted}"
+                            )
+                            continue
                     if isinstance(s["default"], int) and float(value).is_integer():
                         value = int(value)
                 if value != s["default"]:

@@ -491,6 +491,20 @@ class AlertLink(models.Model):
         return self.target_type.get_object_for_this_type(pk=self.target_id)
 
 
+ESCALATION_ROLES: tuple[str, ...] = (
+    Role.PERFUSIONIST,
+    Role.INTENSIVIST,
+    Role.ECMO_SPECIALIST,
+    Role.BEDSIDE_NURSE,
+    Role.SURGEON,
+    Role.CARDIOLOGIST,
+    Role.DIRECTOR,
+)
+"""Roles an unacknowledged alert may be escalated to: clinicians who can act on the circuit or the patient at
+once. Not the pharmacist or physiotherapist (clinical, but not circuit responders), nor quality, researcher,
+auditor or administrator (no clinical duty to the patient)."""
+
+
 class SurveillanceSetting(models.Model):
     """The program's surveillance settings from ``effective_from``; a change is a new row (history kept).
 

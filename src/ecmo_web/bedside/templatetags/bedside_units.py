@@ -1,17 +1,21 @@
 """Template tags that show canonical values in a program's units (``ecmo_core.units``).
 
 ``{% measure program "arterial_po2_mmhg" value %}`` → ``10.0 kPa``; ``{% unit_for program "fdo2" %}`` → ``%``;
+``{% label_for program "arterial_po2_mmhg" %}`` → ``Arterial PO2 (kPa)``; ``{{ code|clinical }}`` → ``Arterial PO2``
+(labels from the parameter registry; a code the registry does not know is shown in words, never as a code);
 ``{{ age|ago }}`` → ``3 min ago``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import template
 
 from ecmo_core import units
+from ecmo_core.surveillance.parameters import PARAMETERS
 
 register = template.Library()
 
@@ -24,12 +28,72 @@ def _prefs(program: Any) -> units.UnitPreferences:
 def measure(program: Any, parameter: str, value: Any, with_unit: bool = True) -> str:
     if value is None or value == "":
         return "—"
+    if parameter not in PARAMETERS:
+        return f"{float(value):g}"
     return units.format_local(parameter, float(value), _prefs(program), with_unit=with_unit)
+
+
+def _words(code: str) -> str:
+    """A code outside the registry in plain words: "ecmo_days" → "Ecmo days" (never the code itself)."""
+    text = str(code).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def clinical(code: str) -> str:
+    """The clinical name of a parameter code ("anti_xa_iu_ml" → "Anti-Xa")."""
+    return units.label(code) if code in PARAMETERS else _words(code)
+
+
+_CODE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PARAMETERS), key=len, reverse=True)) + r")\b")
+
+
+@register.filter
+def clinical_text(text: str) -> str:
+    """Free text (an error, a detail) with every parameter code replaced by its clinical name."""
+    return _CODE.sub(lambda m: units.label(m.group(1)), str(text or ""))
+
+
+# Alerts whose message quotes pressures of one kind: shown in that parameter's unit (the rules write mmHg).
+_ALERT_PRESSURES = {
+    "oxygenator.post_po2_low": "post_oxygenator_po2_mmhg",
+    "access.pressure_low": "access_pressure_mmhg",
+    "oxygenator.delta_p_rise": "membrane_delta_p_mmhg",
+}
+_MMHG = re.compile(r"(-?\d+(?:\.\d+)?) mmHg")
+
+
+@register.simple_tag
+def alert_message(alert: Any, program: Any) -> str:
+    """An alert's message in clinical words and the program's units ("… 16.0 kPa" in a kPa program)."""
+    text = clinical_text(getattr(alert, "message", ""))
+    parameter = _ALERT_PRESSURES.get(getattr(alert, "rule_id", ""))
+    prefs = _prefs(program)
+    if parameter is None or units.unit_of(parameter, prefs) == "mmHg":
+        return text
+    return _MMHG.sub(lambda m: units.format_local(parameter, float(m.group(1)), prefs), text)
+
+
+@register.filter
+def rule_title(rule_id: str) -> str:
+    """A surveillance rule's clinical title ("Low post-oxygenator PO2 on pure oxygen"), never its id."""
+    from ecmo_core.surveillance.rules import RULES
+
+    rule = RULES.get(rule_id)
+    return rule.title if rule is not None else str(rule_id).replace("_", " ").replace(".", ": ")
+
+
+@register.simple_tag
+def label_for(program: Any, parameter: str) -> str:
+    """The clinical name with the program's unit ("Arterial PO2 (kPa)")."""
+    if parameter not in PARAMETERS:
+        return _words(parameter)
+    return units.label_with_unit(parameter, _prefs(program))
 
 
 @register.simple_tag
 def unit_for(program: Any, parameter: str) -> str:
-    return units.unit_of(parameter, _prefs(program))
+    return units.unit_of(parameter, _prefs(program)) if parameter in PARAMETERS else ""
 
 
 @register.filter

@@ -21,6 +21,7 @@ from ecmo_web.surveillance.actions.common import _when
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.evaluation import config_of, setting_at
 from ecmo_web.surveillance.models import (
+    ESCALATION_ROLES,
     Alert,
     AlertLink,
     AlertStatus,
@@ -72,8 +73,9 @@ def escalate_alert(
     """Escalate an open alert to a named role (by hand, or by the worker when it went unacknowledged)."""
     require(actor_or_system, "alert.acknowledge", alert)
     now = now or timezone.now()
-    if role not in Role.values:
-        raise ValidationError({"role": f"must be one of {', '.join(Role.values)}"})
+    if role not in ESCALATION_ROLES:
+        names = ", ".join(str(Role(r).label) for r in ESCALATION_ROLES)
+        raise ValidationError({"role": f"escalate only to a clinical role: {names}"})
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.resolved_at is not None:
         raise ValidationError({"alert": "this alert is already resolved"})

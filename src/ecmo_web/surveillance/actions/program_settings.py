@@ -18,6 +18,7 @@ from ecmo_web.accounts.models import Program, Role
 from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import audit, aware, require, user_of
 from ecmo_web.surveillance.models import (
+    ESCALATION_ROLES,
     SurveillanceSetting,
 )
 
@@ -45,6 +46,9 @@ def save_settings(
         raise ValidationError({error.field: [error.message]}) from None
     if not reason.strip():
         raise ValidationError({"reason": "say why the settings change (kept in the history)"})
+    if escalate_to_role not in ESCALATION_ROLES:
+        names = ", ".join(str(Role(r).label) for r in ESCALATION_ROLES)
+        raise ValidationError({"escalate_to_role": f"escalate only to a clinical role: {names}"})
     setting = SurveillanceSetting(
         program=program,
         rules=dict(rules),

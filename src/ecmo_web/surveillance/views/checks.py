@@ -21,6 +21,7 @@ from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance import actions, queries
 from ecmo_web.surveillance.forms import (
     CheckForm,
+    MeasureField,
     clot_rows,
 )
 from ecmo_web.surveillance.models import (
@@ -81,6 +82,10 @@ def _check_page(
     *,
     check: CircuitCheck | None = None,
 ) -> HttpResponse:
+    for code, info in prefill.items():
+        field = form.fields.get(code)
+        if isinstance(field, MeasureField) and isinstance(info.get("value"), int | float):
+            info["shown"] = field.shown(float(info["value"]))  # in the program's units, as the box shows it
     return render(
         request,
         "surveillance/check_form.html",
@@ -91,7 +96,10 @@ def _check_page(
             "clots": clots,
             "prefill": prefill,
             "prefill_json": json.dumps(
-                {k: {kk: vv for kk, vv in v.items() if kk != "label"} for k, v in prefill.items()}
+                {
+                    k: {kk: vv for kk, vv in v.items() if kk not in ("label", "shown")}
+                    for k, v in prefill.items()
+                }
             ),
             "check": check,
             "change_choices": ClotFinding.Change.choices,
@@ -106,8 +114,8 @@ def check_new(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(request, run_id, "check.record")
     now = timezone.now()
     if request.method == "POST":
-        form = CheckForm(request.POST, program=run.program, now=now)
         prefill = _posted_prefill(request)
+        form = CheckForm(request.POST, program=run.program, now=now, offered=prefill)
         clots = clot_rows(request.POST)
         if form.is_valid():
             try:
@@ -136,7 +144,9 @@ def check_new(request: HttpRequest, run_id: int) -> HttpResponse:
         .prefetch_related("clots")
         .first()
     )
-    initial: dict[str, Any] = {code: _plain(info["value"]) for code, info in prefill.items()}
+    initial: dict[str, Any] = {
+        code: info["value"] for code, info in prefill.items()
+    }  # canonical; shown local
     if previous is not None:
         # Not the safety items: each is ticked afresh by the person who looked (issue 11 §8).
         initial["heater_set_temperature_c"] = _plain(previous.heater_set_temperature_c)
@@ -171,7 +181,8 @@ def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
         if current is not None:
             return redirect("surveillance_check_amend", check_id=current.pk)
     if request.method == "POST":
-        form = CheckForm(request.POST, program=run.program, now=now, amending=True)
+        offered = {code: getattr(check, code) for code in CHECK_PARAMETERS}
+        form = CheckForm(request.POST, program=run.program, now=now, amending=True, offered=offered)
         clots = clot_rows(request.POST)
         if form.is_valid():
             try:
@@ -202,8 +213,7 @@ def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
             "notes",
         )
     }
-    for name in (*CHECK_PARAMETERS, "heater_set_temperature_c"):
-        initial[name] = _plain(initial[name])
+    initial["heater_set_temperature_c"] = _plain(initial["heater_set_temperature_c"])  # measures: shown local
     local = to_local(check.observed_at, run.program)
     assert local is not None
     initial["observed_at"] = local.replace(tzinfo=None, second=0, microsecond=0)

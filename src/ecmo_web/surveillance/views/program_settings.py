@@ -16,8 +16,9 @@ from ecmo_web.accounts.models import Program, Role
 from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance import actions
 from ecmo_web.surveillance.evaluation import setting_at
-from ecmo_web.surveillance.forms import SurveillanceSettingsForm, settings_rows
+from ecmo_web.surveillance.forms import SurveillanceSettingsForm, describe_rules, settings_rows
 from ecmo_web.surveillance.models import (
+    ESCALATION_ROLES,
     SurveillanceSetting,
 )
 
@@ -37,6 +38,7 @@ def _flatten(rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "settings.manage", pk=program_id)
     now = timezone.now()
+    prefs = program.unit_preferences
     current = setting_at(program.pk, now)
     values = _flatten(current.rules if current else {})
     errors: dict[str, str] = {}
@@ -45,6 +47,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
             request.POST,
             current=values,
             vo2_ml_kg_min=(current or SurveillanceSetting()).estimated_vo2_ml_kg_min,
+            prefs=prefs,
         )
         valid = form.is_valid()
         values = form.cleaned_data["rules"]  # what was typed, shown again if refused
@@ -71,16 +74,35 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         "role": post.get("escalate_to_role") or base.escalate_to_role,
         "vo2": post.get("estimated_vo2_ml_kg_min") or base.estimated_vo2_ml_kg_min,
     }
+    rows = settings_rows(values, prefs)
+    if request.method == "POST":  # what was typed, shown again as typed
+        for row in rows:
+            for s in row["settings"]:
+                if not isinstance(s["default"], bool) and s["field"] in request.POST:
+                    s["shown"] = request.POST[s["field"]]
+    labels = {s["key"]: f"{row['title']} · {s['label']}" for row in rows for s in row["settings"]}
+    labels.update(
+        {
+            "escalate_to_role": "Escalate to",
+            "escalate_warning_after_min": "Warning: escalate after",
+            "escalate_critical_after_min": "Critical: escalate after",
+            "estimated_vo2_ml_kg_min": "Estimated VO2",
+            "reason": "Reason for the change",
+        }
+    )
+    for h in history:
+        h.changes = describe_rules(h.rules, prefs)  # type: ignore[attr-defined]
     return render(
         request,
         "surveillance/settings.html",
         {
             "program": program,
-            "rows": settings_rows(values),
+            "rows": rows,
             "errors": errors,
+            "error_lines": [(labels.get(k, k.replace("_", " ")), v) for k, v in errors.items()],
             "current": current,
             "history": history,
-            "roles": Role.choices,
+            "roles": [(r, label) for r, label in Role.choices if r in ESCALATION_ROLES],
             "escalation": escalation,
             "reason": post.get("reason", ""),
         },

@@ -11,7 +11,7 @@
     var out = document.getElementById("sv-dp");
     if (!out) return;
     var pre = num("id_pre_oxygenator_pressure_mmhg"), post = num("id_post_oxygenator_pressure_mmhg");
-    out.textContent = pre === null || post === null ? "—" : (Math.round((pre - post) * 10) / 10) + " mmHg";
+    out.textContent = pre === null || post === null ? "—" : (Math.round((pre - post) * 100) / 100) + " " + (out.dataset.unit || "mmHg");
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".sv-prefilled[data-for]").forEach(function (mark) {
