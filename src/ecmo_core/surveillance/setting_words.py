@@ -76,6 +76,9 @@ _WORDS: dict[str, SettingWords] = {
     "air.detected.enabled": SettingWords("Rule switched on"),
     "documentation.check_overdue.enabled": SettingWords("Rule switched on"),
     "documentation.check_overdue.overdue_min": SettingWords("Check overdue after"),
+    "documentation.check_overdue.resolve_on_next_check": SettingWords(
+        'Resolve a cleared "check overdue" alert when the next check is recorded'
+    ),
 }
 
 
