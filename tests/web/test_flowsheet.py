@@ -215,8 +215,8 @@ def test_a_value_in_the_repeated_hour_of_the_autumn_change_lands_in_the_second_o
 
 def test_a_kpa_program_reads_kpa_and_g_per_litre(run: EcmoRun, perfusionist: Any, client_for: Any) -> None:
     program = run.program
-    program.pressure_unit, program.hemoglobin_unit = "kPa", "g/L"
-    program.save(update_fields=["pressure_unit", "hemoglobin_unit"])
+    program.pressure_unit, program.circuit_pressure_unit, program.hemoglobin_unit = "kPa", "kPa", "g/L"
+    program.save(update_fields=["pressure_unit", "circuit_pressure_unit", "hemoglobin_unit"])
     now = T0 + 2 * H
     _ingest(run, circuit_samples(T0, T0 + 10 * MIN, pre=250, post=235, every=5 * MIN), now)
     _ingest(
