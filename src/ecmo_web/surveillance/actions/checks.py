@@ -19,7 +19,16 @@ from ecmo_core.surveillance import (
     Sample as CoreSample,
 )
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import actor_name, audit, aware, not_in_future, require, user_of
+from ecmo_web.kernel import (
+    actor_name,
+    audit,
+    aware,
+    conflict,
+    expect_version,
+    not_in_future,
+    require,
+    user_of,
+)
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
@@ -254,10 +263,13 @@ def amend_check(
     observed_at: dt.datetime | None = None,
     clots: Iterable[Mapping[str, Any]] | None = None,
     now: dt.datetime | None = None,
+    version: int | None = None,
 ) -> CircuitCheck:
     """Amend a check: a new version row with the reason; the original and every earlier version stay readable.
 
-    The check's samples (source "check") are replaced by the new version's values.
+    The check's samples (source "check") are replaced by the new version's values. ``check`` is the version the
+    editor read (the form's URL names it; an API client may also send its ``version``): if someone amended it
+    meanwhile, nothing is saved and ``kernel.VersionConflict`` says who, when and what they wrote.
     """
     require(actor, "check.amend", check)
     now = now or timezone.now()
@@ -265,7 +277,9 @@ def amend_check(
         raise ValidationError({"reason": "say why the check is amended (the original is kept)"})
     check = CircuitCheck.objects.select_for_update().get(pk=check.pk)
     if not check.is_current:
-        raise ValidationError({"check": "this version has already been amended: amend the current version"})
+        current = CircuitCheck.objects.filter(original_id=check.chain_id, is_current=True).first() or check
+        raise conflict(current, current=current.version)
+    expect_version(check, version)
     run = check.run
     chain = check.chain_id
     at = check.observed_at if observed_at is None else _check_time(run, observed_at, now, exclude_chain=chain)

@@ -163,7 +163,7 @@ def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
     )
     run = check.run
     now = timezone.now()
-    if not check.is_current:
+    if not check.is_current and request.method != "POST":  # a POST from a stale form is refused by the action
         current = CircuitCheck.objects.filter(original_id=check.chain_id, is_current=True).first()
         if current is not None:
             return redirect("surveillance_check_amend", check_id=current.pk)
