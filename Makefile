@@ -9,7 +9,7 @@ export ECMO_VAR_DIR ?= $(CURDIR)/var
 
 FUZZ_SECONDS ?= 120
 
-.PHONY: fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench bench-quick clean
+.PHONY: soak fuzz demo install test lint typecheck imports migrations-check test-core test-web test-web-sqlite test-web-postgres test-browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	scripts/ensure-weasyprint.sh
@@ -69,6 +69,12 @@ fuzz: install
 	$(BIN)/python -m fuzz $(FUZZ_SECONDS)
 	ECMO_FUZZ_EXAMPLES=2000 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_csv_fuzz.py
 	ECMO_FUZZ_EXAMPLES=300 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_api_fuzz.py
+
+# The 10-minute soak on PostgreSQL: 20 consoles streaming HL7 over MLLP at 1 message/s and 30 users browsing,
+# against ecmo mllp-listen, ecmo serve and two ecmo surveil workers (docs/reliability.md has the figures).
+soak: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python scripts/check-postgres.py
+	DATABASE_URL=$(PG_URL) $(BIN)/python scripts/soak.py --json var/soak.json
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
