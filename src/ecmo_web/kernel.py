@@ -286,3 +286,20 @@ def expect_version(obj: Model, submitted: Any, *, field: str = "version") -> Non
     current = int(getattr(obj, field))
     if expected != current:
         raise conflict(obj, field=field, current=current)
+
+
+def expect_latest(latest: Model | None, submitted: Any, *, field: str = "based_on") -> None:
+    """For settings kept as history (each change a new row): refuse unless the newest row is still the one the
+    editor's form was based on (``submitted`` its id, 0 when there was none). Lock the owner (the program) first
+    so that changes are taken one at a time. None or "" sent: no check."""
+    if submitted is None or submitted == "":
+        return
+    try:
+        expected = int(submitted)
+    except (TypeError, ValueError):
+        raise ValidationError({field: "must be the id of the settings the form was opened on"}) from None
+    current = 0 if latest is None else int(latest.pk)
+    if expected != current:
+        if latest is None:
+            raise ValidationError({field: "these settings have no earlier version: reload the page"})
+        raise conflict(latest, field=field, current=current)

@@ -12,6 +12,8 @@ changed it, when (program time) and their values; nothing of the second edit is 
   applied once; weaning trial conclusion and checklist completion carry the version too
 - [x] rounds section: two edits from the same version, and two first writes of an unwritten section
 - [x] M&M case discussion and status; PDSA cycle conclusion
+- [x] settings kept as history (surveillance, perfusion, pathway criteria): a change based on settings someone
+  replaced meanwhile is refused (``kernel.expect_latest``); the settings page carries what it was based on
 - [x] after a conflict the form carries the version now stored, so the editor can apply theirs again
 - [x] on PostgreSQL, two threads on two connections amending the same check / deciding the same decision at
   the same moment: exactly one wins, the other is refused, one new version stored
@@ -47,6 +49,7 @@ from tests.web.governance_support import TODAY, make_project
 from tests.web.surveil_support import post_form, post_json
 from tests.web.test_check_form import NOW, _form
 
+OVERRIDE = {"lateral_s_prime_cm_s": {"op": ">", "value": 10}}
 ON_POSTGRES = connection.vendor == "postgresql" or os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
@@ -367,6 +370,77 @@ def test_two_conclusions_of_a_pdsa_cycle(personas: dict[str, Any], program: Any)
             version=1,
         )
     assert (PdsaCycle.objects.get().study, PdsaCycle.objects.get().act) == ("+7", "adopt")
+
+
+# --- settings kept as history ----------------------------------------------------------------------------------
+
+
+def test_settings_changes_based_on_replaced_settings_are_refused(
+    program: Any, personas: dict[str, Any]
+) -> None:
+    from ecmo_web.decisions.actions import set_criteria
+    from ecmo_web.perfusion.actions.settings import set_settings
+    from ecmo_web.perfusion.models import PerfusionSettings
+    from ecmo_web.surveillance.models import SurveillanceSetting
+
+    director = personas["director"]
+    first = actions.save_settings(actor=director, program=program, rules={}, reason="site policy", based_on=0)
+    with pytest.raises(kernel.VersionConflict) as err:
+        actions.save_settings(
+            actor=personas["admin"],
+            program=program,
+            rules={},
+            reason="mine",
+            escalate_critical_after_min=5,
+            based_on=0,
+        )
+    assert "director changed this" in str(err.value) and err.value.field == "based_on"
+    actions.save_settings(actor=director, program=program, rules={}, reason="again", based_on=first.pk)
+    assert SurveillanceSetting.objects.filter(program=program).count() == 2
+    row = set_settings(actor=director, program=program, values={}, reason="policy", based_on=0)
+    with pytest.raises(kernel.VersionConflict):
+        set_settings(actor=personas["admin"], program=program, values={}, reason="mine", based_on=0)
+    set_settings(actor=director, program=program, values={}, reason="again", based_on=row.pk)
+    assert PerfusionSettings.objects.filter(program=program).count() == 2
+    set_criteria(
+        actor=director,
+        program=program,
+        criteria_set="va_flow_reduction",
+        overrides=OVERRIDE,
+        reason="review",
+        based_on=0,
+    )
+    with pytest.raises(kernel.VersionConflict):
+        set_criteria(
+            actor=personas["admin"],
+            program=program,
+            criteria_set="va_flow_reduction",
+            overrides=OVERRIDE,
+            reason="x",
+            based_on=0,
+        )
+    with pytest.raises(ValidationError) as bad:
+        set_criteria(
+            actor=director, program=program, criteria_set="va_flow_reduction", overrides=OVERRIDE, reason="x", based_on="x"
+        )
+    assert "based_on" in bad.value.message_dict
+
+
+def test_the_perfusion_settings_page_shows_the_conflict(
+    program: Any, personas: dict[str, Any], client_for: Any, make_user: Any
+) -> None:
+    from ecmo_web.perfusion import site
+
+    second = make_user("director2", "director", program)
+    director, admin = client_for(personas["director"]), client_for(second)
+    page = admin.get(f"/programs/{program.pk}/perfusion/settings/").content.decode()
+    assert 'name="based_on" value="0"' in page
+    form = {s.key: str(s.default) for s in site.SETTINGS}
+    url = f"/programs/{program.pk}/perfusion/settings/"
+    assert post_form(director, url, {**form, "reason": "policy", "based_on": "0"}).status_code == 302
+    late = post_form(admin, url, {**form, "reason": "mine", "based_on": "0"})
+    html = late.content.decode()
+    assert "director changed this at" in html and "not saved" in html
 
 
 # --- a real race on PostgreSQL -------------------------------------------------------------------------------

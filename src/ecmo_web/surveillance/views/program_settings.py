@@ -50,7 +50,13 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         values = form.cleaned_data["rules"]  # what was typed, shown again if refused
         if valid:
             try:
-                actions.save_settings(actor=request.user, program=program, now=now, **form.action_kwargs())
+                actions.save_settings(
+                    actor=request.user,
+                    program=program,
+                    now=now,
+                    based_on=request.POST.get("based_on") or None,
+                    **form.action_kwargs(),
+                )
             except ValidationError as exc:
                 errors = {key: " ".join(errs) for key, errs in exc.message_dict.items()}
             else:
@@ -76,6 +82,8 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         "surveillance/settings.html",
         {
             "program": program,
+            "based_on": program.surveillance_settings.order_by("-pk").values_list("pk", flat=True).first()
+            or 0,
             "rows": settings_rows(values),
             "errors": errors,
             "current": current,
