@@ -421,7 +421,12 @@ def test_settings_changes_based_on_replaced_settings_are_refused(
         )
     with pytest.raises(ValidationError) as bad:
         set_criteria(
-            actor=director, program=program, criteria_set="va_flow_reduction", overrides=OVERRIDE, reason="x", based_on="x"
+            actor=director,
+            program=program,
+            criteria_set="va_flow_reduction",
+            overrides=OVERRIDE,
+            reason="x",
+            based_on="x",
         )
     assert "based_on" in bad.value.message_dict
 
