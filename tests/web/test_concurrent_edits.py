@@ -161,6 +161,8 @@ def test_the_amend_form_shows_the_conflict_with_their_values_and_saves_nothing(
     assert late.status_code == 400
     assert "perfusionist changed this at" in page and "your changes were not saved" in page
     assert "access pressure mmhg: -40" in page
+    current = CircuitCheck.objects.get(is_current=True)
+    assert f'action="/checks/{current.pk}/amend/"' in page  # submitting again amends the version now stored
     assert list(
         CircuitCheck.objects.filter(is_current=True).values_list("access_pressure_mmhg", flat=True)
     ) == [-40]
