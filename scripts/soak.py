@@ -64,6 +64,7 @@ class Config:
     alert_bound_s: float = 30.0  # first bubble message → stored firing transition
     web_workers: int = 3
     sample_every_s: float = 5.0
+    keep_db: bool = False  # leave the soak's database in place (to look into a missed goal)
 
 
 SETUP = r"""
@@ -553,8 +554,11 @@ def run(cfg: Config, log_dir: Path | None = None) -> dict[str, Any]:
         _stop(processes)
         for f in files:
             f.close()
-        with contextlib.closing(_connect(conninfo, base_db)) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        if cfg.keep_db:
+            print(f"soak database kept: {dbname}", file=sys.stderr)
+        else:
+            with contextlib.closing(_connect(conninfo, base_db)) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         tmp.cleanup()
     refs = [r.rsplit("|", 1)[1] for r in stored["refs"]]
     stored_ids = set(refs)
@@ -652,6 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--logs", type=Path, help="keep the server processes' logs in this directory")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the soak's database at the end")
     args = parser.parse_args(argv)
     if not re.match(r"postgres(ql)?://", args.database_url):
         parser.error("--database-url must be a PostgreSQL URL (the soak runs on PostgreSQL)")
@@ -662,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         interval_s=args.interval,
         database_url=args.database_url,
         alert_bound_s=args.alert_bound,
+        keep_db=args.keep_db,
     )
     report = run(cfg, log_dir=args.logs)
     text = json.dumps(report, indent=2)
