@@ -41,6 +41,7 @@ from ecmo_web.surveillance.models import (
     CircuitCheck,
     ClotFinding,
     ColourDifference,
+    EvaluationCursor,
     IngestBatch,
     Sample,
 )
@@ -202,6 +203,12 @@ def _check_snapshot(check: CircuitCheck) -> dict[str, Any]:
     return {**snapshot(check), "clots": [c.as_dict() for c in check.clots.all()]}
 
 
+def _lock_evaluation(run: EcmoRun) -> None:
+    """Take the run's evaluation cursor before the audit chain, in the order the evaluators take them (cursor, then
+    chain head): the other order deadlocked a check against an evaluator under load (found by the soak)."""
+    EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+
+
 @transaction.atomic
 def record_check(
     *,
@@ -235,6 +242,7 @@ def record_check(
         prefill_detail=detail,
     )
     check.full_clean(exclude=["original", "supersedes"])
+    _lock_evaluation(run)
     check.save()
     ClotFinding.objects.bulk_create([ClotFinding(check_record=check, **row) for row in clot_rows])
     batch = IngestBatch.objects.create(
@@ -287,6 +295,7 @@ def amend_check(
     clot_rows = _clot_rows([c.as_dict() for c in check.clots.all()] if clots is None else clots)
     unchanged = [f for f in check.prefilled_fields if values.get(f) == getattr(check, f)]
     before = _check_snapshot(check)
+    _lock_evaluation(run)
     check.is_current = False
     check.save(update_fields=["is_current"])
     amended = CircuitCheck(
