@@ -70,12 +70,16 @@ fuzz: install
 	ECMO_FUZZ_EXAMPLES=2000 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_csv_fuzz.py
 	ECMO_FUZZ_EXAMPLES=300 env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider tests/web/test_api_fuzz.py
 
-# The long forms of the soak tests (marker `soak`): the crash tests with 10,000 messages per scenario and more
-# kills, on SQLite and PostgreSQL. `make test` runs the same tests in their short form (ECMO_SOAK_SCALE unset).
+# The long forms of the reliability tests, on PostgreSQL (and SQLite for the crash tests):
+# - the crash tests (marker `soak`) with 10,000 messages per scenario and more kills; `make test` runs the same
+#   tests in their short form (ECMO_SOAK_SCALE unset);
+# - the 10-minute soak: 20 consoles streaming HL7 over MLLP at 1 message/s and 30 users browsing, against
+#   ecmo mllp-listen, ecmo serve and two ecmo surveil workers (docs/reliability.md has the figures).
 soak: install
 	DATABASE_URL=$(PG_URL) $(BIN)/python scripts/check-postgres.py
 	ECMO_SOAK_SCALE=full env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -s -m soak tests
 	ECMO_SOAK_SCALE=full DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider -s -m soak tests --create-db
+	DATABASE_URL=$(PG_URL) $(BIN)/python scripts/soak.py --json var/soak.json
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

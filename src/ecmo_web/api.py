@@ -20,7 +20,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ecmo_core.errors import InputError
-from ecmo_web import contributions
+from ecmo_web import contributions, kernel
 from ecmo_web.accounts import throttle, tokens
 from ecmo_web.accounts.models import ApiToken
 
@@ -60,6 +60,13 @@ api = NinjaAPI(
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return api.create_response(request, {"detail": detail}, status=400)
+
+
+@api.exception_handler(kernel.VersionConflict)
+def _version_conflict(request: HttpRequest, exc: kernel.VersionConflict) -> HttpResponse:
+    """Someone changed the record since the client read it (the ``version`` it sent): nothing was saved."""
+    body = {"detail": exc.message_dict, "field": exc.field, "current_version": exc.current}
+    return api.create_response(request, body, status=409)
 
 
 @api.exception_handler(InputError)

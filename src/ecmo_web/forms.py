@@ -53,12 +53,28 @@ class ProgramForm(forms.Form):
                 self.cleaned_data[name] = from_local(value.replace(tzinfo=None), self.program)
 
     def add_action_errors(self, error: ValidationError) -> None:
-        """Attach errors raised by an action (keyed by field) to the form."""
+        """Attach errors raised by an action (keyed by field) to the form.
+
+        Errors on a hidden field (the record's ``version``) show at the top of the form. After a version conflict
+        the form carries the version now stored, so that the editor, having read the other person's values, can
+        apply theirs again.
+        """
         if hasattr(error, "error_dict"):
             for field, errors in error.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
+                shown = field in self.fields and not self.fields[field].widget.is_hidden
+                self.add_error(field if shown else None, errors)
         else:
             self.add_error(None, error)
+        current = getattr(error, "current", None)
+        field = getattr(error, "field", None)
+        if current is not None and field in self.fields and self.is_bound:
+            self.data = self.data.copy()
+            self.data[self.add_prefix(field)] = str(current)
+
+
+def version_field() -> forms.IntegerField:
+    """The hidden ``version`` an edit form carries: the record's version when the form was opened."""
+    return forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,13 @@ An action function (``<app>/actions.py``) runs in ``@transaction.atomic`` and do
     ... validate, write ...
     kernel.audit(actor, "run.thing_done", obj, before=..., after=snapshot(obj), reason=reason)
 
+An action that edits a record people edit from a form also locks it and checks the version the form was opened
+at, so that two people amending the same record at once never lose an update (decision 0005, docs/reliability.md)::
+
+    kernel.lock(thing)                                # select_for_update, reloaded; Thing is versioning.Versioned
+    kernel.expect_version(thing, version)             # VersionConflict (a ValidationError) if someone got there first
+    ... write; save() moves the version on ...
+
 The actor is a person (a Django user, possibly anonymous) or a :class:`SystemActor` (the HL7 listener, the
 surveillance worker, the demo seed). Why one module: the same checks written three times drifted apart (one
 accepted ISO strings, two crashed on them; one allowed 1 minute of clock skew, two allowed 5) — see
@@ -18,16 +25,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
-from ecmo_web import permissions
+from ecmo_web import permissions, timezones
 from ecmo_web.accounts.models import Membership, Program
 from ecmo_web.audit.chain import append
 from ecmo_web.audit.models import AuditEvent
+
+M = TypeVar("M", bound=Model)
 
 # A workstation or console clock slightly ahead of the server is not an error; more than this is.
 CLOCK_SKEW = dt.timedelta(minutes=1)
@@ -179,3 +188,118 @@ def member(program: Program | int, value: Any, *, field: str) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return user_by_id(program, value, field=field)
     return user_named(program, str(value), field=field)
+
+
+# --- optimistic versions ----------------------------------------------------------------------------------------
+
+# How many changed fields a conflict message lists, and how long each value may be.
+_CONFLICT_FIELDS, _CONFLICT_VALUE_CHARS = 8, 80
+# Bookkeeping a conflict message leaves out (and every ``*_id``: a number means nothing to the reader).
+_NOT_SHOWN = frozenset(
+    {"id", "version", "updated_at", "created_at", "recorded_at", "history", "prefill_detail"}
+)
+
+
+class VersionConflict(ValidationError):
+    """Someone changed the record after the form (or API client) read it: nothing was saved.
+
+    A ValidationError keyed by ``field`` (so forms show it like any other error); the API answers 409 with the
+    field named. ``current`` is the version now stored.
+    """
+
+    def __init__(self, field: str, message: str, *, current: int | None) -> None:
+        super().__init__({field: message})
+        self.field, self.current = field, current
+
+
+def _shown(value: Any) -> str:
+    text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _CONFLICT_VALUE_CHARS else text[: _CONFLICT_VALUE_CHARS - 1] + "…"
+
+
+def _changes(event: AuditEvent | None) -> str:
+    """ "Their values: field: value; …" from an audit event's before and after (the fields it changed)."""
+    if event is None or not isinstance(event.after, dict):
+        return ""
+    before = event.before if isinstance(event.before, dict) else {}
+    changed = [
+        (name, value)
+        for name, value in event.after.items()
+        if name not in _NOT_SHOWN and not name.endswith("_id") and before.get(name) != value
+    ]
+    if not changed:
+        return ""
+    parts = [f"{name.replace('_', ' ')}: {_shown(value) or '(empty)'}" for name, value in changed]
+    more = len(parts) - _CONFLICT_FIELDS
+    listed = "; ".join(parts[:_CONFLICT_FIELDS]) + (f"; and {more} more" if more > 0 else "")
+    return f" Their values: {listed}."
+
+
+def conflict(obj: Model, *, field: str = "version", current: int | None = None) -> VersionConflict:
+    """The refusal for a write based on a stale copy of ``obj``: who changed it last, when (program time), what.
+
+    Who and when come from the audit trail (the latest event on ``obj``), so a record needs no extra columns.
+    """
+    event = (
+        AuditEvent.objects.filter(
+            object_type=f"{obj._meta.app_label}.{obj._meta.model_name}", object_id=str(obj.pk)
+        )
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        who, when = "Someone", ""
+    else:
+        program_id = permissions.program_id_of(obj)
+        program = Program.objects.filter(pk=program_id).first() if program_id is not None else None
+        local = timezones.to_local(event.at, program)
+        who, when = event.actor_name, f" at {local:%H:%M}" if local is not None else ""
+    message = (
+        f"{who} changed this{when} while you were editing; your changes were not saved — review theirs and apply "
+        f"yours again.{_changes(event)}"
+    )
+    return VersionConflict(field, message, current=current)
+
+
+def lock(obj: M) -> M:
+    """Lock ``obj``'s row until the transaction ends and reload it in place (the caller's instance is current)."""
+    obj.refresh_from_db(from_queryset=type(obj)._default_manager.select_for_update())
+    return obj
+
+
+def expect_version(obj: Model, submitted: Any, *, field: str = "version") -> None:
+    """Refuse (``VersionConflict``) unless ``obj`` is still at the version the editor ``submitted``.
+
+    Call it on the row locked with ``select_for_update()`` in the action's transaction, before writing, then
+    ``bump_version``. ``submitted`` None or "" means the caller sent no version (an API client that does not
+    send one): the write goes ahead, the last one winning. Anything else must be a whole number.
+    """
+    if submitted is None or submitted == "":
+        return
+    try:
+        expected = int(submitted)
+    except (TypeError, ValueError):
+        raise ValidationError({field: "must be the whole-number version the record was read at"}) from None
+    if isinstance(submitted, bool) or (isinstance(submitted, float) and submitted != expected):
+        raise ValidationError({field: "must be the whole-number version the record was read at"})
+    current = int(getattr(obj, field))
+    if expected != current:
+        raise conflict(obj, field=field, current=current)
+
+
+def expect_latest(latest: Model | None, submitted: Any, *, field: str = "based_on") -> None:
+    """For settings kept as history (each change a new row): refuse unless the newest row is still the one the
+    editor's form was based on (``submitted`` its id, 0 when there was none). Lock the owner (the program) first
+    so that changes are taken one at a time. None or "" sent: no check."""
+    if submitted is None or submitted == "":
+        return
+    try:
+        expected = int(submitted)
+    except (TypeError, ValueError):
+        raise ValidationError({field: "must be the id of the settings the form was opened on"}) from None
+    current = 0 if latest is None else int(latest.pk)
+    if expected != current:
+        if latest is None:
+            raise ValidationError({field: "these settings have no earlier version: reload the page"})
+        raise conflict(latest, field=field, current=current)

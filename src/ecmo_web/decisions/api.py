@@ -96,6 +96,7 @@ class DecideIn(Schema):
     decided_by: Person
     decided_at: dt.datetime | None = None
     recommendation: str | None = None
+    version: int | None = None  # the decision's version the client read; a stale one is refused with 409
 
 
 class PersonOut(Schema):
@@ -134,6 +135,9 @@ class DecisionSummaryOut(Schema):
 
 
 class DecisionOut(DecisionSummaryOut):
+    version: (
+        int  # send it back with a change (decide) to be refused, not overwrite, if someone changed it since
+    )
     session: dict[str, Any] | None
     inputs: dict[str, Any]
     content: dict[str, Any]
@@ -286,5 +290,6 @@ def decide_decision(request: HttpRequest, decision_id: int) -> dict[str, Any]:
         decided_by=body.decided_by,
         decided_at=body.decided_at or timezone.now(),
         recommendation=body.recommendation,
+        version=body.version,
     )
     return decision_dict(decision_queryset().get(pk=decision.pk))

@@ -13,7 +13,7 @@ from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.calculators.present import label as calc_label
 from ecmo_web.decisions.kinds import MCS_READINGS, YES_NO
 from ecmo_web.decisions.models import DecisionSession, SavedCalculation, TransportEvent
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, version_field
 from ecmo_web.runs.models import EcmoRun
 
 PARTICIPANT_ROWS = 6
@@ -195,6 +195,7 @@ class DecisionForm(ProgramForm):
 
 
 class DecideForm(ProgramForm):
+    version = version_field()
     decided_by = forms.ChoiceField()
     decided_at = LocalDateTimeField(label="Decided at")
     recommendation = forms.CharField(
@@ -240,6 +241,7 @@ class ChecklistMarkForm(ProgramForm):
 
 
 class CompleteForm(ProgramForm):
+    version = version_field()
     completed_at = LocalDateTimeField(label="Completed at")
     end_run = forms.BooleanField(
         required=False, initial=True, label="End the run now (decannulated: outcome weaned)"
@@ -348,6 +350,7 @@ class ObservationForm(ProgramForm):
 
 
 class ConcludeForm(ProgramForm):
+    version = version_field()
     outcome = forms.ChoiceField(
         choices=[("passed", "Passed"), ("failed", "Failed"), ("abandoned", "Abandoned")]
     )

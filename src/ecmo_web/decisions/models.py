@@ -24,6 +24,7 @@ from django.db import models
 
 from ecmo_web.accounts.models import Program
 from ecmo_web.runs.models import Component, ConfigurationEntry, EcmoRun, McsDevice, RunTarget
+from ecmo_web.versioning import Versioned
 
 USER = settings.AUTH_USER_MODEL
 
@@ -93,7 +94,7 @@ class SessionAttendee(models.Model):
         return self.name
 
 
-class Decision(models.Model):
+class Decision(Versioned):
     run = models.ForeignKey(EcmoRun, on_delete=models.PROTECT, related_name="decisions")
     session = models.ForeignKey(
         DecisionSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"

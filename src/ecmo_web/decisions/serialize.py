@@ -46,6 +46,7 @@ def decision_dict(d: Decision, *, full: bool = True) -> dict[str, Any]:
         "kind_label": d.get_kind_display(),
         "title": d.title,
         "status": d.status,
+        "version": d.version,
         "made_at": d.made_at,
         "recommendation": d.recommendation,
         "recommended_by": person(d.recommended_by, d.recommended_by_role),

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ecmo_web.accounts.models import Membership, Program, Role
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, version_field
 from ecmo_web.governance import kpis
 from ecmo_web.governance.actions.policies import SIGNOFF_ROLES
 from ecmo_web.governance.models import MeasureKind, PdsaAct, PolicyTopic, PolicyVersion, SessionKind
@@ -104,6 +104,7 @@ class CycleForm(ProgramForm):
 
 
 class ConcludeForm(ProgramForm):
+    version = version_field()
     ended_on = _date("Ended on")
     study = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Results")
     act = forms.ChoiceField(choices=PdsaAct.choices, label="Act")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from ecmo_web.accounts.models import Program
+from ecmo_web.versioning import Versioned
 
 USER = settings.AUTH_USER_MODEL
 
@@ -92,7 +93,7 @@ class PdsaAct(models.TextChoices):
     ABANDON = "abandon", "Abandon"
 
 
-class PdsaCycle(models.Model):
+class PdsaCycle(Versioned):
     """Plan–Do–Study–Act: the change tested, the prediction, what happened, and what was decided."""
 
     project = models.ForeignKey(QiProject, on_delete=models.CASCADE, related_name="cycles")

@@ -200,7 +200,7 @@ def _project_context(request: HttpRequest, project: QiProject, **forms: Any) -> 
             {
                 "cycle": c,
                 "form": forms.get(f"conclude_form_{c.pk}")
-                or ConcludeForm(program=program, prefix=f"pdsa{c.pk}"),
+                or ConcludeForm(program=program, prefix=f"pdsa{c.pk}", initial={"version": c.version}),
             }
             for c in project.cycles.all()
         ],
@@ -303,7 +303,12 @@ def cycle_conclude(request: HttpRequest, cycle_id: int) -> HttpResponse:
     if submit(
         form,
         lambda d: qi.conclude_cycle(
-            actor=request.user, cycle=cycle, ended_on=d["ended_on"], study=d["study"], act=d["act"]
+            actor=request.user,
+            cycle=cycle,
+            ended_on=d["ended_on"],
+            study=d["study"],
+            act=d["act"],
+            version=d["version"],
         ),
     ):
         return redirect(f"/qi/{cycle.project_id}/#pdsa")

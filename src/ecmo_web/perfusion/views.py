@@ -455,6 +455,7 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
                 program=program,
                 values={s.key: d[s.key] for s in site.SETTINGS},
                 reason=d["reason"],
+                based_on=request.POST.get("based_on") or None,
             ),
         )
         if done is not None:
@@ -470,6 +471,11 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
             "form": form,
             "may_manage": may_manage,
             "history": PerfusionSettings.objects.filter(program=program).select_related("set_by")[:10],
+            "based_on": PerfusionSettings.objects.filter(program=program)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+            or 0,
         },
         status=400 if request.method == "POST" else 200,
     )

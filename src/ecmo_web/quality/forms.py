@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ecmo_core import quality as core
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, version_field
 from ecmo_web.quality.codes import code_list
 from ecmo_web.quality.kpis import MODE_FILTERS
 from ecmo_web.quality.models import EventSeverity, FactorKind
@@ -85,6 +85,7 @@ class CaseForm(ProgramForm):
 
 class DiscussionForm(ProgramForm):
     discussion = forms.CharField(label="Discussion", required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    version = version_field()
 
 
 class ContributionForm(ProgramForm):

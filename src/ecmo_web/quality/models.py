@@ -12,6 +12,7 @@ from django.db import models
 from ecmo_web.accounts.models import Program
 from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.surveillance.models import Alert
+from ecmo_web.versioning import Versioned
 
 USER = settings.AUTH_USER_MODEL
 
@@ -81,7 +82,7 @@ class AdverseEvent(models.Model):
         return found.label if found else self.category
 
 
-class MmCase(models.Model):
+class MmCase(Versioned):
     """A morbidity and mortality case: a run and (usually) one adverse event, discussed by the committee."""
 
     class Status(models.TextChoices):

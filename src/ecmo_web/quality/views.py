@@ -286,7 +286,9 @@ def _case_page(request: HttpRequest, case: MmCase, **forms: Any) -> HttpResponse
             "can_manage": can(request.user, "mm.manage", case),
             "can_contribute": can(request.user, "mm.contribute", case),
             "discussion_form": forms.get("discussion_form")
-            or DiscussionForm(program=program, initial={"discussion": case.discussion}),
+            or DiscussionForm(
+                program=program, initial={"discussion": case.discussion, "version": case.version}
+            ),
             "contribution_form": forms.get("contribution_form") or ContributionForm(program=program),
             "factor_form": forms.get("factor_form") or FactorForm(program=program),
             "action_form": forms.get("action_form")
@@ -320,7 +322,12 @@ def mm_discussion(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id, "mm.manage")
     form = DiscussionForm(request.POST, program=case.run.program)
     if (
-        submit(form, lambda d: actions.update_case(actor=request.user, case=case, discussion=d["discussion"]))
+        submit(
+            form,
+            lambda d: actions.update_case(
+                actor=request.user, case=case, discussion=d["discussion"], version=d["version"]
+            ),
+        )
         is None
     ):
         return _case_page(request, case, discussion_form=form)
@@ -394,7 +401,12 @@ def mm_action_close(request: HttpRequest, action_id: int) -> HttpResponse:
 def mm_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id, "mm.manage")
     try:
-        actions.update_case(actor=request.user, case=case, status=request.POST.get("status", ""))
+        actions.update_case(
+            actor=request.user,
+            case=case,
+            status=request.POST.get("status", ""),
+            version=request.POST.get("version") or None,
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("quality_mm_case", case_id=case.pk)

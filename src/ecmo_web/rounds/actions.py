@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import audit, aware, member, member_role, require, user_of
+from ecmo_web.kernel import audit, aware, expect_version, member, member_role, require, user_of
 from ecmo_web.permissions import may_write_section
 from ecmo_web.rounds import perfusion
 from ecmo_web.rounds.models import Attendance, Discipline, Goal, RoundsEntry, RoundsSection, RoundsSession
@@ -155,10 +155,17 @@ def record_attendance(
 
 @transaction.atomic
 def write_section(
-    *, actor: Any, entry: RoundsEntry, discipline: str, text: str, reason: str = ""
+    *,
+    actor: Any,
+    entry: RoundsEntry,
+    discipline: str,
+    text: str,
+    reason: str = "",
+    version: int | None = None,
 ) -> RoundsSection:
     """Write or edit a discipline's section. The earlier text is kept in ``history``; editing a colleague's text
-    needs a reason."""
+    needs a reason. ``version``: the section's version the editor read (0 when it was unwritten); if someone
+    wrote it meanwhile, kernel.VersionConflict and nothing is saved."""
     if discipline not in Discipline.values:
         raise ValidationError({"discipline": f"use one of {', '.join(Discipline.values)}"})
     require(actor, "rounds.perfusion" if discipline == Discipline.PERFUSION else "rounds.record", entry)
@@ -170,7 +177,14 @@ def write_section(
         raise ValidationError({"text": "write the section (or leave it unwritten)"})
     now = timezone.now()
     role = member_role(entry.session.program_id, actor) or ""
+    RoundsEntry.objects.select_for_update().filter(
+        pk=entry.pk
+    ).first()  # one writer per entry: no double create
     section = RoundsSection.objects.select_for_update().filter(entry=entry, discipline=discipline).first()
+    if section is None and version not in (None, "", 0, "0"):
+        raise ValidationError({"version": "this section has no earlier version: reload the page"})
+    if section is not None:
+        expect_version(section, 0 if version in (0, "0") else version)
     if section is None:
         section = RoundsSection(
             entry=entry,

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from ecmo_web.accounts.models import Program
 from ecmo_web.runs.models import EcmoRun
+from ecmo_web.versioning import Versioned
 
 USER = settings.AUTH_USER_MODEL
 
@@ -90,7 +91,7 @@ class RoundsEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["session", "run"], name="one_entry_per_run")]
 
 
-class RoundsSection(models.Model):
+class RoundsSection(Versioned):
     """One discipline's part of an entry. Edits keep the earlier text in ``history`` (never overwritten silently)."""
 
     entry = models.ForeignKey(RoundsEntry, on_delete=models.CASCADE, related_name="sections")

@@ -140,6 +140,7 @@ def write_section(request: HttpRequest, entry_id: int, discipline: str) -> HttpR
             discipline=discipline,
             text=request.POST.get("text", ""),
             reason=request.POST.get("reason", ""),
+            version=request.POST.get("version") or None,
         )
     except ValidationError as exc:
         error = "; ".join(exc.messages)

@@ -278,6 +278,7 @@ class CheckIn(Schema):
 
 class AmendIn(CheckIn):
     reason: str
+    version: int | None = None  # the check version the client read; a stale one is refused with 409
     observed_at: str | None = None  # type: ignore[assignment]
 
 
@@ -378,6 +379,7 @@ def amend_check(request: HttpRequest, check_id: int, payload: AmendIn) -> Status
         data=data,
         observed_at=payload.observed_at,
         clots=clots,
+        version=payload.version,
     )
     return Status(201, _check_out(amended))
 

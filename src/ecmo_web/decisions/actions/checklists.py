@@ -18,7 +18,7 @@ from ecmo_web.decisions.models import (
     Kind,
     Status,
 )
-from ecmo_web.kernel import audit, member_role, require, user_of
+from ecmo_web.kernel import audit, expect_version, lock, member_role, require, user_of
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import Outcome
 
@@ -78,10 +78,13 @@ def complete_checklist(
     completed_at: dt.datetime,
     end_run: bool = False,
     outcome: str = Outcome.WEANED,
+    version: int | None = None,
 ) -> Decision:
     """Complete a decannulation or transport checklist. Refused until the decision is decided and every item is
     done or waived with a reason. For decannulation, ``end_run`` also ends the run (run.end_run)."""
     require(actor, "pathway.record", decision)
+    lock(decision)
+    expect_version(decision, version)
     if decision.kind not in (Kind.DECANNULATION, Kind.TRANSPORT):
         raise ValidationError({"kind": "only decannulation and transport decisions have a checklist"})
     if decision.status != Status.DECIDED:

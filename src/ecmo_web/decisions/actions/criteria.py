@@ -20,7 +20,7 @@ from ecmo_web.decisions.kinds import jsonable
 from ecmo_web.decisions.models import (
     PathwayCriteria,
 )
-from ecmo_web.kernel import audit, require, user_of
+from ecmo_web.kernel import audit, expect_latest, require, user_of
 
 
 @transaction.atomic
@@ -32,9 +32,13 @@ def set_criteria(
     overrides: Mapping[str, Any],
     reason: str,
     effective_from: dt.datetime | None = None,
+    based_on: int | None = None,
 ) -> PathwayCriteria:
-    """Change a program's pathway criteria (a new row; the history stays)."""
+    """Change a program's pathway criteria (a new row; the history stays). ``based_on``: the id of the program's
+    newest criteria row when the form was opened (0: none); stale: kernel.VersionConflict, nothing saved."""
     require(actor, "settings.manage", program)
+    Program.objects.select_for_update().filter(pk=program.pk).first()  # one change at a time per program
+    expect_latest(PathwayCriteria.objects.filter(program=program).order_by("-pk").first(), based_on)
     if criteria_set not in DEFAULTS:
         raise ValidationError({"criteria_set": f"use one of {', '.join(DEFAULTS)}"})
     if not reason.strip():

@@ -26,7 +26,7 @@ from ecmo_web.decisions.models import (
     SavedCalculation,
     Status,
 )
-from ecmo_web.kernel import audit, member, member_role, require, user_of
+from ecmo_web.kernel import audit, expect_version, lock, member, member_role, require, user_of
 from ecmo_web.permissions import role_holds
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import Component, EcmoRun, McsDevice, RunTarget
@@ -313,12 +313,15 @@ def decide(
     decided_by: Any,
     decided_at: dt.datetime,
     recommendation: str | None = None,
+    version: int | None = None,
     _form: Any = None,
 ) -> Decision:
     """Close an open decision: who decided (a member whose role can decide) and when; then apply what the
     decision sets: targets (set_target, so the surveillance rules see them), a configuration change, an MCS
-    setting."""
+    setting. ``version``: the decision's version the editor read (a stale one raises kernel.VersionConflict)."""
     require(actor, "decision.record", decision)
+    lock(decision)
+    expect_version(decision, version)
     if decision.status != Status.OPEN:
         raise ValidationError({"decided_by": "this decision is already decided"})
     run = decision.run

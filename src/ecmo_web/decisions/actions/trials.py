@@ -19,7 +19,7 @@ from ecmo_web.decisions.models import (
     Kind,
     TrialObservation,
 )
-from ecmo_web.kernel import audit, require, user_of
+from ecmo_web.kernel import audit, expect_version, lock, require, user_of
 
 
 def trial_observations(decision: Decision) -> list[pathways.TrialObservation]:
@@ -75,12 +75,20 @@ def record_observation(
 
 @transaction.atomic
 def conclude_trial(
-    *, actor: Any, decision: Decision, outcome: str, concluded_at: dt.datetime, reason: str = ""
+    *,
+    actor: Any,
+    decision: Decision,
+    outcome: str,
+    concluded_at: dt.datetime,
+    reason: str = "",
+    version: int | None = None,
 ) -> Decision:
     """Conclude a weaning trial as passed, failed or abandoned. The evaluation against the criteria is stored
     with it; an outcome that differs from the evaluation needs a reason (the clinician's judgement stands,
     and says why)."""
     require(actor, "decision.record", decision)
+    lock(decision)
+    expect_version(decision, version)
     if decision.kind != Kind.WEANING_TRIAL:
         raise ValidationError({"outcome": "only weaning trials are concluded"})
     if decision.completed_at is not None:

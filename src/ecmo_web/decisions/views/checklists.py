@@ -41,7 +41,8 @@ def _checklist_context(request: HttpRequest, decision: Decision, **extra: Any) -
         "status": status,
         "can_pathway": can(request.user, "pathway.record", decision),
         "mark_form": ChecklistMarkForm(program=program, now=_now()),
-        "complete_form": extra.get("complete_form") or CompleteForm(program=program, now=_now()),
+        "complete_form": extra.get("complete_form")
+        or CompleteForm(program=program, now=_now(), initial={"version": decision.version}),
         "item_errors": extra.get("item_errors", {}),
     }
 
@@ -102,7 +103,11 @@ def checklist_complete(request: HttpRequest, decision_id: int) -> HttpResponse:
     if submit(
         form,
         lambda d: actions.complete_checklist(
-            actor=request.user, decision=decision, completed_at=d["completed_at"], end_run=d["end_run"]
+            actor=request.user,
+            decision=decision,
+            completed_at=d["completed_at"],
+            end_run=d["end_run"],
+            version=d["version"],
         ),
     ):
         messages.success(request, "Checklist complete.")

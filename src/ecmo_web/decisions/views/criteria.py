@@ -37,7 +37,12 @@ def criteria_page(request: HttpRequest, program_id: int) -> HttpResponse:
             error = form.error_text()
         else:
             try:
-                actions.set_criteria(actor=request.user, program=program, **form.cleaned_data)
+                actions.set_criteria(
+                    actor=request.user,
+                    program=program,
+                    based_on=request.POST.get("based_on") or None,
+                    **form.cleaned_data,
+                )
             except ValidationError as exc:
                 error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             else:
@@ -62,6 +67,11 @@ def criteria_page(request: HttpRequest, program_id: int) -> HttpResponse:
             "program": program,
             "sets": sets,
             "history": history,
+            "based_on": PathwayCriteria.objects.filter(program=program)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+            or 0,
             "can_manage": can_manage,
             "error": error,
             "members": member_choices(program),

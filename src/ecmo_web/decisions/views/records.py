@@ -244,7 +244,11 @@ def _detail_context(request: HttpRequest, decision: Decision, **forms: Any) -> d
         "can_pathway": can(request.user, "pathway.record", decision),
         "decide_form": forms.get("decide_form")
         or (
-            DecideForm(program=program, now=_now(), initial={"decided_by": str(request.user.pk)})
+            DecideForm(
+                program=program,
+                now=_now(),
+                initial={"decided_by": str(request.user.pk), "version": decision.version},
+            )
             if can_record and decision.is_open
             else None
         ),
@@ -293,6 +297,7 @@ def decision_decide(request: HttpRequest, decision_id: int) -> HttpResponse:
             decided_by=int(d["decided_by"]),
             decided_at=d["decided_at"],
             recommendation=d["recommendation"] or None,
+            version=d["version"],
         ),
     ):
         messages.success(request, "Decision recorded as decided.")

@@ -106,7 +106,8 @@ def _trial_context(request: HttpRequest, decision: Decision, **extra: Any) -> di
         "can_record": can(request.user, "decision.record", decision),
         "observation_form": extra.get("observation_form")
         or ObservationForm(program=program, now=_now(), trial_type=trial_type),
-        "conclude_form": extra.get("conclude_form") or ConcludeForm(program=program, now=_now()),
+        "conclude_form": extra.get("conclude_form")
+        or ConcludeForm(program=program, now=_now(), initial={"version": decision.version}),
         "draft": extra.get("draft"),
     }
 
@@ -184,6 +185,7 @@ def trial_conclude(request: HttpRequest, decision_id: int) -> HttpResponse:
             outcome=d["outcome"],
             concluded_at=d["concluded_at"],
             reason=d["reason"],
+            version=d["version"],
         ),
     ):
         messages.success(request, "Trial concluded.")

@@ -200,9 +200,13 @@ def conclude_cycle(
     study: str,
     act: str,
     now: dt.datetime | None = None,
+    version: int | None = None,
 ) -> PdsaCycle:
-    """Record a cycle's results and what was decided; the earlier values stay in the audit trail."""
+    """Record a cycle's results and what was decided; the earlier values stay in the audit trail.
+    ``version``: the cycle's version the editor read (stale: kernel.VersionConflict, nothing saved)."""
     kernel.require(actor, "qi.record", cycle)
+    kernel.lock(cycle)
+    kernel.expect_version(cycle, version)
     now = now or timezone.now()
     ended_on = date_value(ended_on, field="ended_on")
     _cycle_dates(cycle.started_on, ended_on, local_today(cycle.project.program, now))

@@ -19,10 +19,19 @@ from ecmo_web.perfusion.models import PerfusionSettings
 
 @transaction.atomic
 def set_settings(
-    *, actor: Any, program: Program, values: Mapping[str, Any], reason: str, now: dt.datetime | None = None
+    *,
+    actor: Any,
+    program: Program,
+    values: Mapping[str, Any],
+    reason: str,
+    now: dt.datetime | None = None,
+    based_on: int | None = None,
 ) -> PerfusionSettings:
-    """Record new values (every key of ``site.SETTINGS`` not given keeps its current value)."""
+    """Record new values (every key of ``site.SETTINGS`` not given keeps its current value). ``based_on``: the
+    id of the newest settings row when the form was opened (0: none); stale: kernel.VersionConflict."""
     kernel.require(actor, "settings.manage", program)
+    Program.objects.select_for_update().filter(pk=program.pk).first()  # one change at a time per program
+    kernel.expect_latest(PerfusionSettings.objects.filter(program=program).order_by("-pk").first(), based_on)
     if not reason.strip():
         raise ValidationError({"reason": "say why the settings change"})
     merged = site.current(program)

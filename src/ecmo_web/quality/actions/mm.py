@@ -89,10 +89,13 @@ def update_case(
     summary: str | None = None,
     meeting_on: dt.date | None = None,
     status: str | None = None,
+    version: int | None = None,
 ) -> MmCase:
     """Write the discussion or summary, set the meeting date, or close/reopen the case (a case closes only when
-    every action is closed)."""
+    every action is closed). ``version``: the case's version the editor read (stale: kernel.VersionConflict)."""
     kernel.require(actor, "mm.manage", case)
+    kernel.lock(case)
+    kernel.expect_version(case, version)
     before = snapshot(case)
     fields: list[str] = []
     if discussion is not None:

@@ -19,7 +19,16 @@ from ecmo_core.surveillance import (
     Sample as CoreSample,
 )
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import actor_name, audit, aware, not_in_future, require, user_of
+from ecmo_web.kernel import (
+    actor_name,
+    audit,
+    aware,
+    conflict,
+    expect_version,
+    not_in_future,
+    require,
+    user_of,
+)
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, rollup
 from ecmo_web.surveillance.actions.alerts import resolve_answered_check_overdue
@@ -33,6 +42,7 @@ from ecmo_web.surveillance.models import (
     CircuitCheck,
     ClotFinding,
     ColourDifference,
+    EvaluationCursor,
     IngestBatch,
     Sample,
 )
@@ -194,6 +204,12 @@ def _check_snapshot(check: CircuitCheck) -> dict[str, Any]:
     return {**snapshot(check), "clots": [c.as_dict() for c in check.clots.all()]}
 
 
+def _lock_evaluation(run: EcmoRun) -> None:
+    """Take the run's evaluation cursor before the audit chain, in the order the evaluators take them (cursor, then
+    chain head): the other order deadlocked a check against an evaluator under load (found by the soak)."""
+    EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+
+
 @transaction.atomic
 def record_check(
     *,
@@ -227,6 +243,7 @@ def record_check(
         prefill_detail=detail,
     )
     check.full_clean(exclude=["original", "supersedes"])
+    _lock_evaluation(run)
     check.save()
     ClotFinding.objects.bulk_create([ClotFinding(check_record=check, **row) for row in clot_rows])
     batch = IngestBatch.objects.create(
@@ -256,10 +273,13 @@ def amend_check(
     observed_at: dt.datetime | None = None,
     clots: Iterable[Mapping[str, Any]] | None = None,
     now: dt.datetime | None = None,
+    version: int | None = None,
 ) -> CircuitCheck:
     """Amend a check: a new version row with the reason; the original and every earlier version stay readable.
 
-    The check's samples (source "check") are replaced by the new version's values.
+    The check's samples (source "check") are replaced by the new version's values. ``check`` is the version the
+    editor read (the form's URL names it; an API client may also send its ``version``): if someone amended it
+    meanwhile, nothing is saved and ``kernel.VersionConflict`` says who, when and what they wrote.
     """
     require(actor, "check.amend", check)
     now = now or timezone.now()
@@ -267,7 +287,9 @@ def amend_check(
         raise ValidationError({"reason": "say why the check is amended (the original is kept)"})
     check = CircuitCheck.objects.select_for_update().get(pk=check.pk)
     if not check.is_current:
-        raise ValidationError({"check": "this version has already been amended: amend the current version"})
+        current = CircuitCheck.objects.filter(original_id=check.chain_id, is_current=True).first() or check
+        raise conflict(current, current=current.version)
+    expect_version(check, version)
     run = check.run
     chain = check.chain_id
     at = check.observed_at if observed_at is None else _check_time(run, observed_at, now, exclude_chain=chain)
@@ -275,6 +297,7 @@ def amend_check(
     clot_rows = _clot_rows([c.as_dict() for c in check.clots.all()] if clots is None else clots)
     unchanged = [f for f in check.prefilled_fields if values.get(f) == getattr(check, f)]
     before = _check_snapshot(check)
+    _lock_evaluation(run)
     check.is_current = False
     check.save(update_fields=["is_current"])
     amended = CircuitCheck(

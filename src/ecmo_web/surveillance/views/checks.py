@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ecmo_web.kernel import VersionConflict
 from ecmo_web.permissions import can
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked
@@ -176,7 +177,7 @@ def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
     )
     run = check.run
     now = timezone.now()
-    if not check.is_current:
+    if not check.is_current and request.method != "POST":  # a POST from a stale form is refused by the action
         current = CircuitCheck.objects.filter(original_id=check.chain_id, is_current=True).first()
         if current is not None:
             return redirect("surveillance_check_amend", check_id=current.pk)
@@ -198,6 +199,11 @@ def check_amend(request: HttpRequest, check_id: int) -> HttpResponse:
             except ValidationError as exc:
                 _clot_errors(form, exc)
                 form.add_action_errors(exc)
+                if isinstance(exc, VersionConflict):  # amend the version now stored when submitting again
+                    check = (
+                        CircuitCheck.objects.filter(original_id=check.chain_id, is_current=True).first()
+                        or check
+                    )
             else:
                 messages.success(request, "Check amended; the original is kept in its history.")
                 return redirect("surveillance_checks", run_id=run.pk)

@@ -53,7 +53,13 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         values = form.cleaned_data["rules"]  # what was typed, shown again if refused
         if valid:
             try:
-                actions.save_settings(actor=request.user, program=program, now=now, **form.action_kwargs())
+                actions.save_settings(
+                    actor=request.user,
+                    program=program,
+                    now=now,
+                    based_on=request.POST.get("based_on") or None,
+                    **form.action_kwargs(),
+                )
             except ValidationError as exc:
                 errors = {key: " ".join(errs) for key, errs in exc.message_dict.items()}
             else:
@@ -97,6 +103,8 @@ def settings_page(request: HttpRequest, program_id: int) -> HttpResponse:
         "surveillance/settings.html",
         {
             "program": program,
+            "based_on": program.surveillance_settings.order_by("-pk").values_list("pk", flat=True).first()
+            or 0,
             "rows": rows,
             "errors": errors,
             "error_lines": [(labels.get(k, k.replace("_", " ")), v) for k, v in errors.items()],
