@@ -6,7 +6,9 @@
 - ΔP/flow (resistance) is judged when flow changed; the alert carries rule id and version
 - a weaning trial recorded by another app keeps the pump rule quiet
 - a target change is judged from its effective time (replay across segments)
-- ended runs are evaluated up to their end only; moments before the cursor are never evaluated again
+- ended runs are evaluated up to their end only; moments before the cursor are never walked again
+- late readings (stamped before the cursor) still raise the alert they carry, at their own time, and clear nothing;
+  beyond the late-data window they do not
 - V-A runs get no recirculation finding (the rule does not apply)
 """
 
@@ -153,6 +155,50 @@ def test_it_stores_transitions_only_on_change_and_never_before_the_cursor(run: E
     after = list(AlertTransition.objects.filter(run=run).values_list("pk", "at", "to_status"))
     assert after[: len(stored)] == stored
     assert all(t.from_status != t.to_status for t in AlertTransition.objects.filter(run=run))
+
+
+def _air(start: dt.datetime, seconds: int, then_clear: bool = True) -> list[Sample]:
+    air = [Sample(start + dt.timedelta(seconds=k), "bubble_detected", 1.0) for k in range(seconds)]
+    return (
+        [*air, Sample(start + dt.timedelta(seconds=seconds), "bubble_detected", 0.0)] if then_clear else air
+    )
+
+
+def test_late_readings_raise_the_alert_they_carry(run: EcmoRun) -> None:
+    _ingest(run, circuit_samples(T0, T0 + H), now=T0 + H)  # evaluated through T0 + 1 h
+    episode = T0 + H - dt.timedelta(seconds=30)  # five seconds of air the listener commits only now
+    _ingest(run, _air(episode, 5), now=T0 + H + dt.timedelta(seconds=5))
+    steps = list(
+        AlertTransition.objects.filter(run=run, rule_id="air.detected", at__gt=T0 + H / 2)
+        .order_by("at")
+        .values_list("to_status", "at")
+    )
+    assert steps == [("firing", episode), ("clear", T0 + H + dt.timedelta(seconds=5))]
+    assert Alert.objects.get(run=run, rule_id="air.detected").opened_at == episode
+
+
+def test_late_readings_beyond_the_window_are_history(run: EcmoRun, settings: Any) -> None:
+    settings.ECMO_LATE_DATA_S = 10
+    _ingest(run, circuit_samples(T0, T0 + H), now=T0 + H)
+    _ingest(run, _air(T0 + H - dt.timedelta(seconds=30), 5), now=T0 + H + dt.timedelta(seconds=5))
+    assert not AlertTransition.objects.filter(run=run, rule_id="air.detected", to_status="firing").exists()
+
+
+def test_late_readings_clear_nothing(run: EcmoRun) -> None:
+    _ingest(run, circuit_samples(T0, T0 + H), now=T0 + H - dt.timedelta(minutes=1))
+    _ingest(
+        run, _air(T0 + H - dt.timedelta(seconds=50), 50, then_clear=False), now=T0 + H
+    )  # air at the cursor
+    late_clear = [
+        Sample(T0 + H - dt.timedelta(seconds=20), "bubble_detected", 0.0)
+    ]  # contradicts, arrives late
+    _ingest(run, late_clear, now=T0 + H + dt.timedelta(seconds=1))
+    steps = list(
+        AlertTransition.objects.filter(run=run, rule_id="air.detected", at__gt=T0 + H / 2)
+        .order_by("at")
+        .values_list("to_status", "at")
+    )
+    assert steps == [("firing", T0 + H - dt.timedelta(seconds=50))]  # still firing: the newest reading is air
 
 
 def test_it_evaluates_an_ended_run_only_up_to_its_end(run: EcmoRun, perfusionist: Any) -> None:

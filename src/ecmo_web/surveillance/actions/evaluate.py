@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from ecmo_core.surveillance import (
@@ -41,8 +42,14 @@ def evaluate_run(
 
     Live (``replay_from`` None): one evaluation at ``now``. Replay: at every sample time from ``replay_from`` (an
     imported historical span, a late HL7 batch) and then at ``now`` — the same walk as ``ecmo_core.replay``. Moments
-    at or before the run's evaluation cursor are never evaluated again: stored transitions are history. An ended run
+    at or before the run's evaluation cursor are not walked again: stored transitions are history. An ended run
     is evaluated up to its end.
+
+    Late data: readings that arrive after the cursor passed their time (a busy listener, a console whose clock
+    runs behind, a resent message) are judged at their own times when they fall within ``late_window()`` of the
+    cursor, but only to *raise*: a rule that fires (or worsens) at such a moment, after its last change, gets its
+    transition at that moment; nothing is cleared there (the walk that follows, at ``now``, clears what is over).
+    Without this a short episode carried entirely by late readings — five seconds of air — would never alert.
     """
     now = aware(now, field="now")
     cursor, _ = EvaluationCursor.objects.select_for_update().get_or_create(run=run)
@@ -54,15 +61,35 @@ def evaluate_run(
     if done is not None:
         start = max(start, done + dt.timedelta(microseconds=1))
     start = min(start, end)
+    late_from = None
+    if done is not None and replay_from is not None:
+        late_from = max(aware(replay_from, field="replay_from"), done - late_window(), run.started_at)
+        late_from = late_from if late_from <= done else None
     facts = RunFacts.load(run)
-    timeline = load_timeline(facts, start=start, end=end)
+    timeline = load_timeline(facts, start=start if late_from is None else min(start, late_from), end=end)
     moments = sorted({t for t in timeline.times if start <= t < end} | {end})
+    late = (
+        []
+        if late_from is None or done is None
+        else sorted(t for t in timeline.times if late_from <= t <= done)
+    )
 
     states = {s.rule_id: s for s in RuleState.objects.filter(run=run).select_related("alert")}
     transitions: list[AlertTransition] = []
     touched_alerts: dict[int, Alert] = {}
     latest: dict[str, Finding] = {}
     contexts: dict[int, Any] = {}
+    for moment in late:
+        key = facts.segment_key(moment)
+        if key not in contexts:
+            contexts[key] = (facts.context_at(moment), facts.config_at(moment))
+        context, config = contexts[key]
+        for finding in evaluate(timeline, now=moment, config=config, context=context):
+            state = states.get(finding.rule_id)
+            if _raises(state, finding, moment):
+                transitions.append(
+                    _transition(run, finding.rule_id, state, finding, moment, now, states, touched_alerts)
+                )
     for moment in moments:
         key = facts.segment_key(moment)
         if key not in contexts:
@@ -102,12 +129,30 @@ def evaluate_run(
             obj=run,
             after={
                 "transitions": len(transitions),
-                "from": moments[0],
+                "from": (late or moments)[0],
                 "to": end,
                 "fired": fired,
             },
         )
     return transitions
+
+
+def late_window() -> dt.timedelta:
+    """How far before the cursor late readings are still judged at their own times (``ECMO_LATE_DATA_S``, 300 s)."""
+    return dt.timedelta(seconds=float(getattr(settings, "ECMO_LATE_DATA_S", 300)))
+
+
+def _raises(state: RuleState | None, finding: Finding, moment: dt.datetime) -> bool:
+    """Whether a late reading's finding fires the rule, or worsens it, after the rule's last change."""
+    if finding.status != AlertStatus.FIRING:
+        return False
+    if state is None:
+        return True
+    if state.since is not None and moment < state.since:
+        return False
+    if state.status != AlertStatus.FIRING:
+        return True
+    return SEVERITY_RANK[finding.severity] > SEVERITY_RANK[state.severity]
 
 
 def _transition(
