@@ -51,7 +51,7 @@ def test_it_prefills_the_calculator_from_the_latest_post_oxygenator_gas(
     client = BrowserClient(personas["perfusionist"])
     with time_machine.travel(NOW, tick=False):
         html = client.get(f"/runs/{run.pk}/calculators/vv_required_blood_flow/").content.decode()
-    assert 'value="432' in html and "post_oxygenator_po2_mmhg at" in html
+    assert 'value="432' in html and "Post-oxygenator PO2 at" in html
 
 
 def test_it_prefills_the_flow_target_decision_with_the_reading_used(

@@ -59,3 +59,19 @@ def isodt(value: Any) -> Any:
         except ValueError:
             return None
     return value
+
+
+@register.filter
+def criterion_label(key: str) -> str:
+    """A pathway criterion's clinical name (``decisions.criteria_words``)."""
+    from ecmo_web.decisions import criteria_words
+
+    return criteria_words.label(str(key))
+
+
+@register.filter
+def criterion_source(text: str) -> str:
+    """A pathway criterion's source without internal section numbers (``decisions.criteria_words``)."""
+    from ecmo_web.decisions import criteria_words
+
+    return criteria_words.source(str(text))
