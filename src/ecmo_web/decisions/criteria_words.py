@@ -67,5 +67,5 @@ def label(key: str) -> str:
 
 def source(text: str) -> str:
     """A criterion's source without internal section numbers, its evidence mark in words."""
-    cleaned = _REF.sub("", text).strip(" ;:")
+    cleaned = re.sub(r"\s{2,}", " ", _REF.sub(" ", text)).strip(" ;:")
     return cleaned.replace("[○]", "(practice, no primary source)")
