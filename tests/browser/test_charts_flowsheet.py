@@ -50,7 +50,10 @@ def _shoot(page: Any, name: str, scroll_to: str | None = None, reload: bool = Fa
 def test_trends_draw_fixed_ranges_and_a_kpa_program_reads_kpa(
     page: Any, demo: Any, live_server: Any, login: Callable[[Any, str], None]
 ) -> None:
-    run = Program.objects.get(name=SI_DEMO_PROGRAM).runs.get(patient__code="DEMO-SI-01")
+    program = Program.objects.get(name=SI_DEMO_PROGRAM)
+    run = program.runs.get(patient__code="DEMO-SI-01")
+    program.circuit_pressure_unit = "kPa"  # this site charts the console's pressures in kPa too
+    program.save(update_fields=["circuit_pressure_unit"])
     login(page, "si_perfusionist")
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server.url}/runs/{run.pk}/")

@@ -47,7 +47,7 @@ def test_it_takes_a_va_impella_run_through_rounds(
     expect(perfusion).to_contain_text(f"{latest['blood_flow_l_min'][0]:.2f}")
     expect(perfusion).to_contain_text(f"{latest['pump_speed_rpm'][0]:.0f}")
     expect(perfusion).to_contain_text(f"{latest['post_oxygenator_po2_mmhg'][0]:.0f}")
-    expect(perfusion).to_contain_text("anti_xa_iu_ml")
+    expect(perfusion).to_contain_text("Anti-Xa")
     expect(perfusion).to_contain_text("target 0.3–0.7")
 
     section = card.locator(".section", has_text="Perfusion").first

@@ -134,3 +134,15 @@ def test_one_persons_profile_counts_their_own_records(
     intensivist = _profile(client_for(personas["director"]), user_id=personas["intensivist"].pk)
     assert intensivist["mm"]["count"] == 1 and intensivist["policy_signoff"]["count"] == 1
     assert intensivist["education"]["count"] == 1 and intensivist["research"]["count"] == 0
+
+
+def test_research_records_link_only_for_those_who_keep_the_study_register(
+    story: dict[str, Any], personas: dict[str, Any], client_for: Any
+) -> None:
+    url = f"/programs/{story['study'].program_id}/perfusion/profile/research/"
+    keeper = client_for(personas["director"]).get(url, {"start": START, "end": END}).content.decode()
+    assert f"/studies/{story['study'].pk}/" in keeper
+    reader = client_for(personas["intensivist"]).get(url, {"start": START, "end": END})
+    assert reader.status_code == 200
+    body = reader.content.decode()
+    assert "Study contributor" in body and f"/studies/{story['study'].pk}/" not in body

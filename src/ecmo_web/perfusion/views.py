@@ -3,6 +3,7 @@ selection for a run (a ``circuit_selection`` decision), the priming calculator a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
@@ -562,6 +563,9 @@ def role_profile_area(request: HttpRequest, program_id: int, area: str) -> HttpR
         key=lambda r: r.at,
         reverse=True,
     )
+    # A link is offered only where the viewer may follow it (the study register is for its keepers).
+    if area == "research" and not can(request.user, "study.manage", program):
+        rows = [dataclasses.replace(r, url="") for r in rows]
     return render(
         request,
         "perfusion/role_profile_area.html",
