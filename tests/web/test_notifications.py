@@ -336,3 +336,23 @@ def test_a_hand_escalation_from_the_run_page_is_sent_when_it_commits(
     (request,) = received.requests
     assert json.loads(request["body"])["escalated_to_role"] == "surgeon"
     assert Delivery.objects.get().outcome == "sent"
+
+
+def test_the_message_sent_speaks_the_programs_units_and_clinical_words(run: EcmoRun) -> None:
+    program = run.program
+    program.pressure_unit = "kPa"
+    with audit_guard.unaudited():
+        program.save(update_fields=["pressure_unit"])
+        alert = Alert.objects.create(
+            run=run,
+            rule_id="oxygenator.post_po2_low",
+            rule_version=1,
+            severity="critical",
+            peak_severity="critical",
+            status="firing",
+            opened_at=T0,
+            status_changed_at=T0,
+            message="post_oxygenator_po2_mmhg 150 mmHg on FdO2 1.0",
+        )
+    payload = notify._payload(alert, "escalated", "intensivist", T0)
+    assert payload["message"] == "Post-oxygenator PO2 20.0 kPa on FdO2 1.0"

@@ -41,6 +41,7 @@ from django.urls import reverse
 
 from ecmo_web.audit.chain import snapshot
 from ecmo_web.kernel import SystemActor, audit, require
+from ecmo_web.surveillance.present import local_message
 from ecmo_web.surveillance.worker_models import Delivery, NotificationChannel
 
 logger = logging.getLogger("ecmo.surveillance.notify")
@@ -117,7 +118,7 @@ def _payload(alert: Any, event: str, role: str, at: dt.datetime) -> dict[str, An
         "rule": alert.rule_title,
         "severity": alert.severity,
         "status": alert.status,
-        "message": alert.message,
+        "message": local_message(alert, run.program),
         "escalated_to_role": role,
         "at": at.astimezone(dt.UTC).isoformat(),
         "link": link,

@@ -6,8 +6,11 @@ summary and the API all read these, so that an alert looks and reads the same ev
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ecmo_core import units
+from ecmo_core.surveillance.parameters import PARAMETERS
 from ecmo_web.surveillance.models import AlertStatus
 
 # What the screens say for a rule's or an alert's status: the labels of ``AlertStatus``.
@@ -54,3 +57,23 @@ def alert_dict(alert: Any) -> dict[str, Any]:
         "resolved_comment": alert.resolved_comment,
         "resolved_component_id": alert.resolved_component_id,
     }
+
+
+# Alerts whose message quotes pressures of one kind: shown in that parameter's unit (the rules write mmHg).
+_ALERT_PRESSURES = {
+    "oxygenator.post_po2_low": "post_oxygenator_po2_mmhg",
+    "access.pressure_low": "access_pressure_mmhg",
+    "oxygenator.delta_p_rise": "membrane_delta_p_mmhg",
+}
+_MMHG = re.compile(r"(-?\d+(?:\.\d+)?) mmHg")
+_CODE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PARAMETERS), key=len, reverse=True)) + r")\b")
+
+
+def local_message(alert: Any, program: Any) -> str:
+    """An alert's (or transition's) message in clinical words and the program's units, for pages and e-mails."""
+    text = _CODE.sub(lambda m: units.label(m.group(1)), str(getattr(alert, "message", "") or ""))
+    parameter = _ALERT_PRESSURES.get(getattr(alert, "rule_id", ""))
+    prefs = program.unit_preferences if hasattr(program, "unit_preferences") else units.US
+    if parameter is None or units.unit_of(parameter, prefs) == "mmHg":
+        return text
+    return _MMHG.sub(lambda m: units.format_local(parameter, float(m.group(1)), prefs), text)

@@ -54,24 +54,12 @@ def clinical_text(text: str) -> str:
     return _CODE.sub(lambda m: units.label(m.group(1)), str(text or ""))
 
 
-# Alerts whose message quotes pressures of one kind: shown in that parameter's unit (the rules write mmHg).
-_ALERT_PRESSURES = {
-    "oxygenator.post_po2_low": "post_oxygenator_po2_mmhg",
-    "access.pressure_low": "access_pressure_mmhg",
-    "oxygenator.delta_p_rise": "membrane_delta_p_mmhg",
-}
-_MMHG = re.compile(r"(-?\d+(?:\.\d+)?) mmHg")
-
-
 @register.simple_tag
 def alert_message(alert: Any, program: Any) -> str:
     """An alert's message in clinical words and the program's units ("… 16.0 kPa" in a kPa program)."""
-    text = clinical_text(getattr(alert, "message", ""))
-    parameter = _ALERT_PRESSURES.get(getattr(alert, "rule_id", ""))
-    prefs = _prefs(program)
-    if parameter is None or units.unit_of(parameter, prefs) == "mmHg":
-        return text
-    return _MMHG.sub(lambda m: units.format_local(parameter, float(m.group(1)), prefs), text)
+    from ecmo_web.surveillance.present import local_message
+
+    return local_message(alert, program)
 
 
 @register.filter
