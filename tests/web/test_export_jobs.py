@@ -12,6 +12,7 @@ and serves its file from the job's result URL; ``ecmo export`` runs the same job
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,11 @@ def _exports_in_tmp(settings: Any, tmp_path: Any) -> None:
 
 
 def _wait(job_id: int, seconds: float = 30.0) -> ExportJob:
+    # Join the job's thread first: polling the job row while the thread writes it trips SQLite's table lock on the
+    # in-memory test database (shared cache), which a file database with WAL would simply wait out.
+    for thread in threading.enumerate():
+        if thread.name == f"export-{job_id}":
+            thread.join(seconds)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = ExportJob.objects.get(pk=job_id)
