@@ -28,6 +28,7 @@ from ecmo_web.surveillance.models import (
     DEVICE,
     AlertTransition,
     CircuitCheck,
+    EvaluationCursor,
     IngestBatch,
     Sample,
 )
@@ -446,6 +447,14 @@ def ingest_samples(
     batch.created_count, batch.duplicate_count = len(created), duplicates
     batch.save(update_fields=["created_count", "duplicate_count"])
     times = [row[1] for row in created]
+    # Locks in the evaluators' order (request row, then cursor, then the audit chain head): the other order
+    # deadlocked an API batch against the web server's evaluator on PostgreSQL (the crash test found it).
+    if queue_evaluation:
+        from ecmo_web.surveillance.evaluation_queue import request_evaluations
+
+        request_evaluations([(run.pk, min(times))], now=now)
+    elif evaluate:
+        EvaluationCursor.objects.select_for_update().get_or_create(run=run)
     audit(
         actor_or_system,
         action="samples.ingested",
@@ -462,9 +471,6 @@ def ingest_samples(
         },
     )
     if queue_evaluation:
-        from ecmo_web.surveillance.evaluation_queue import request_evaluations
-
-        request_evaluations([(run.pk, min(times))], now=now)
         return IngestResult(len(created), duplicates, batch)
     transitions = evaluate_run(run, now=now, replay_from=min(times)) if evaluate else []
     return IngestResult(len(created), duplicates, batch, transitions)
