@@ -342,6 +342,21 @@ def _copy_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
         cursor.execute("DROP TABLE ecmo_sample_in")
 
 
+def _stored_keys(run: EcmoRun, keys: Iterable[tuple[str, dt.datetime, str]]) -> set[tuple[Any, ...]]:
+    """Which of ``keys`` — (parameter, observed_at, source) — the run already holds: one indexed read."""
+    keys = list(keys)
+    times = [key[1] for key in keys]
+    return set(
+        Sample.objects.filter(
+            run=run,
+            parameter__in={k[0] for k in keys},
+            source__in={k[2] for k in keys},
+            observed_at__gte=min(times),
+            observed_at__lte=max(times),
+        ).values_list("parameter", "observed_at", "source")
+    )
+
+
 def _write_samples(
     run: EcmoRun,
     samples: Sequence[CoreSample],
@@ -356,16 +371,7 @@ def _write_samples(
     unique: dict[tuple[str, dt.datetime, str], CoreSample] = {}
     for s in samples:
         unique.setdefault((s.parameter, s.observed_at, s.source), s)
-    times = [s.observed_at for s in unique.values()]
-    existing = set(
-        Sample.objects.filter(
-            run=run,
-            parameter__in={k[0] for k in unique},
-            source__in={k[2] for k in unique},
-            observed_at__gte=min(times),
-            observed_at__lte=max(times),
-        ).values_list("parameter", "observed_at", "source")
-    )
+    existing = _stored_keys(run, unique)
     new = [s for key, s in unique.items() if key not in existing]
     batch_id = None if batch is None else batch.pk
     check_id = None if check is None else check.pk
@@ -382,16 +388,7 @@ def _write_rows(
     unique: dict[tuple[str, dt.datetime, str], Row] = {}
     for row in rows:
         unique.setdefault((row[0], row[1], row[3]), row)
-    times = [key[1] for key in unique]
-    existing = set(
-        Sample.objects.filter(
-            run=run,
-            parameter__in={k[0] for k in unique},
-            source__in={k[2] for k in unique},
-            observed_at__gte=min(times),
-            observed_at__lte=max(times),
-        ).values_list("parameter", "observed_at", "source")
-    )
+    existing = _stored_keys(run, unique)
     new = [row for key, row in unique.items() if key not in existing] if existing else list(unique.values())
     run_id, batch_id = run.pk, batch.pk
     insert_sample_rows([(run_id, p, at, v, src, now, batch_id, None) for p, at, v, src in new])
