@@ -108,9 +108,18 @@ _default_sqlite = f"sqlite:///{VAR_DIR / 'ecmo.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)
 }
-if os.environ.get("ECMO_TEST_DB_SUFFIX"):
+_test_suffix = os.environ.get("ECMO_TEST_DB_SUFFIX", "")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The SQLite test database is a file, never Django's default shared-cache in-memory database: there a thread
+    # (the listener's evaluator, an export job) holding a table makes a concurrent read in the test fail at once
+    # with "database table is locked", where a file in WAL mode lets readers proceed and writers wait on
+    # busy_timeout, as in production.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / f"test_ecmo{'_' + _test_suffix if _test_suffix else ''}.sqlite3")
+    }
+elif _test_suffix:
     # Lets several test runs share one PostgreSQL server without dropping each other's test databases.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_ecmo_{os.environ['ECMO_TEST_DB_SUFFIX']}"}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_ecmo_{_test_suffix}"}
 # SQLite durability (docs/hl7-mllp.md "Durability"): in WAL mode, NORMAL (the default) keeps every committed — and
 # so acknowledged — transaction through a crash or kill of the process, but the last ones may be lost if the
 # machine loses power; FULL syncs the WAL at every commit and keeps them through power loss too, at a cost per
