@@ -207,7 +207,7 @@ class VersionConflict(ValidationError):
     field named. ``current`` is the version now stored.
     """
 
-    def __init__(self, field: str, message: str, *, current: int | None) -> None:
+    def __init__(self, field: str, message: str, *, current: int | str | None) -> None:
         super().__init__({field: message})
         self.field, self.current = field, current
 

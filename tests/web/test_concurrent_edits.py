@@ -17,6 +17,9 @@ changed it, when (program time) and their values; nothing of the second edit is 
 - [x] after a conflict the form carries the version now stored, so the editor can apply theirs again
 - [x] on PostgreSQL, two threads on two connections amending the same check / deciding the same decision at
   the same moment: exactly one wins, the other is refused, one new version stored
+- [x] component replacement: the form carries the components in place; a second replacement of the same
+  oxygenator is refused naming who and what is in place now (by form, and on PostgreSQL by two threads at once)
+- [x] M&M action: a second close (from a page opened before the first) is refused, saying who closed it and how
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ from ecmo_web.decisions.models import Decision
 from ecmo_web.governance.actions import qi
 from ecmo_web.governance.models import PdsaCycle
 from ecmo_web.quality import actions as quality_actions
-from ecmo_web.quality.models import MmCase
+from ecmo_web.quality.models import MmAction, MmCase
 from ecmo_web.rounds import actions as rounds_actions
 from ecmo_web.rounds.models import RoundsSection
-from ecmo_web.runs.models import EcmoRun, RunTarget
+from ecmo_web.runs import actions as run_actions
+from ecmo_web.runs.models import Component, EcmoRun, RunTarget
 from ecmo_web.surveillance import actions
 from ecmo_web.surveillance.models import CircuitCheck
 from tests.web.conftest import T0
@@ -529,3 +533,114 @@ def test_on_postgres_two_simultaneous_decides_apply_once(run: EcmoRun, personas:
         assert sorted(type(r).__name__ for r in results) == ["Decision", "VersionConflict"], results
         assert decision.targets.count() == 1
         assert Decision.objects.get(pk=decision.pk).version == 2
+
+
+# Component replacement: the install form carries the components in place when it was opened (hidden
+# ``in_place``); of two people replacing the same oxygenator, the second is refused rather than leave two in place
+# or replace the first one's new oxygenator unknowingly.
+
+
+def _oxygenator(run: EcmoRun, actor: Any, lot: str, at: dt.datetime, **kwargs: Any) -> Component:
+    return run_actions.install_component(
+        actor=actor,
+        run=run,
+        kind="oxygenator",
+        maker="Generic",
+        model="Oxy A",
+        lot=lot,
+        installed_at=at,
+        **kwargs,
+    )
+
+
+def test_two_replacements_of_the_same_oxygenator(
+    run: EcmoRun, personas: dict[str, Any], client_for: Any
+) -> None:
+    first = _oxygenator(run, personas["perfusionist"], "LOT-1", T0)
+    url = f"/runs/{run.pk}/components/add/"
+    alice, bob = client_for(personas["perfusionist"]), client_for(personas["ecmo_specialist"])
+    pages = [client.get(url) for client in (alice, bob)]
+    assert all(f'name="in_place" value="{first.pk}"' in page.content.decode() for page in pages)
+    data = {
+        "kind": "oxygenator",
+        "maker": "Generic",
+        "model": "Oxy A",
+        "installed_at": "2026-11-23T14:22",
+        "reason_replaced": "rising ΔP",
+        "in_place": str(first.pk),
+    }
+    assert post_form(alice, url, {**data, "lot": "LOT-2"}).status_code == 302
+    response = post_form(bob, url, {**data, "lot": "LOT-3"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "changed the oxygenator" in body and "while you were editing" in body and "lot LOT-2" in body
+    in_place = Component.objects.filter(kind="oxygenator", removed_at__isnull=True)
+    assert [c.lot for c in in_place] == ["LOT-2"]
+    second = in_place.get()
+    assert f'name="in_place" value="{second.pk}"' in body  # the form now carries what is in place
+    assert post_form(bob, url, {**data, "lot": "LOT-3", "in_place": str(second.pk)}).status_code == 302
+    assert [c.lot for c in Component.objects.filter(kind="oxygenator").order_by("installed_at", "pk")] == [
+        "LOT-1",
+        "LOT-2",
+        "LOT-3",
+    ]
+
+
+def test_an_install_without_state_is_taken_in_turn(run: EcmoRun, personas: dict[str, Any]) -> None:
+    """A caller that sends no state (a script, the demo) is not checked: the new one replaces what is in place. One
+    that saw nothing in place is refused once something is."""
+    _oxygenator(run, personas["perfusionist"], "LOT-1", T0)
+    _oxygenator(run, personas["perfusionist"], "LOT-2", T0 + dt.timedelta(days=1), reason_replaced="clots")
+    with pytest.raises(kernel.VersionConflict) as err:
+        _oxygenator(
+            run,
+            personas["perfusionist"],
+            "LOT-3",
+            T0 + dt.timedelta(days=2),
+            in_place=[],
+            reason_replaced="x",
+        )
+    assert err.value.field == "in_place" and "lot LOT-2" in str(err.value.message_dict["in_place"])
+    assert Component.objects.filter(removed_at__isnull=True).count() == 1
+
+
+def test_a_second_close_of_an_mm_action_is_refused(run: EcmoRun, personas: dict[str, Any]) -> None:
+    case = quality_actions.open_case(actor=personas["quality"], run=run, title="Air", now=T0)
+    action = quality_actions.add_action(
+        actor=personas["quality"],
+        case=case,
+        text="Caps on taps",
+        owner=personas["perfusionist"],
+        due_on=TODAY,
+    )
+    seen_by_other = MmAction.objects.get(
+        pk=action.pk
+    )  # the second person's page, opened before the first closed
+    quality_actions.close_action(actor=personas["perfusionist"], action=action, note="Caps stocked", now=NOW)
+    with pytest.raises(ValidationError) as err:
+        quality_actions.close_action(actor=personas["quality"], action=seen_by_other, note="Done differently")
+    assert "already closed" in str(err.value) and "Caps stocked" in str(err.value)
+    assert MmAction.objects.get(pk=action.pk).closing_note == "Caps stocked"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_on_postgres_two_simultaneous_replacements_leave_one_in_place(
+    run: EcmoRun, personas: dict[str, Any]
+) -> None:
+    first = _oxygenator(run, personas["perfusionist"], "LOT-0", T0)
+    for n in range(5):
+        seen = [first.pk]
+        at = T0 + dt.timedelta(hours=n + 1)
+        results = _race(
+            *(
+                lambda who=who, lot=f"LOT-{n}{who[0]}", at=at, seen=seen: _oxygenator(
+                    run, personas[who], lot, at, in_place=seen, reason_replaced="rising ΔP"
+                )
+                for who in ("perfusionist", "ecmo_specialist")
+            )
+        )
+        assert sorted(type(r).__name__ for r in results) == ["Component", "VersionConflict"], results
+        in_place = Component.objects.filter(kind="oxygenator", removed_at__isnull=True)
+        assert in_place.count() == 1
+        first = in_place.get()

@@ -4,6 +4,7 @@ event in the same transaction; views and the API call these and nothing else."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ecmo_web import timezones
 from ecmo_web.accounts.models import Program
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import audit, aware, not_in_future, require
+from ecmo_web.audit.models import AuditEvent
+from ecmo_web.kernel import VersionConflict, audit, aware, lock, not_in_future, require
 from ecmo_web.runs.models import (
     Cannula,
     CatalogueItem,
@@ -207,6 +210,41 @@ def current_circuit(run: EcmoRun) -> Circuit | None:
     return run.circuits.filter(ended_at__isnull=True).order_by("-started_at").first()
 
 
+def in_place_ids(run: EcmoRun) -> list[int]:
+    """The ids of the components in place on ``run``'s current circuit: the state an install form was opened on."""
+    circuit = current_circuit(run)
+    if circuit is None:
+        return []
+    return sorted(circuit.components.filter(removed_at__isnull=True).values_list("pk", flat=True))
+
+
+def _expect_in_place(circuit: Circuit, kind: str, previous: Component | None, seen: Iterable[int]) -> None:
+    """Refuse unless the component of ``kind`` in place is the one the editor saw (or none, if they saw none)."""
+    seen_ids = {int(pk) for pk in seen}
+    expected = circuit.components.filter(pk__in=seen_ids, kind=kind).order_by("-installed_at").first()
+    if (expected.pk if expected else None) == (previous.pk if previous else None):
+        return
+    changed = previous or expected
+    assert changed is not None
+    event = (
+        AuditEvent.objects.filter(object_type="runs.component", object_id=str(changed.pk))
+        .order_by("-id")
+        .first()
+    )
+    local = timezones.to_local(event.at, circuit.run.program) if event is not None else None
+    who = event.actor_name if event is not None else "Someone"
+    when = f" at {local:%H:%M}" if local is not None else ""
+    now = f"now in place: {previous.maker} {previous.model}" if previous else "none is in place now"
+    if previous is not None and previous.lot:
+        now += f", lot {previous.lot}"
+    raise VersionConflict(
+        "in_place",
+        f"{who} changed the {ComponentKind(kind).label.lower()}{when} while you were editing ({now}); nothing was "
+        "saved — check the circuit and record again.",
+        current=",".join(str(pk) for pk in in_place_ids(circuit.run)),
+    )
+
+
 @transaction.atomic
 def install_component(
     *,
@@ -220,18 +258,32 @@ def install_component(
     serial: str = "",
     catalogue_item: CatalogueItem | None = None,
     reason_replaced: str = "",
+    in_place: Iterable[int] | None = None,
 ) -> Component:
     """Install a component on the current circuit. Where one of the same kind is in place (other than ``other``),
-    it is removed at the same instant with ``reason_replaced`` (required), so the history has no gap or overlap."""
+    it is removed at the same instant with ``reason_replaced`` (required), so the history has no gap or overlap.
+
+    ``in_place`` is what the editor saw: the ids of the components in place when the form was opened. Given, the
+    install is refused (``VersionConflict`` on ``in_place``) if the component of this kind in place is no longer
+    the one seen — two people replacing the same oxygenator at once must not leave two in place, nor replace the
+    other's new one unknowingly. None (an API client or a script that sends no state) skips the check; the circuit
+    row is locked either way, so installs on one circuit are taken one at a time."""
     require(actor, "circuit.edit", run)
     installed_at = aware(installed_at, field="installed_at")
     _not_before_run(run, "installed_at", installed_at)
     circuit = current_circuit(run)
     if circuit is None:
         raise ValidationError({"kind": "the run has no circuit in use"})
+    lock(circuit)
+    if circuit.ended_at is not None:
+        raise ValidationError(
+            {"kind": "the circuit was changed while you were editing; record on the new one"}
+        )
     previous = None
     if kind != ComponentKind.OTHER:
         previous = circuit.components.filter(kind=kind, removed_at__isnull=True).first()
+        if in_place is not None:
+            _expect_in_place(circuit, kind, previous, in_place)
     if previous is not None:
         if not reason_replaced.strip():
             raise ValidationError({"reason_replaced": "say why the component in place is being replaced"})

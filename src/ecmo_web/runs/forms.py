@@ -10,6 +10,7 @@ from ecmo_web.runs.models import (
     Cannula,
     CatalogueItem,
     ComponentKind,
+    EcmoRun,
     Indication,
     McsDevice,
     Mode,
@@ -113,6 +114,24 @@ class ComponentForm(ProgramForm):
         label="Reason the one in place is replaced",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The components in place when the form was opened (ids): the action refuses the install if the one of this
+    # kind has changed since (someone else replaced it), rather than leave two in place.
+    in_place = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @staticmethod
+    def initial_for(run: EcmoRun) -> dict[str, object]:
+        from ecmo_web.runs.actions import in_place_ids
+
+        return {"in_place": ",".join(str(pk) for pk in in_place_ids(run))}
+
+    def clean_in_place(self) -> list[int] | None:
+        text = self.cleaned_data.get("in_place", "")
+        if not text and "in_place" not in self.data:
+            return None  # a client that sends no state: no check
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError("must be the components in place when the form was opened") from None
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

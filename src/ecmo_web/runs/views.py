@@ -183,7 +183,9 @@ def _run_form_view(
         run = get_checked(
             EcmoRun.objects.select_related("program", "patient"), request.user, action, pk=run_id
         )
-        form = form_class(request.POST or None, program=run.program, now=timezone.now())
+        initial_for = getattr(form_class, "initial_for", None)
+        initial = initial_for(run) if initial_for is not None and request.method != "POST" else None
+        form = form_class(request.POST or None, program=run.program, now=timezone.now(), initial=initial)
         if isinstance(form, McsSettingForm):
             form.fields["device"].queryset = run.mcs_devices.filter(removed_at__isnull=True)  # type: ignore[attr-defined]
         if request.method == "POST" and submit(form, lambda d: perform(request, run, d)):
@@ -258,6 +260,7 @@ install_component = _run_form_view(
         installed_at=d["installed_at"],
         catalogue_item=d["catalogue_item"],
         reason_replaced=d["reason_replaced"],
+        in_place=d["in_place"],
     ),
 )
 add_mcs_device = _run_form_view(

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ecmo_web import kernel
+from ecmo_web import kernel, timezones
 from ecmo_web.accounts.models import Role
 from ecmo_web.audit.chain import snapshot
 from ecmo_web.permissions import can
@@ -177,8 +177,16 @@ def close_action(*, actor: Any, action: MmAction, note: str, now: dt.datetime | 
     is_owner = getattr(actor, "pk", None) == action.owner_id and can(actor, "run.view", action)
     if not is_owner:
         kernel.require(actor, "mm.manage", action)
+    kernel.lock(action)  # two people closing at once: the second reads the first's close and is refused
     if action.closed_at is not None:
-        raise ValidationError({"note": "this action is already closed"})
+        by = action.closed_by
+        who = (by.get_full_name() or by.get_username()) if by is not None else "someone"
+        when = timezones.to_local(action.closed_at, action.case.run.program)
+        raise ValidationError(
+            {
+                "note": f"this action is already closed, by {who} at {when:%Y-%m-%d %H:%M}: {action.closing_note}"
+            }
+        )
     if not note.strip():
         raise ValidationError({"note": "say what was done"})
     before = snapshot(action)
