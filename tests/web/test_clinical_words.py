@@ -5,7 +5,7 @@ one page per URL shape: ids replaced by N), on the full demo. The visible text o
 
 - [x] no parameter code from the parameter registry (``anti_xa_iu_ml``, ``blood_flow_l_min`` …)
 - [x] no other code-like snake_case word with a unit or a number in it (``eolia_pf_80_6h``)
-- [x] no document reference: no "§", no "core-api", no "ref §"
+- [x] no document reference: no "§", no "core-api", no "ref §", no source key ("[S31]"): sources read as citations
 
 A file format's column names (CSV import, catalogue import) are what the file must contain: they are shown in
 ``<code>`` inside a paragraph marked ``file-format`` and are the one place a code may appear. A raw message as
@@ -36,7 +36,8 @@ CODE_LIKE = re.compile(
     r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:\d+[a-z]*|mmhg|kpa|l_min|g_dl|mg_dl|iu_ml|ml_kg|pct|min|h|s|rpm)\b"
     r"|\bdelta_p\b"  # the ΔP rule's evidence mode ("(delta_p)" on the rounds board, issue 11)
 )
-REFERENCE = re.compile(r"§|core-api|\bref §|reference §")
+# "[S31]", "[✔ S14, S15]": a source key of the project's reference notes, which a clinician cannot look up
+REFERENCE = re.compile(r"§|core-api|\bref §|reference §|\[[✔◐○]?\s*S\d+")
 PER_SHAPE = 1
 MAX_PAGES = 400
 

@@ -1,15 +1,14 @@
 """Pathway criteria in clinical words, for the pages that list them (issue 11 §3).
 
 ``label(key)``: a criterion's name ("pf_severe_mmhg" → "P/F ratio, severe (mmHg)"); parameter codes take the
-parameter registry's label. ``source(text)``: a criterion's source with the clinical reference's internal section
-numbers taken out ("ref §5.1 Pplat < 30 [S29]" → "Pplat < 30 [S29]") and the evidence mark "[○]" in words.
+parameter registry's label. ``source(text)``: a criterion's source in citations a clinician can look up, the
+reference notes' section numbers taken out ("ref §5.1 Pplat < 30 [S29]" → "Pplat < 30 (VV ECMO weaning, textbook
+chapter)") and the evidence mark "[○]" in words.
 """
 
 from __future__ import annotations
 
-import re
-
-from ecmo_core import units
+from ecmo_core import citations, units
 from ecmo_core.surveillance import PARAMETERS
 
 _LABELS: dict[str, str] = {
@@ -53,8 +52,6 @@ _LABELS: dict[str, str] = {
     "battery_reserve_factor": "Battery reserve factor",
 }
 
-_REF = re.compile(r"(?:;\s*)?\bref(?:erence)?\s*§\s*[0-9]+(?:\.[0-9]+)*:?\s*")
-
 
 def label(key: str) -> str:
     """The clinical name of a criterion key."""
@@ -66,6 +63,5 @@ def label(key: str) -> str:
 
 
 def source(text: str) -> str:
-    """A criterion's source without internal section numbers, its evidence mark in words."""
-    cleaned = re.sub(r"\s{2,}", " ", _REF.sub(" ", text)).strip(" ;:")
-    return cleaned.replace("[○]", "(practice, no primary source)")
+    """A criterion's source as citations, without the notes' section numbers (``ecmo_core.citations``)."""
+    return citations.in_words(text)

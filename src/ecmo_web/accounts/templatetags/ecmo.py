@@ -109,3 +109,11 @@ def landing_url(context: Any, program: Any) -> str:
     if request is None or program is None:
         return reverse("home")
     return reverse(landing(request.user, program), kwargs={"program_id": program.pk})
+
+
+@register.filter
+def cited(text: Any) -> str:
+    """A source note from the core as citations a clinician can look up: "[S31, S2]" → "(EOLIA trial, …)"."""
+    from ecmo_core.citations import in_words
+
+    return in_words(str(text or ""))
