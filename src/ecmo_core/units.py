@@ -177,44 +177,59 @@ def _number(value: float, places: int) -> str:
     return "0" if text == "-0" else text
 
 
-def range_text(parameter: str, prefs: UnitPreferences = US) -> str:
+def _bounds(parameter: str, bounds: tuple[float, float] | None) -> tuple[float, float]:
+    spec = PARAMETERS[parameter]
+    return bounds if bounds is not None else (spec.minimum, spec.maximum)
+
+
+def range_text(
+    parameter: str, prefs: UnitPreferences = US, *, bounds: tuple[float, float] | None = None
+) -> str:
     """The plausible range of ``parameter`` in local units: "-66.66 to 13.33 kPa", "21 to 100 %".
 
     Bounds are rounded inwards (one decimal more than values are shown with), so a bound typed back as shown
-    is always accepted.
+    is always accepted. ``bounds`` (canonical low, high) replaces the registry's plausibility range for an entry
+    with a clinical range of its own (a P/F ratio typed as PaO2 over FiO2: 10 to 700 mmHg = "1.34 to 93.32 kPa").
     """
-    spec = PARAMETERS[parameter]
+    minimum, maximum = _bounds(parameter, bounds)
     conversion = _conversion(parameter, prefs)
     scale = 10 ** (conversion.decimals + 1)
-    low = math.ceil(round(spec.minimum * conversion.factor * scale, 6)) / scale
-    high = math.floor(round(spec.maximum * conversion.factor * scale, 6)) / scale
+    low = math.ceil(round(minimum * conversion.factor * scale, 6)) / scale
+    high = math.floor(round(maximum * conversion.factor * scale, 6)) / scale
     places = conversion.decimals + 1
     unit = "" if conversion.unit in ("", "pH", "0/1") else f" {conversion.unit}"
     return f"{_number(low, places)} to {_number(high, places)}{unit}"
 
 
 def check_local(
-    parameter: str, value: float, prefs: UnitPreferences = US, *, field: str | None = None
+    parameter: str,
+    value: float,
+    prefs: UnitPreferences = US,
+    *,
+    field: str | None = None,
+    bounds: tuple[float, float] | None = None,
 ) -> float:
     """A number typed in local units → canonical, refused with the accepted range *in the local unit*.
 
-    The range is the parameter registry's plausibility bound; a refusal raises :class:`InputError` naming
-    ``field`` (default: the parameter code), e.g. "120 kPa is outside the accepted range -66.66 to 106.66 kPa".
-    Nothing is clamped.
+    The range is the parameter registry's plausibility bound, or ``bounds`` (canonical low, high) where given;
+    a refusal raises :class:`InputError` naming ``field`` (default: the parameter code), e.g. "120 kPa is
+    outside the accepted range -66.66 to 106.66 kPa". Nothing is clamped.
     """
     name = field or parameter
     if not math.isfinite(value):
-        raise InputError(name, f"must be a finite number ({range_text(parameter, prefs)})")
-    spec = PARAMETERS[parameter]
+        raise InputError(name, f"must be a finite number ({range_text(parameter, prefs, bounds=bounds)})")
+    minimum, maximum = _bounds(parameter, bounds)
     canonical = from_local(parameter, value, prefs)
-    if not spec.minimum <= canonical <= spec.maximum:
+    if not minimum <= canonical <= maximum:
         unit = _conversion(parameter, prefs).unit
         if unit == "%":
             shown = f" (read as {_number(canonical * 100, 4)} %)" if value <= 1.0 else " %"
         else:
             shown = "" if unit in ("", "pH", "0/1") else f" {unit}"
         raise InputError(
-            name, f"{_number(value, 6)}{shown} is outside the accepted range {range_text(parameter, prefs)}"
+            name,
+            f"{_number(value, 6)}{shown} is outside the accepted range "
+            f"{range_text(parameter, prefs, bounds=bounds)}",
         )
     return canonical
 

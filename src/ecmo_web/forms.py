@@ -1,4 +1,5 @@
-"""Form helpers shared by every app: program-local date-times and a base form that knows its program."""
+"""Form helpers shared by every app: program-local date-times, numbers typed in the program's units, and a base
+form that knows its program."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any, Generic, TypeVar
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ecmo_core import units
+from ecmo_core.errors import InputError
 from ecmo_web.accounts.models import Program
 from ecmo_web.timezones import from_local, to_local
 
@@ -70,6 +73,96 @@ class ProgramForm(forms.Form):
         if current is not None and field in self.fields and self.is_bound:
             self.data = self.data.copy()
             self.data[self.add_prefix(field)] = str(current)
+
+
+class MeasureField(forms.FloatField):
+    """A number typed in the program's units (``ecmo_core.units``), cleaned to the canonical stored value.
+
+    The label and the accepted range come from the parameter registry in local units ("Pre-oxygenator pressure
+    (kPa)", "-13.33 to 106.65 kPa"). ``offered`` is the canonical value the box was filled with (telemetry or the
+    check being amended): typed back unchanged, it is returned exactly, so a kPa round trip never alters it.
+
+    An entry that is not itself a registry parameter but converts like one (a P/F ratio like PaO2, EtCO2 like
+    PaCO2) gives its clinical ``name``, to which the local unit is added ("P/F ratio (kPa)"); ``bounds``
+    (canonical low, high) is an entry's own clinical range in place of the registry's plausibility range, stated
+    and checked in the local unit; ``hint`` writes the help text for the program's units. A form declares such
+    fields once and calls ``localise(prefs)`` on its own copies for the program it serves.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        prefs: units.UnitPreferences = units.US,
+        label: str | None = None,
+        *,
+        name: str | None = None,
+        bounds: tuple[float, float] | None = None,
+        required: bool = False,
+        hint: Callable[[units.UnitPreferences], str] | None = None,
+    ) -> None:
+        self.code, self.clinical_name, self.bounds, self.hint = code, name, bounds, hint
+        self.fixed_label = label
+        self.offered: float | None = None
+        super().__init__(
+            required=required,
+            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
+        )
+        self.localise(prefs)
+
+    def label_for(self, prefs: units.UnitPreferences) -> str:
+        """The field's label in ``prefs``' units: "P/F ratio (kPa)", "Haemoglobin (g/L)"."""
+        if self.fixed_label:
+            return self.fixed_label
+        if self.clinical_name is None:
+            return units.label_with_unit(self.code, prefs)
+        unit = units.unit_of(self.code, prefs)
+        return self.clinical_name if unit in ("", "pH", "0/1") else f"{self.clinical_name} ({unit})"
+
+    def localise(self, prefs: units.UnitPreferences) -> None:
+        """Read and write this field in ``prefs``' units (label, accepted range, messages, help)."""
+        self.prefs = prefs
+        self.accepted = units.range_text(self.code, prefs, bounds=self.bounds)
+        self.label = self.label_for(prefs)
+        self.error_messages["invalid"] = f"must be a number ({self.accepted})"
+        if self.hint is not None:
+            self.help_text = self.hint(prefs)
+
+    def shown(self, canonical: float) -> str:
+        return units.entry_text(self.code, canonical, self.prefs)
+
+    def clean(self, value: Any) -> float | None:
+        local = super().clean(value)
+        if local is None:
+            return None
+        if self.offered is not None and local == float(self.shown(self.offered)):
+            return self.offered
+        try:
+            return units.check_local(self.code, local, self.prefs, bounds=self.bounds)
+        except InputError as error:
+            raise ValidationError(error.message) from None
+
+
+def localise_measures(form: forms.Form, offered: dict[str, Any] | None = None) -> None:
+    """Show canonical initial values of ``form``'s measure fields in local units and remember them as offered.
+
+    ``offered`` (canonical, by code) names values a bound form was filled with (posted telemetry prefill, the
+    check being amended), so that values submitted unchanged keep their exact stored value.
+    """
+    for name, field in form.fields.items():
+        if not isinstance(field, MeasureField):
+            continue
+        value = (offered or {}).get(name, form.initial.get(name))
+        if isinstance(value, dict):
+            value = value.get("value")
+        try:
+            canonical = float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            canonical = None
+        if canonical is None:
+            continue
+        field.offered = canonical
+        if name in form.initial:
+            form.initial[name] = field.shown(canonical)
 
 
 def version_field() -> forms.IntegerField:

@@ -180,6 +180,27 @@ def test_it_checks_local_entry_against_the_range_in_the_local_unit() -> None:
     assert err.value.field == "arterial_ph" and "finite" in err.value.message
 
 
+def test_it_checks_an_entry_against_its_own_clinical_range_in_the_local_unit() -> None:
+    # A P/F ratio typed as PaO2 over FiO2 (10 to 700 mmHg) converts like PaO2: 1.3332 to 93.3257 kPa → inwards
+    assert range_text("arterial_po2_mmhg", SI, bounds=(10.0, 700.0)) == "1.34 to 93.32 kPa"
+    assert range_text("hemoglobin_g_dl", SI, bounds=(3.0, 25.0)) == "30 to 250 g/L"
+    assert range_text("arterial_po2_mmhg", US, bounds=(10.0, 700.0)) == "10 to 700 mmHg"
+    assert check_local("arterial_po2_mmhg", 10.0, SI, bounds=(10.0, 700.0)) == pytest.approx(
+        75.0062, abs=1e-4
+    )
+    assert check_local("hemoglobin_g_dl", 90.0, SI, bounds=(3.0, 25.0)) == pytest.approx(9.0)
+    with pytest.raises(InputError) as err:
+        check_local("arterial_po2_mmhg", 1.0, SI, field="pf_ratio_mmhg", bounds=(10.0, 700.0))
+    assert err.value.field == "pf_ratio_mmhg"
+    assert err.value.message == "1 kPa is outside the accepted range 1.34 to 93.32 kPa"
+    with pytest.raises(InputError) as err:
+        check_local("hemoglobin_g_dl", 2.0, SI, bounds=(3.0, 25.0))  # 2 g/L: g/dL typed in a g/L program
+    assert err.value.message == "2 g/L is outside the accepted range 30 to 250 g/L"
+    with pytest.raises(InputError) as err:
+        check_local("arterial_po2_mmhg", math.nan, SI, bounds=(10.0, 700.0))
+    assert err.value.message == "must be a finite number (1.34 to 93.32 kPa)"
+
+
 def test_it_writes_entry_box_numbers_in_local_units() -> None:
     # 240 mmHg / 7.50062 = 31.998 kPa → 2 decimals → "32"; 0.6 → 60 %; canonical units keep 3 decimals
     assert entry_text("pre_oxygenator_pressure_mmhg", 240.0, KPA_CIRCUIT) == "32"

@@ -3,7 +3,7 @@
 - [x] an EOLIA arm shows the values entered with the decision ("P/F 68 mmHg for 7 h"), not "—"
 - [x] beside them, the run's record near the decision: the newest blood gas in the 24 h before it, with its
       source and local time; a value only found after the decision says how long after
-- [x] in the program's units (PaCO2 in kPa for a kPa program)
+- [x] in the program's units (P/F and PaCO2 typed and shown in kPa for a kPa program, EOLIA arms in kPa)
 - [x] indications read as clinical words, not their codes
 - [x] the record costs one query for the whole page, however many criteria
 """
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 MIN = dt.timedelta(minutes=1)
 
 
-def _candidacy(personas: dict[str, Any], run: EcmoRun) -> Decision:
+def _candidacy(personas: dict[str, Any], run: EcmoRun, pf: str = "68", paco2: str = "72") -> Decision:
     response = BrowserClient(personas["intensivist"]).post(
         f"/runs/{run.pk}/decisions/new/candidacy/",
         {
@@ -34,10 +34,10 @@ def _candidacy(personas: dict[str, Any], run: EcmoRun) -> Decision:
             "participant_user_0": str(personas["intensivist"].pk),
             "k-modality": "vv",
             "k-indications": ["eolia_pf_80_6h"],
-            "k-pf_ratio_mmhg": "68",
+            "k-pf_ratio_mmhg": pf,
             "k-pf_hours": "7",
             "k-arterial_ph": "7.22",
-            "k-paco2_mmhg": "72",
+            "k-paco2_mmhg": paco2,
             "k-hypercapnia_hours": "4",
         },
     )
@@ -77,9 +77,10 @@ def test_a_kpa_program_reads_its_gases_in_kpa(personas: dict[str, Any], run: Ecm
     program.pressure_unit = "kPa"
     program.save(update_fields=["pressure_unit"])
     _labs(run, {"arterial_ph": 7.21, "arterial_pco2_mmhg": 75}, T0 + 10 * MIN)
-    decision = _candidacy(personas, run)
+    decision = _candidacy(personas, run, pf="9.07", paco2="9.6")  # typed in kPa: 68.03 and 72.01 mmHg
     html = BrowserClient(personas["perfusionist"]).get(f"/decisions/{decision.pk}/").content.decode()
-    assert "pH 7.22, PaCO2 9.6 kPa for 4 h" in html  # 72 mmHg
+    assert "P/F 9.1 kPa for 7 h" in html and "pH 7.22, PaCO2 9.6 kPa for 4 h" in html
+    assert "P/F &lt; 10.67 kPa for &gt; 6 h" in html and "80 mmHg" not in html
     assert "Record: pH 7.21 · PaCO2 10.0 kPa — lab" in html  # 75 mmHg
 
 

@@ -1,12 +1,17 @@
 """Pathway criteria in clinical words, for the pages that list them (issue 11 §3).
 
-``label(key)``: a criterion's name ("pf_severe_mmhg" → "P/F ratio, severe (mmHg)"); parameter codes take the
-parameter registry's label. ``source(text)``: a criterion's source in citations a clinician can look up, the
-reference notes' section numbers taken out ("ref §5.1 Pplat < 30 [S29]" → "Pplat < 30 (VV ECMO weaning, textbook
-chapter)") and the evidence mark "[○]" in words.
+``label(key, prefs)``: a criterion's name ("pf_severe_mmhg" → "P/F ratio, severe (mmHg)", "(kPa)" where the
+program reads gases in kPa); parameter codes take the parameter registry's label. ``source(text)``: a criterion's
+source in citations a clinician can look up, the reference notes' section numbers taken out ("ref §5.1 Pplat < 30
+[S29]" → "Pplat < 30 (VV ECMO weaning, textbook chapter)") and the evidence mark "[○]" in words. ``gas_text`` and
+``localise`` put the numbers of gas criteria (stored and judged in mmHg, as ``ecmo_core.pathways`` has them) in the
+program's gas unit; blood pressure criteria (MAP, pulse pressure) stay mmHg.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from ecmo_core import citations, units
 from ecmo_core.surveillance import PARAMETERS
@@ -52,14 +57,76 @@ _LABELS: dict[str, str] = {
     "battery_reserve_factor": "Battery reserve factor",
 }
 
+# Criteria (settings and judged results) and candidacy items whose every "mmHg" is a blood-gas partial pressure, so
+# that they read in the program's gas unit (``units.UnitPreferences.pressure``). A P/F ratio is PaO2 over a
+# fraction, so it is in the unit of PaO2.
+GAS_KEYS = frozenset(
+    {
+        "pf_severe_mmhg",
+        "pf_mmhg",
+        "pf_ratio_mmhg",
+        "paco2_mmhg",
+        "pao2_mmhg",
+        "paco2_rise_mmhg",
+        "etco2_mmhg",
+        "exclusion_etco2_mmhg",
+        "exclusion_pao2_mmhg",
+        "right_radial_po2_mmhg",
+        "pf_below_50_over_3h",
+        "pf_below_80_over_6h",
+        "hypercapnic_acidosis_over_6h",
+        "eolia_pf_50_3h",
+        "eolia_pf_80_6h",
+        "eolia_hypercapnia",
+    }
+)
+_GAS = "arterial_po2_mmhg"  # converts like every blood-gas partial pressure
+_MMHG = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?) mmHg\b")
 
-def label(key: str) -> str:
-    """The clinical name of a criterion key."""
+
+def label(key: str, prefs: units.UnitPreferences = units.US) -> str:
+    """The clinical name of a criterion key, a gas criterion's unit in the program's gas unit."""
     if key in _LABELS:
-        return _LABELS[key]
+        text = _LABELS[key]
+        return text.replace("(mmHg)", f"({units.unit_of(_GAS, prefs)})") if key in GAS_KEYS else text
     if key in PARAMETERS:
         return units.label(key)
     return key.replace("_", " ").capitalize()
+
+
+def gas_text(text: str, prefs: units.UnitPreferences) -> str:
+    """Every "N mmHg" of a text about blood gases in the program's gas unit: "P/F < 80 mmHg for > 6 h" →
+    "P/F < 10.67 kPa for > 6 h" (two decimals in kPa, so that a threshold is not misread at its edge)."""
+    unit = units.unit_of(_GAS, prefs)
+    if unit == "mmHg":
+        return text
+    return _MMHG.sub(lambda m: f"{units.entry_text(_GAS, float(m.group(1)), prefs)} {unit}", text)
+
+
+def gas_number(key: str, value: float, prefs: units.UnitPreferences) -> str | None:
+    """A gas criterion's judged value (stored in mmHg) as a number in the program's gas unit ("8.67"), or None
+    when the criterion is not a gas or the program reads gases in mmHg."""
+    if key not in GAS_KEYS or units.unit_of(_GAS, prefs) == "mmHg":
+        return None
+    return units.entry_text(_GAS, value, prefs)
+
+
+def localise(key: str, text: str, prefs: units.UnitPreferences) -> str:
+    """A criterion's or a candidacy item's text (label, requirement) in the program's units: gas criteria
+    (``GAS_KEYS``) in its gas unit, every other text as it is."""
+    return gas_text(text, prefs) if key in GAS_KEYS else text
+
+
+def rows(table: list[dict[str, Any]], prefs: units.UnitPreferences) -> list[dict[str, Any]]:
+    """``pathways.criteria_table`` rows with ``label`` and ``requirement`` in clinical words and program units."""
+    return [
+        {
+            **row,
+            "label": label(str(row["key"]), prefs),
+            "requirement": localise(str(row["key"]), str(row["requirement"]), prefs),
+        }
+        for row in table
+    ]
 
 
 def source(text: str) -> str:

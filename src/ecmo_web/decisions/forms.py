@@ -13,7 +13,7 @@ from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.calculators.present import label as calc_label
 from ecmo_web.decisions.kinds import MCS_READINGS, YES_NO
 from ecmo_web.decisions.models import DecisionSession, SavedCalculation, TransportEvent
-from ecmo_web.forms import LocalDateTimeField, ProgramForm, version_field
+from ecmo_web.forms import LocalDateTimeField, MeasureField, ProgramForm, version_field
 from ecmo_web.runs.models import EcmoRun
 
 PARTICIPANT_ROWS = 6
@@ -319,6 +319,14 @@ SHORT_LABELS = {
 }
 
 
+# Trial observations that are blood gases: typed and shown in the program's gas unit (stored in mmHg), as the
+# registry parameter they convert like, with their clinical name.
+GAS_OBSERVATIONS: dict[str, tuple[str, str]] = {
+    "pao2_mmhg": ("arterial_po2_mmhg", "PaO2"),
+    "paco2_mmhg": ("arterial_pco2_mmhg", "PaCO2"),
+}
+
+
 def observation_label(code: str) -> str:
     return OBSERVATION_LABELS.get(code) or calc_label(code)
 
@@ -336,6 +344,12 @@ class ObservationForm(ProgramForm):
             if kind == "bool":
                 self.fields[code] = forms.NullBooleanField(
                     required=False, widget=YES_NO, label=observation_label(code)
+                )
+            elif code in GAS_OBSERVATIONS:
+                parameter, name = GAS_OBSERVATIONS[code]
+                low, high = pathways.OBSERVATION_FIELDS[code][:2]
+                self.fields[code] = MeasureField(
+                    parameter, self.program.unit_preferences, name=name, bounds=(low, high)
                 )
             else:
                 self.fields[code] = forms.FloatField(

@@ -6,11 +6,17 @@ evaluations ecmo_core.pathways made of them (EOLIA arms, ECPR criteria, LV diste
 ambulation readiness), so a decision keeps what the team saw when it was made. ``calculations()`` lists
 calculator runs to keep as SavedCalculations (the VV flow model, the watershed model), and ``targets()`` the
 run targets the decision sets when it is decided (they feed the surveillance rules).
+
+Gas pressures and Hb are typed in the program's units on the page (``local_units=True``: "P/F ratio (kPa)",
+"Haemoglobin (g/L)", ranges stated and checked in that unit) and cleaned to the canonical units their names say,
+so ``content()`` and everything computed from it are the same whatever the program's units. The actions and the
+API bind the same forms to canonical values (the default), as stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +28,9 @@ from ecmo_core.anticoagulation import AGENTS, BLEEDING_RISKS, TESTS, default_tar
 from ecmo_core.errors import InfeasibleError, InputError
 from ecmo_core.oxygenation import vv_required_blood_flow
 from ecmo_web.decisions.criteria import criteria_for
+from ecmo_web.decisions.criteria_words import localise
 from ecmo_web.decisions.models import Kind
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, MeasureField, ProgramForm, localise_measures
 from ecmo_web.runs.models import Component, ComponentKind, EcmoRun, McsDevice, Mode
 from ecmo_web.surveillance.models import Alert
 
@@ -44,6 +51,34 @@ def _fraction(label: str, **kwargs: Any) -> forms.FloatField:
 def _number(label: str, low: float, high: float, **kwargs: Any) -> forms.FloatField:
     kwargs.setdefault("required", False)
     return forms.FloatField(label=label, min_value=low, max_value=high, **kwargs)
+
+
+def _measure(
+    code: str,
+    name: str,
+    low: float,
+    high: float,
+    *,
+    required: bool = False,
+    hint: Callable[[units.UnitPreferences], str] | None = None,
+) -> MeasureField:
+    """A gas pressure or Hb typed in the program's units: ``code`` is the registry parameter it converts like (a
+    P/F ratio like PaO2, in kPa a kPa P/F), ``low``–``high`` its clinical range in the canonical unit."""
+    return MeasureField(code, name=name, bounds=(low, high), required=required, hint=hint)
+
+
+def _shown(code: str, value: float, prefs: units.UnitPreferences) -> str:
+    """A canonical value as typed in the program's units, with its unit: "150 mmHg", "20 kPa"."""
+    return f"{units.entry_text(code, value, prefs)} {units.unit_of(code, prefs)}"
+
+
+def _about(code: str, *values: float, prefs: units.UnitPreferences) -> str:
+    """Round values for help texts in the program's units: "400–500 mmHg", "53.3–66.7 kPa"."""
+    texts = []
+    for value in values:
+        text = units.format_local(code, value, prefs, with_unit=False)
+        texts.append(text.rstrip("0").rstrip(".") if "." in text else text)
+    return f"{'–'.join(texts)} {units.unit_of(code, prefs)}"
 
 
 def _when(label: str, required: bool = False) -> LocalDateTimeField:
@@ -77,15 +112,23 @@ def _has_offset(raw: Any) -> bool:
 
 class KindForm(ProgramForm):
     """Base of the per-kind forms. Date-times typed on a page are program-local; an ISO string with an offset
-    (from the API) keeps its offset."""
+    (from the API) keeps its offset. With ``local_units`` (the pages) gas pressures and Hb are typed in the
+    program's units; without (actions, API) in the canonical units their names say. ``prefs`` (the program's
+    units) is how texts the form writes read (the working of a flow target, a cross-field message)."""
 
     kind: str = ""
     # Page layout: (legend, field names); fields not listed go in a last, untitled group.
     FIELDSETS: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, run: EcmoRun, local_units: bool = False, **kwargs: Any) -> None:
         self.run = run
         super().__init__(*args, program=run.program, **kwargs)
+        self.prefs = run.program.unit_preferences
+        self.typed_in = self.prefs if local_units else units.US
+        for field in self.fields.values():
+            if isinstance(field, MeasureField):
+                field.localise(self.typed_in)
+        localise_measures(self)
         self.__post_init_times()
 
     def __post_init_times(self) -> None:
@@ -153,6 +196,16 @@ def _items_choices(groups: tuple[str, ...]) -> list[tuple[str, list[tuple[str, s
     return out
 
 
+def localised_choices(choices: Any, prefs: units.UnitPreferences) -> list[Any]:
+    """Grouped item choices with the gas items' labels in the program's units (``criteria_words.localise``)."""
+    return [
+        (group, [(key, localise(key, str(text), prefs)) for key, text in pairs])
+        if isinstance(pairs, list | tuple)
+        else (group, localise(group, str(pairs), prefs))
+        for group, pairs in choices
+    ]
+
+
 class CandidacyForm(KindForm):
     kind = Kind.CANDIDACY
     modality = forms.ChoiceField(
@@ -165,10 +218,10 @@ class CandidacyForm(KindForm):
         choices=_items_choices(("absolute", "relative")), required=False, widget=forms.CheckboxSelectMultiple
     )
     # VV entry (EOLIA) values, worst in the hours before the decision.
-    pf_ratio_mmhg = _number("P/F ratio (mmHg)", 10, 700)
+    pf_ratio_mmhg = _measure("arterial_po2_mmhg", "P/F ratio", 10, 700)
     pf_hours = _number("P/F for how long (h)", 0, 720)
     arterial_ph = _number("Arterial pH", 6.5, 8.0)
-    paco2_mmhg = _number("PaCO2 (mmHg)", 10, 200)
+    paco2_mmhg = _measure("arterial_pco2_mmhg", "PaCO2", 10, 200)
     hypercapnia_hours = _number("Hypercapnia for how long (h)", 0, 720)
     # ECPR
     age_years = forms.IntegerField(min_value=0, max_value=120, required=False, label="Age (years)")
@@ -176,14 +229,14 @@ class CandidacyForm(KindForm):
     initial_rhythm_shockable = forms.NullBooleanField(
         required=False, widget=YES_NO, label="Initial rhythm shockable"
     )
-    etco2_mmhg = _number("EtCO2 on CPR (mmHg)", 0, 150)
+    etco2_mmhg = _measure("arterial_pco2_mmhg", "EtCO2 on CPR", 0, 150)
     signs_of_life_or_intermittent_rosc = forms.NullBooleanField(
         required=False, widget=YES_NO, label="Signs of life / intermittent ROSC"
     )
     life_limiting_disease = forms.NullBooleanField(
         required=False, widget=YES_NO, label="Life-limiting disease"
     )
-    pao2_mmhg = _number("PaO2 on CPR (mmHg)", 0, 700)
+    pao2_mmhg = _measure("arterial_po2_mmhg", "PaO2 on CPR", 0, 700)
     spo2 = _fraction("SpO2 on CPR")
     lactate_mmol_l = _number("Lactate (mmol/L)", 0, 40)
     collapse_at = _when("Collapse")
@@ -230,6 +283,12 @@ class CandidacyForm(KindForm):
         "lactate_mmol_l",
     )
     TIME_FIELDS = ("collapse_at", "cpr_started_at", "ecpr_call_at", "puncture_at", "flow_at")
+
+    def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
+        super().__init__(*args, run=run, **kwargs)
+        # EOLIA arms read in the program's gas unit ("P/F < 10.67 kPa for > 6 h").
+        field = self.fields["indications"]
+        field.choices = localised_choices(field.choices, self.prefs)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -298,7 +357,7 @@ class ModalityForm(KindForm):
     )
     pulmonary_oedema = forms.NullBooleanField(required=False, widget=YES_NO, label="Pulmonary oedema")
     lv_smoke = forms.NullBooleanField(required=False, widget=YES_NO, label="LV smoke (echo contrast)")
-    right_radial_po2_mmhg = _number("Right radial PaO2 (mmHg)", 10, 700)
+    right_radial_po2_mmhg = _measure("right_radial_po2_mmhg", "Right radial PaO2", 10, 700)
     right_radial_spo2 = _fraction("Right-hand SpO2")
     native_flow_l_min = _number("Native LV output (L/min)", 0, 20)
     native_so2 = _fraction("Native (pulmonary venous) SO2")
@@ -387,14 +446,18 @@ class FlowTargetForm(KindForm):
     kind = Kind.FLOW_TARGET
     target_arterial_so2 = _fraction("Target arterial SO2")
     vo2_ml_min = _number("VO2 (mL/min)", 1, 1000, help_text="about 3 mL/kg/min at rest")
-    hb_g_dl = _number("Haemoglobin (g/dL)", 3, 25)
+    hb_g_dl = _measure("hemoglobin_g_dl", "Haemoglobin", 3, 25)
     cardiac_output_l_min = _number("Cardiac output (L/min)", 0.5, 20)
     recirculation_fraction = _fraction("Recirculation fraction")
-    post_oxygenator_po2_mmhg = _number(
-        "Post-oxygenator PO2 (mmHg)",
+    post_oxygenator_po2_mmhg = _measure(
+        "post_oxygenator_po2_mmhg",
+        "Post-oxygenator PO2",
         1,
         800,
-        help_text="counts the O2 dissolved in the return (about 1.2–1.5 mL/dL at 400–500 mmHg); empty: ignored",
+        hint=lambda p: (
+            "counts the O2 dissolved in the return (about 1.2–1.5 mL/dL at "
+            f"{_about('post_oxygenator_po2_mmhg', 400, 500, prefs=p)}); empty: ignored"
+        ),
     )
     post_oxygenator_po2_reading = forms.CharField(
         required=False, max_length=200, label="PO2 reading used", help_text="which gas the PO2 came from"
@@ -407,10 +470,16 @@ class FlowTargetForm(KindForm):
     )
     sweep_gas_l_min_target = _number("Sweep target (L/min)", 0, 15)
     fdo2_target = _fraction("FdO2 target")
-    post_oxygenator_po2_low_mmhg = _number(
-        "Post-oxygenator PO2 low (mmHg)", 50, 700, help_text="V-A: about 150 to avoid hyperoxaemia (ELSO)"
+    post_oxygenator_po2_low_mmhg = _measure(
+        "post_oxygenator_po2_mmhg",
+        "Post-oxygenator PO2 low",
+        50,
+        700,
+        hint=lambda p: (
+            f"V-A: about {_about('post_oxygenator_po2_mmhg', 150, prefs=p)} to avoid hyperoxaemia (ELSO)"
+        ),
     )
-    post_oxygenator_po2_high_mmhg = _number("Post-oxygenator PO2 high (mmHg)", 50, 700)
+    post_oxygenator_po2_high_mmhg = _measure("post_oxygenator_po2_mmhg", "Post-oxygenator PO2 high", 50, 700)
     note = forms.CharField(required=False, max_length=300)
 
     MODEL_FIELDS = ("target_arterial_so2", "vo2_ml_min", "hb_g_dl", "cardiac_output_l_min")
@@ -483,7 +552,8 @@ class FlowTargetForm(KindForm):
                 )
         low, high = data.get("post_oxygenator_po2_low_mmhg"), data.get("post_oxygenator_po2_high_mmhg")
         if low is not None and high is not None and low > high:
-            self.add_error("post_oxygenator_po2_high_mmhg", f"must be at least the low value {low:g}")
+            shown = _shown("post_oxygenator_po2_mmhg", low, self.typed_in)
+            self.add_error("post_oxygenator_po2_high_mmhg", f"must be at least the low value {shown}")
         return data
 
     def derived(self) -> dict[str, Any]:

@@ -26,10 +26,10 @@ BEFORE = dt.timedelta(hours=24)
 AFTER = dt.timedelta(hours=6)
 
 # Criterion key → (label, content field, unit) composing the entered value; a unit that is a parameter code means
-# "in the program's units for that parameter".
+# "in the program's units for that parameter" (a P/F ratio is PaO2 over a fraction: in the unit of PaO2).
 ENTERED: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "pf_below_50_over_3h": (("P/F", "pf_ratio_mmhg", "mmHg"), ("for", "pf_hours", "h")),
-    "pf_below_80_over_6h": (("P/F", "pf_ratio_mmhg", "mmHg"), ("for", "pf_hours", "h")),
+    "pf_below_50_over_3h": (("P/F", "pf_ratio_mmhg", "arterial_po2_mmhg"), ("for", "pf_hours", "h")),
+    "pf_below_80_over_6h": (("P/F", "pf_ratio_mmhg", "arterial_po2_mmhg"), ("for", "pf_hours", "h")),
     "hypercapnic_acidosis_over_6h": (
         ("pH", "arterial_ph", ""),
         ("PaCO2", "paco2_mmhg", "arterial_pco2_mmhg"),

@@ -1,4 +1,5 @@
-"""How decisions read on screen: the kind's content as labelled rows and the pathway evaluations it holds."""
+"""How decisions read on screen: the kind's content as labelled rows and the pathway evaluations it holds, in the
+program's units (gas pressures and Hb are stored canonical, in the units their names say)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 from django import forms
 
 from ecmo_core import units
-from ecmo_web.decisions import observed
+from ecmo_web.decisions import criteria_words, observed
 from ecmo_web.decisions.kinds import KIND_FORMS
 from ecmo_web.decisions.models import Decision
+from ecmo_web.forms import MeasureField
 from ecmo_web.timezones import to_local
 
 EVALUATIONS: dict[str, str] = {
@@ -54,9 +56,11 @@ DETAIL_LABELS: dict[str, str] = {
 }
 
 
-def _display(field: forms.Field, value: Any, program: Any) -> str:
+def _display(field: forms.Field, value: Any, program: Any, prefs: units.UnitPreferences = units.US) -> str:
     if value is None or value == "" or value == []:
         return ""
+    if isinstance(field, MeasureField) and isinstance(value, int | float):
+        return units.entry_text(field.code, float(value), prefs)
     if isinstance(field, forms.NullBooleanField | forms.BooleanField):
         return "yes" if value else "no"
     if isinstance(field, forms.DateTimeField) and isinstance(value, str):
@@ -64,7 +68,7 @@ def _display(field: forms.Field, value: Any, program: Any) -> str:
         return shown.strftime("%Y-%m-%d %H:%M:%S").removesuffix(":00") if shown else value
     choices = _flat_choices(getattr(field, "choices", []) or [])
     if isinstance(value, list):
-        return "; ".join(str(choices.get(v, v)) for v in value)
+        return "; ".join(criteria_words.localise(str(v), str(choices.get(v, v)), prefs) for v in value)
     if isinstance(field, forms.ModelChoiceField):  # stored as the id: show the object's name
         found = field.queryset.filter(pk=value).first() if isinstance(value, int) else None
         return str(found) if found is not None else str(value)
@@ -88,17 +92,20 @@ def _flat_choices(choices: Any) -> dict[Any, Any]:
 
 
 def content_rows(decision: Decision) -> list[tuple[str, str]]:
-    """The kind's fields in form order with their labels, leaving out empty ones."""
+    """The kind's fields in form order with their labels, leaving out empty ones; gas pressures and Hb in the
+    program's units ("P/F ratio (kPa)", "9.1")."""
     form_class = KIND_FORMS.get(decision.kind)
     if form_class is None:
         return []
     program = decision.run.program
+    prefs = program.unit_preferences
     rows = []
     for name, field in form_class.base_fields.items():
         if name in decision.content:
-            text = _display(field, decision.content[name], program)
+            text = _display(field, decision.content[name], program, prefs)
+            label = field.label_for(prefs) if isinstance(field, MeasureField) else field.label
             if text:
-                rows.append((str(field.label or name.replace("_", " ").capitalize()), text))
+                rows.append((str(label or name.replace("_", " ").capitalize()), text))
     return rows
 
 
@@ -149,8 +156,13 @@ def result_view(
         "criteria": [
             {
                 **c,
+                # gas criteria (stored and judged in mmHg) read in the program's gas unit
+                "label": criteria_words.localise(c.get("key", ""), str(c.get("label", "")), prefs),
+                "requirement": criteria_words.localise(
+                    c.get("key", ""), str(c.get("requirement", "")), prefs
+                ),
                 "tone": STATUS_TONE.get(c["status"], "muted"),
-                "observed_text": _observed(c.get("observed")),
+                "observed_text": _observed(c.get("observed"), c.get("key", ""), prefs),
                 "entered_text": observed.entered_text(c.get("key", ""), content or {}, prefs)
                 if c.get("observed") is None
                 else "",
@@ -164,11 +176,13 @@ def result_view(
     }
 
 
-def _observed(value: Any) -> str:
+def _observed(value: Any, key: str = "", prefs: units.UnitPreferences = units.US) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int | float) and (local := criteria_words.gas_number(key, value, prefs)) is not None:
+        return local
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}".removesuffix(".0")
     return str(value)

@@ -14,12 +14,13 @@ from typing import Any
 
 from django import forms
 
-from ecmo_core import circuit
+from ecmo_core import circuit, units
 from ecmo_core.errors import InfeasibleError, InputError
 from ecmo_core.oxygenation import vv_required_blood_flow
 from ecmo_core.physiology import body_surface_area_m2
 from ecmo_web.decisions.kinds import KindForm
 from ecmo_web.decisions.models import Kind
+from ecmo_web.forms import MeasureField
 from ecmo_web.perfusion import site
 from ecmo_web.perfusion.catalogue import selection_catalogue
 from ecmo_web.runs.models import Cannula, CatalogueItem, CatalogueKind, EcmoRun, Mode
@@ -72,7 +73,9 @@ class CircuitSelectionForm(KindForm):
     configuration = forms.ChoiceField(choices=Mode.choices)
     weight_kg = _number("Weight (kg)", 20, 350)
     height_cm = _number("Height (cm)", 120, 250)
-    hb_g_dl = _number("Haemoglobin (g/dL)", 3, 25)
+    hb_g_dl = MeasureField(
+        "hemoglobin_g_dl", name="Haemoglobin", bounds=(3, 25)
+    )  # g/L where the program says
     cardiac_index_l_min_m2 = _number(
         "Cardiac index target (L/min/m²)", 1, 4, help_text="V-A: flow = cardiac index × BSA"
     )
@@ -190,7 +193,8 @@ class CircuitSelectionForm(KindForm):
         flow = model.ecmo_blood_flow_l_min
         self.flow_working = [
             f"VV model: SaO2 {d['target_arterial_so2']:g} with VO2 {d['vo2_ml_min']:g} mL/min, Hb "
-            f"{d['hb_g_dl']:g} g/dL, cardiac output {d['cardiac_output_l_min']:g} L/min, recirculation "
+            f"{units.entry_text('hemoglobin_g_dl', d['hb_g_dl'], self.prefs)} "
+            f"{units.unit_of('hemoglobin_g_dl', self.prefs)}, cardiac output {d['cardiac_output_l_min']:g} L/min, recirculation "
             f"{d.get('recirculation_fraction') or 0:g} needs {flow:.2f} L/min, set at {round_up_flow(flow):.1f} L/min"
         ]
         return round_up_flow(flow)

@@ -281,7 +281,9 @@ def circuit_selection(request: HttpRequest, run_id: int) -> HttpResponse:
     now = timezone.now()
     data = request.POST if request.method == "POST" else None
     form = DecisionForm(data, run=run, now=now, initial={"title": "Circuit and cannula selection"})
-    kind_form = CircuitSelectionForm(data, run=run, prefix="k", initial=_selection_initial(run), now=now)
+    kind_form = CircuitSelectionForm(
+        data, run=run, prefix="k", initial=_selection_initial(run), now=now, local_units=True
+    )
     status = 200
     if request.method == "POST":
         kind_ok = kind_form.is_valid()

@@ -7,12 +7,10 @@ import math
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from ecmo_core import units
-from ecmo_core.errors import InputError
 from ecmo_web.accounts.models import Role
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, MeasureField, ProgramForm, localise_measures
 from ecmo_web.surveillance.models import CHECK_PARAMETERS, ESCALATION_ROLES, ClotFinding, ColourDifference
 
 # Labels and units come from the parameter registry (``ecmo_core.units.label_with_unit``) in the program's
@@ -52,64 +50,6 @@ LAB_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("fibrinogen_mg_dl", "platelets_10e3_ul", "hemoglobin_g_dl", "d_dimer_mg_l", "lactate_mmol_l"),
     ),
 )
-
-
-class MeasureField(forms.FloatField):
-    """A number typed in the program's units (``ecmo_core.units``), cleaned to the canonical stored value.
-
-    The label and the accepted range come from the parameter registry in local units ("Pre-oxygenator pressure
-    (kPa)", "-13.33 to 106.65 kPa"). ``offered`` is the canonical value the box was filled with (telemetry or the
-    check being amended): typed back unchanged, it is returned exactly, so a kPa round trip never alters it.
-    """
-
-    def __init__(self, code: str, prefs: units.UnitPreferences, label: str | None = None) -> None:
-        self.code, self.prefs = code, prefs
-        self.offered: float | None = None
-        accepted = units.range_text(code, prefs)
-        self.accepted = accepted
-        super().__init__(
-            required=False,
-            label=label or units.label_with_unit(code, prefs),
-            error_messages={"invalid": f"must be a number ({accepted})"},
-            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "data-code": code}),
-        )
-
-    def shown(self, canonical: float) -> str:
-        return units.entry_text(self.code, canonical, self.prefs)
-
-    def clean(self, value: Any) -> float | None:
-        local = super().clean(value)
-        if local is None:
-            return None
-        if self.offered is not None and local == float(self.shown(self.offered)):
-            return self.offered
-        try:
-            return units.check_local(self.code, local, self.prefs)
-        except InputError as error:
-            raise ValidationError(error.message) from None
-
-
-def localise_measures(form: forms.Form, offered: dict[str, Any] | None = None) -> None:
-    """Show canonical initial values of ``form``'s measure fields in local units and remember them as offered.
-
-    ``offered`` (canonical, by code) names values a bound form was filled with (posted telemetry prefill, the
-    check being amended), so that values submitted unchanged keep their exact stored value.
-    """
-    for name, field in form.fields.items():
-        if not isinstance(field, MeasureField):
-            continue
-        value = (offered or {}).get(name, form.initial.get(name))
-        if isinstance(value, dict):
-            value = value.get("value")
-        try:
-            canonical = float(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
-            canonical = None
-        if canonical is None:
-            continue
-        field.offered = canonical
-        if name in form.initial:
-            form.initial[name] = field.shown(canonical)
 
 
 def number_field(

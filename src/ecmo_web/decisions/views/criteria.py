@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from ecmo_core import pathways
 from ecmo_web.accounts.models import Program
-from ecmo_web.decisions import actions
+from ecmo_web.decisions import actions, criteria_words
 from ecmo_web.decisions.criteria import DEFAULTS, criteria_for, setting_for
 from ecmo_web.decisions.forms import CriteriaForm, member_choices
 from ecmo_web.decisions.models import (
@@ -56,7 +56,9 @@ def criteria_page(request: HttpRequest, program_id: int) -> HttpResponse:
                 "name": name,
                 "label": PathwayCriteria.CriteriaSetName(name).label,
                 "setting": setting,
-                "rows": pathways.criteria_table(criteria_for(program, name)),
+                "rows": criteria_words.rows(
+                    pathways.criteria_table(criteria_for(program, name)), program.unit_preferences
+                ),
             }
         )
     history = PathwayCriteria.objects.filter(program=program).select_related("set_by")[:20]

@@ -61,7 +61,7 @@ def _kind_form(kind: str, request: HttpRequest, run: EcmoRun, data: Any = None) 
         initial["configuration"] = mode.mode if mode else "vv"
     if kind == Kind.FLOW_TARGET:
         initial.update(_flow_prefill(run))
-    return KIND_FORMS[kind](data, run=run, prefix="k", initial=initial, now=_now())
+    return KIND_FORMS[kind](data, run=run, prefix="k", initial=initial, now=_now(), local_units=True)
 
 
 def _flow_prefill(run: EcmoRun) -> dict[str, Any]:

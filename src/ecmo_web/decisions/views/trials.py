@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ecmo_core import pathways
+from ecmo_core import pathways, units
 from ecmo_core.errors import InputError
-from ecmo_web.decisions import actions, trials
+from ecmo_web.decisions import actions, criteria_words, trials
 from ecmo_web.decisions.forms import (
+    GAS_OBSERVATIONS,
     SHORT_LABELS,
     VA_OBSERVATION,
     VV_OBSERVATION,
@@ -42,6 +43,7 @@ def _trial_rows(decision: Decision, result: pathways.PathwayResult) -> tuple[lis
         if any(c in o.values for o in observations)
     ]
     base = observations[0].values if observations else {}
+    prefs = decision.run.program.unit_preferences
     rows = []
     for obs in observations:
         cells = []
@@ -50,9 +52,20 @@ def _trial_rows(decision: Decision, result: pathways.PathwayResult) -> tuple[lis
             tone = ""
             if value is not None:
                 tone = _cell_tone(code, value, criteria, base, obs.values, trial_type)
+                if code in GAS_OBSERVATIONS:  # judged in mmHg, shown in the program's gas unit
+                    value = float(units.entry_text(GAS_OBSERVATIONS[code][0], value, prefs))
             cells.append({"value": value, "tone": tone})
         rows.append({"obs": obs, "cells": cells})
-    return [SHORT_LABELS.get(c, observation_label(c)) for c in codes], rows
+    return [_header(c, prefs) for c in codes], rows
+
+
+def _header(code: str, prefs: units.UnitPreferences) -> str:
+    """A column's short name, with the unit where the program reads a gas in another unit than mmHg ("PaO2 kPa")."""
+    text = SHORT_LABELS.get(code, observation_label(code))
+    if code in GAS_OBSERVATIONS:
+        unit = units.unit_of(GAS_OBSERVATIONS[code][0], prefs)
+        return text if unit == "mmHg" else f"{text} {unit}"
+    return text
 
 
 def _cell_tone(
@@ -98,10 +111,12 @@ def _trial_context(request: HttpRequest, decision: Decision, **extra: Any) -> di
         "trial_type": trial_type,
         "started_at": started,
         "steps": [s for s in str(decision.content.get("protocol_steps", "")).splitlines() if s.strip()],
-        "evaluation": result_view("Against the criteria", result.as_dict()),
+        "evaluation": result_view("Against the criteria", result.as_dict(), prefs=program.unit_preferences),
         "headers": headers,
         "rows": rows,
-        "criteria_rows": pathways.criteria_table(trials.criteria(decision)),
+        "criteria_rows": criteria_words.rows(
+            pathways.criteria_table(trials.criteria(decision)), program.unit_preferences
+        ),
         "can_pathway": can(request.user, "pathway.record", decision),
         "can_record": can(request.user, "decision.record", decision),
         "observation_form": extra.get("observation_form")
@@ -162,7 +177,9 @@ def trial_preview(request: HttpRequest, decision_id: int) -> HttpResponse:
             context["draft_error"] = f"{observation_label(err.field)}: {err.message}"
         else:
             context["draft"] = result_view(
-                "With this observation", trials.evaluate(decision, [draft]).as_dict()
+                "With this observation",
+                trials.evaluate(decision, [draft]).as_dict(),
+                prefs=decision.run.program.unit_preferences,
             )
     elif not form.is_valid():
         context["draft_error"] = "; ".join(
