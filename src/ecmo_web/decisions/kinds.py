@@ -23,7 +23,7 @@ from ecmo_core.errors import InfeasibleError, InputError
 from ecmo_core.oxygenation import vv_required_blood_flow
 from ecmo_web.decisions.criteria import criteria_for
 from ecmo_web.decisions.models import Kind
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, model_choice_field
 from ecmo_web.runs.models import Component, ComponentKind, EcmoRun, McsDevice, Mode
 from ecmo_web.surveillance.models import Alert
 
@@ -695,6 +695,11 @@ class AmbulationForm(KindForm):
 # --- Circuit change --------------------------------------------------------------------------------------
 
 
+class _AlertChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Alert) -> str:
+        return f"{obj.rule_title or obj.rule_id} · {obj.severity} · {obj.opened_at:%Y-%m-%d %H:%M} UTC"
+
+
 class CircuitChangeForm(KindForm):
     kind = Kind.CIRCUIT_CHANGE
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
@@ -704,7 +709,7 @@ class CircuitChangeForm(KindForm):
     component = forms.ModelChoiceField(
         queryset=Component.objects.none(), required=False, label="Component installed (once done)"
     )
-    alerts = forms.ModelMultipleChoiceField(
+    alerts = _AlertChoice(
         queryset=Alert.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -713,11 +718,8 @@ class CircuitChangeForm(KindForm):
 
     def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
         super().__init__(*args, run=run, **kwargs)
-        self.fields["component"].queryset = Component.objects.filter(circuit__run=run)  # type: ignore[attr-defined]
-        self.fields["alerts"].queryset = Alert.objects.filter(run=run).order_by("-opened_at")  # type: ignore[attr-defined]
-        self.fields["alerts"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda a: f"{a.rule_title or a.rule_id} · {a.severity} · {a.opened_at:%Y-%m-%d %H:%M} UTC"
-        )
+        model_choice_field(self, "component").queryset = Component.objects.filter(circuit__run=run)
+        model_choice_field(self, "alerts").queryset = Alert.objects.filter(run=run).order_by("-opened_at")
 
     def content(self) -> dict[str, Any]:
         data = super().content()
@@ -753,7 +755,7 @@ class McsForm(KindForm):
 
     def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
         super().__init__(*args, run=run, **kwargs)
-        self.fields["device"].queryset = McsDevice.objects.filter(run=run)  # type: ignore[attr-defined]
+        model_choice_field(self, "device").queryset = McsDevice.objects.filter(run=run)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
