@@ -19,7 +19,7 @@ _ACTION = re.compile(r"\b([a-z_]+\.[a-z_]+)\b")
 
 def _way_back(request: HttpRequest) -> str | None:
     """The page the user came from, if it is on this site (never an outside address)."""
-    referer = request.META.get("HTTP_REFERER", "")
+    referer = str(request.META.get("HTTP_REFERER", ""))
     if referer and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.datastructures import MultiValueDict
 
 from ecmo_core import units
 from ecmo_core.errors import InputError
@@ -49,7 +50,8 @@ class ProgramForm(forms.Form):
                 self.initial[name] = local.replace(second=0, microsecond=0, tzinfo=None)
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        # BaseForm._post_clean is Django's hook after cleaning (django/forms/forms.py); django-stubs omits it.
+        super()._post_clean()  # type: ignore[misc]
         for name, field in self.fields.items():
             value = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
             if isinstance(field, LocalDateTimeField) and isinstance(value, dt.datetime):
@@ -69,10 +71,32 @@ class ProgramForm(forms.Form):
         else:
             self.add_error(None, error)
         current = getattr(error, "current", None)
-        field = getattr(error, "field", None)
-        if current is not None and field in self.fields and self.is_bound:
-            self.data = self.data.copy()
-            self.data[self.add_prefix(field)] = str(current)
+        conflicting = getattr(error, "field", None)
+        if (
+            current is not None
+            and isinstance(conflicting, str)
+            and conflicting in self.fields
+            and self.is_bound
+        ):
+            # A page's data is a QueryDict (copied, to keep every value of a multiple choice); the API's, a dict.
+            data = self.data.copy() if isinstance(self.data, MultiValueDict) else dict(self.data)
+            data[self.add_prefix(conflicting)] = str(current)
+            self.data = data
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """``form.fields[name]``, a choice field whose choices are set per request (the program's members, say).
+    (``BaseForm.fields`` holds plain ``Field``s to a type checker.)"""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), name
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """``form.fields[name]``, a model choice field whose queryset is set per request (the run's components)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), name
+    return field
 
 
 class MeasureField(forms.FloatField):

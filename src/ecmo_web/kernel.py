@@ -268,6 +268,11 @@ def lock(obj: M) -> M:
     return obj
 
 
+# A version, or a ``based_on`` row id, as the editor's form (text) or an API client (a number) sent it; None or ""
+# when none was sent. expect_version and expect_latest check it.
+Submitted = int | str | None
+
+
 def expect_version(obj: Model, submitted: Any, *, field: str = "version") -> None:
     """Refuse (``VersionConflict``) unless ``obj`` is still at the version the editor ``submitted``.
 

@@ -123,7 +123,7 @@ def requires_second_factor(user: Any) -> bool:
 def has_authenticator(user: Any) -> bool:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())  # django-otp is untyped
 
 
 _EXEMPT_PREFIXES = ("/static/", "/login/", "/logout/", "/account/two-factor/", "/api/v1/auth/token")

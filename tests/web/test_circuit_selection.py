@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from ecmo_web.decisions import actions as decision_actions
 from ecmo_web.decisions.models import Decision
 from ecmo_web.perfusion.actions.settings import set_settings
+from ecmo_web.perfusion.apply import apply_selection
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import Cannula, CatalogueItem, Component, EcmoRun
 from tests.web.conftest import T0
@@ -160,6 +163,25 @@ def test_it_installs_when_an_open_selection_is_decided_later(
         )
     assert sorted(Cannula.objects.filter(run=va_run).values_list("size_fr", flat=True)) == [19, 23]
     assert Component.objects.filter(circuit__run=va_run, kind="oxygenator").count() == 1
+
+
+def test_it_refuses_a_cannula_without_a_site_naming_the_field(
+    personas: dict[str, Any],
+    va_run: EcmoRun,
+    catalogue: dict[str, CatalogueItem],  # noqa: F811
+) -> None:
+    # The form fills in a default site for every cannula it keeps; a caller that passes none gets the field named
+    # (not the model's "site cannot be null"), and no cannula is written.
+    decision = SimpleNamespace(run=va_run, decided_at=NOW, pk=0, title="circuit selection")
+    data = {
+        "drainage_cannula": catalogue["Multistage venous drainage 23 Fr 55 cm"],
+        "return_cannula": catalogue["Return 19 Fr 18 cm"],
+        "return_site": "left_femoral_artery",
+    }
+    with pytest.raises(ValidationError) as raised:
+        apply_selection(actor=personas["perfusionist"], decision=decision, data=data)
+    assert raised.value.message_dict == {"content.drainage_site": ["choose where this cannula goes in"]}
+    assert not Cannula.objects.filter(run=va_run).exists()
 
 
 def test_it_keeps_a_choice_made_against_the_checks(

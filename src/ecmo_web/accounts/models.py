@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from ecmo_core import units
+from ecmo_core.units import UnitPreferences
 
 
 def _choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -57,9 +58,10 @@ class Program(models.Model):
     program_path = ""  # restrict(): this object *is* the program
 
     @property
-    def unit_preferences(self) -> units.UnitPreferences:
-        """This program's display units (``ecmo_core.units``)."""
-        return units.UnitPreferences(
+    def unit_preferences(self) -> UnitPreferences:
+        """This program's display units (``ecmo_core.units``). (Named directly: inside the class, ``units`` is the
+        reverse relation to ``Unit``.)"""
+        return UnitPreferences(
             pressure=self.pressure_unit,
             hemoglobin=self.hemoglobin_unit,
             fibrinogen=self.fibrinogen_unit,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ecmo_web.accounts import tokens
 from ecmo_web.accounts.models import ApiToken, token_lifetime
+from ecmo_web.kernel import user_of
 
 
 @login_required
@@ -19,7 +20,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [
         {"token": t, "live": t.is_live(now)}
-        for t in ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk")[:200]
+        for t in ApiToken.objects.filter(user=user_of(request.user)).order_by("-created_at", "-pk")[:200]
     ]
     lifetime_h = token_lifetime().total_seconds() / 3600
     return render(request, "accounts/tokens.html", {"rows": rows, "lifetime_h": f"{lifetime_h:g}"})

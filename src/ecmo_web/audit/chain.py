@@ -54,7 +54,8 @@ def snapshot(obj: Model, fields: list[str] | None = None) -> dict[str, Any]:
         if fields is not None and field.name not in fields:
             continue
         data[field.attname] = getattr(obj, field.attname)
-    return _jsonable(data)
+    stored: dict[str, Any] = _jsonable(data)
+    return stored
 
 
 def append(

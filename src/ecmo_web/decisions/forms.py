@@ -13,7 +13,14 @@ from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.calculators.present import label as calc_label
 from ecmo_web.decisions.kinds import MCS_READINGS, YES_NO
 from ecmo_web.decisions.models import DecisionSession, SavedCalculation, TransportEvent
-from ecmo_web.forms import LocalDateTimeField, MeasureField, ProgramForm, version_field
+from ecmo_web.forms import (
+    LocalDateTimeField,
+    MeasureField,
+    ProgramForm,
+    choice_field,
+    model_choice_field,
+    version_field,
+)
 from ecmo_web.runs.models import EcmoRun
 
 PARTICIPANT_ROWS = 6
@@ -33,6 +40,11 @@ def member_choices(program: Program) -> list[tuple[str, str]]:
 
 
 ROLE_CHOICES = [("", "their role in the program"), *Role.choices]
+
+
+class _SavedCalculationChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: SavedCalculation) -> str:
+        return obj.summary()
 
 
 class DecisionForm(ProgramForm):
@@ -61,7 +73,7 @@ class DecisionForm(ProgramForm):
     )
     recommendation = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     recommended_by = forms.ChoiceField(required=False)
-    calculations = forms.ModelMultipleChoiceField(
+    calculations = _SavedCalculationChoice(
         queryset=SavedCalculation.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -76,15 +88,14 @@ class DecisionForm(ProgramForm):
         super().__init__(*args, program=run.program, **kwargs)
         self.run = run
         members = member_choices(run.program)
-        self.fields["recommended_by"].choices = members
-        self.fields["decided_by"].choices = members
-        self.fields["session"].queryset = DecisionSession.objects.filter(  # type: ignore[attr-defined]
+        choice_field(self, "recommended_by").choices = members
+        choice_field(self, "decided_by").choices = members
+        model_choice_field(self, "session").queryset = DecisionSession.objects.filter(
             program=run.program
         ).order_by("-started_at")[:30]
-        self.fields["calculations"].queryset = SavedCalculation.objects.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "calculations").queryset = SavedCalculation.objects.filter(
             run=run, decision__isnull=True
         )
-        self.fields["calculations"].label_from_instance = lambda c: c.summary()  # type: ignore[attr-defined]
         rows = max(participant_rows, self._rows_in_data("participant_user_"))
         for i in range(rows):
             self.fields[f"participant_user_{i}"] = forms.ChoiceField(
@@ -206,7 +217,7 @@ class DecideForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["decided_by"].choices = member_choices(self.program)
+        choice_field(self, "decided_by").choices = member_choices(self.program)
 
 
 class ParticipantForm(ProgramForm):
@@ -216,7 +227,7 @@ class ParticipantForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = member_choices(self.program)
+        choice_field(self, "user").choices = member_choices(self.program)
 
 
 class DissentForm(ProgramForm):
@@ -226,7 +237,7 @@ class DissentForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = member_choices(self.program)
+        choice_field(self, "user").choices = member_choices(self.program)
 
 
 class ResolveForm(ProgramForm):
@@ -460,7 +471,7 @@ class SessionForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].choices = member_choices(self.program)[1:]
+        choice_field(self, "attendees").choices = member_choices(self.program)[1:]
 
     def attendee_rows(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = [{"user": int(u)} for u in self.cleaned_data.get("attendees") or []]
@@ -491,4 +502,4 @@ class CriteriaForm(forms.Form):
         return overrides
 
     def error_text(self) -> str:
-        return "; ".join(" ".join(errors) for errors in self.errors.values())
+        return "; ".join(" ".join(map(str, errors)) for errors in self.errors.values())

@@ -30,7 +30,13 @@ from ecmo_core.oxygenation import vv_required_blood_flow
 from ecmo_web.decisions.criteria import criteria_for
 from ecmo_web.decisions.criteria_words import localise
 from ecmo_web.decisions.models import Kind
-from ecmo_web.forms import LocalDateTimeField, MeasureField, ProgramForm, localise_measures
+from ecmo_web.forms import (
+    LocalDateTimeField,
+    MeasureField,
+    ProgramForm,
+    localise_measures,
+    model_choice_field,
+)
 from ecmo_web.runs.models import Component, ComponentKind, EcmoRun, McsDevice, Mode
 from ecmo_web.surveillance.models import Alert
 
@@ -765,6 +771,11 @@ class AmbulationForm(KindForm):
 # --- Circuit change --------------------------------------------------------------------------------------
 
 
+class _AlertChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Alert) -> str:
+        return f"{obj.rule_title or obj.rule_id} · {obj.severity} · {obj.opened_at:%Y-%m-%d %H:%M} UTC"
+
+
 class CircuitChangeForm(KindForm):
     kind = Kind.CIRCUIT_CHANGE
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
@@ -774,7 +785,7 @@ class CircuitChangeForm(KindForm):
     component = forms.ModelChoiceField(
         queryset=Component.objects.none(), required=False, label="Component installed (once done)"
     )
-    alerts = forms.ModelMultipleChoiceField(
+    alerts = _AlertChoice(
         queryset=Alert.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -783,11 +794,8 @@ class CircuitChangeForm(KindForm):
 
     def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
         super().__init__(*args, run=run, **kwargs)
-        self.fields["component"].queryset = Component.objects.filter(circuit__run=run)  # type: ignore[attr-defined]
-        self.fields["alerts"].queryset = Alert.objects.filter(run=run).order_by("-opened_at")  # type: ignore[attr-defined]
-        self.fields["alerts"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda a: f"{a.rule_title or a.rule_id} · {a.severity} · {a.opened_at:%Y-%m-%d %H:%M} UTC"
-        )
+        model_choice_field(self, "component").queryset = Component.objects.filter(circuit__run=run)
+        model_choice_field(self, "alerts").queryset = Alert.objects.filter(run=run).order_by("-opened_at")
 
     def content(self) -> dict[str, Any]:
         data = super().content()
@@ -823,7 +831,7 @@ class McsForm(KindForm):
 
     def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
         super().__init__(*args, run=run, **kwargs)
-        self.fields["device"].queryset = McsDevice.objects.filter(run=run)  # type: ignore[attr-defined]
+        model_choice_field(self, "device").queryset = McsDevice.objects.filter(run=run)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

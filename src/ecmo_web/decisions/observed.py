@@ -72,7 +72,7 @@ def _source(source: str) -> str:
 
 def entered_text(key: str, content: dict[str, Any], prefs: units.UnitPreferences) -> str:
     """The values typed with the decision for criterion ``key`` ("P/F 68 mmHg for 7 h"), or ""."""
-    parts = []
+    parts: list[str] = []
     for label, name, unit in ENTERED.get(key, ()):
         value = content.get(name)
         if value is None:

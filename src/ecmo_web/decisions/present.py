@@ -70,7 +70,8 @@ def _display(field: forms.Field, value: Any, program: Any, prefs: units.UnitPref
     if isinstance(value, list):
         return "; ".join(criteria_words.localise(str(v), str(choices.get(v, v)), prefs) for v in value)
     if isinstance(field, forms.ModelChoiceField):  # stored as the id: show the object's name
-        found = field.queryset.filter(pk=value).first() if isinstance(value, int) else None
+        queryset = field.queryset
+        found = queryset.filter(pk=value).first() if isinstance(value, int) and queryset is not None else None
         return str(found) if found is not None else str(value)
     if choices:
         return str(choices.get(value, value))

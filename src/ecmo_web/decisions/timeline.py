@@ -13,7 +13,7 @@ from ecmo_web import timeline
 from ecmo_web.decisions.models import Decision, Kind, McsCheck, Status
 from ecmo_web.runs.models import EcmoRun
 
-_KIND_TONE = {
+_KIND_TONE: dict[str, str] = {
     Kind.CANDIDACY: "vv",
     Kind.MODALITY: "hybrid",
     Kind.CIRCUIT_CHANGE: "warning",

@@ -108,8 +108,8 @@ def _not_demo() -> list[str]:
     from ecmo_web.demo.base import CATALOGUE
 
     demo_items = Q(pk__in=[])
-    for kind, maker, model in [(k, mk, md) for k, mk, md, _ in CATALOGUE] + _demo_catalogue_files():
-        demo_items |= Q(kind=kind, maker=maker, model=model)
+    for kind, maker, model_name in [(k, mk, md) for k, mk, md, _ in CATALOGUE] + _demo_catalogue_files():
+        demo_items |= Q(kind=kind, maker=maker, model=model_name)
     if CatalogueItem.objects.exclude(demo_items).exists():
         found.append("device catalogue items the demo did not add")
     events = AuditEvent.objects.exclude(actor__email__endswith=DEMO_EMAIL_DOMAIN).exclude(
@@ -124,7 +124,9 @@ def _not_demo() -> list[str]:
             continue
         # rows with no program at all (catalogue audit events, say) are not "outside the demo programs": the audit
         # events among them were judged by their actor above
-        outside = model.objects.exclude(**{f"{path}__is_demo": True}).exclude(**{f"{path}__isnull": True})
+        outside = model._default_manager.exclude(**{f"{path}__is_demo": True}).exclude(
+            **{f"{path}__isnull": True}
+        )
         if outside.exists():
             found.append(f"{model._meta.verbose_name_plural} outside the demo programs")
             break

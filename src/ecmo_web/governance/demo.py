@@ -23,7 +23,7 @@ from ecmo_web.governance.models import PolicyVersion
 from ecmo_web.timezones import program_tz
 
 P, ICU, D, S, N = Role.PERFUSIONIST, Role.INTENSIVIST, Role.DIRECTOR, Role.ECMO_SPECIALIST, Role.BEDSIDE_NURSE
-SIGNERS = {
+SIGNERS: dict[str, str] = {  # role → the demo user who signs for it
     P: "perfusionist",
     ICU: "intensivist",
     D: "director",
@@ -284,8 +284,8 @@ def _seed_qi(ctx: DemoContext, today: dt.date) -> None:
             "act": "",
         },
     ]
-    for c in cycles:
-        qi.record_cycle(actor=perf, project=project, now=ctx.now, **c)
+    for cycle in cycles:
+        qi.record_cycle(actor=perf, project=project, now=ctx.now, **cycle)
 
 
 # (name, months valid, skill set of, description)

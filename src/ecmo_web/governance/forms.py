@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ecmo_web.accounts.models import Membership, Program, Role
-from ecmo_web.forms import LocalDateTimeField, ProgramForm, version_field
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, choice_field, version_field
 from ecmo_web.governance import kpis
 from ecmo_web.governance.actions.policies import SIGNOFF_ROLES
 from ecmo_web.governance.models import MeasureKind, PdsaAct, PolicyTopic, PolicyVersion, SessionKind
@@ -45,7 +45,7 @@ class ProjectForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead"].choices = member_choices(self.program)  # type: ignore[attr-defined]
+        choice_field(self, "lead").choices = member_choices(self.program)
 
 
 class MeasureForm(ProgramForm):
@@ -130,7 +130,7 @@ class VersionForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["authors"].choices = member_choices(self.program, blank=False)  # type: ignore[attr-defined]
+        choice_field(self, "authors").choices = member_choices(self.program, blank=False)
 
 
 class SignoffForm(ProgramForm):
@@ -143,7 +143,7 @@ class LinkForm(ProgramForm):
 
     def __init__(self, *args: Any, versions: list[PolicyVersion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["version"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+        choice_field(self, "version").choices = [("", "—")] + [
             (str(v.pk), f"{v.policy.title} — version {v.number}") for v in versions
         ]
 
@@ -171,8 +171,8 @@ class AwardForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["holder"].choices = member_choices(self.program)  # type: ignore[attr-defined]
-        self.fields["competency"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+        choice_field(self, "holder").choices = member_choices(self.program)
+        choice_field(self, "competency").choices = [("", "—")] + [
             (str(c.pk), c.name) for c in self.program.competencies.all()
         ]
 
@@ -188,8 +188,8 @@ class SessionForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facilitator"].choices = member_choices(self.program)  # type: ignore[attr-defined]
-        self.fields["attendees"].choices = member_choices(self.program, blank=False)  # type: ignore[attr-defined]
+        choice_field(self, "facilitator").choices = member_choices(self.program)
+        choice_field(self, "attendees").choices = member_choices(self.program, blank=False)
 
 
 class ShiftForm(ProgramForm):
@@ -200,4 +200,4 @@ class ShiftForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members_on"].choices = member_choices(self.program, blank=False)  # type: ignore[attr-defined]
+        choice_field(self, "members_on").choices = member_choices(self.program, blank=False)

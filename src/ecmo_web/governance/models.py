@@ -152,7 +152,8 @@ class PolicyVersion(models.Model):
     number = models.PositiveSmallIntegerField()
     summary = models.CharField(max_length=300)
     text = models.TextField()
-    authors = models.ManyToManyField(USER, related_name="+")
+    # settings.AUTH_USER_MODEL spelled out (not USER): the mypy Django plugin resolves it to the user model
+    authors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
     effective_on = models.DateField()
     review_on = models.DateField()
     required_roles = models.JSONField(default=list)  # role values, e.g. ["perfusionist", "intensivist"]
@@ -312,7 +313,8 @@ class Shift(models.Model):
     name = models.CharField(max_length=80)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    members = models.ManyToManyField(USER, related_name="+")
+    # settings.AUTH_USER_MODEL spelled out (not USER): the mypy Django plugin resolves it to the user model
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     program_path = "program"

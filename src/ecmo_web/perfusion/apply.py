@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from ecmo_web.runs import actions as run_actions
 from ecmo_web.runs.models import CatalogueItem, ComponentKind
 
@@ -41,19 +43,22 @@ def apply_selection(*, actor: Any, decision: Any, data: dict[str, Any]) -> None:
             installed_at=when,
             reason_replaced=reason,
         )
-    cannulas = [("dual_lumen", data.get("dual_lumen_cannula"), data.get("drainage_site"))]
-    cannulas += [
-        ("drainage", data.get("drainage_cannula"), data.get("drainage_site")),
-        ("return", data.get("return_cannula"), data.get("return_site")),
+    cannulas = [
+        ("dual_lumen", data.get("dual_lumen_cannula"), "drainage_site"),
+        ("drainage", data.get("drainage_cannula"), "drainage_site"),
+        ("return", data.get("return_cannula"), "return_site"),
     ]
-    for purpose, item, site in cannulas:
+    for purpose, item, site_field in cannulas:
         if item is None:
             continue
+        site = data.get(site_field)
+        if not site:  # the form fills in a default site for every cannula it keeps; never store a blank one
+            raise ValidationError({f"content.{site_field}": "choose where this cannula goes in"})
         run_actions.add_cannula(
             actor=actor,
             run=run,
             purpose=purpose,
-            site=site,
+            site=str(site),
             size_fr=int(item.size_fr),
             length_cm=item.length_cm,
             maker_model=_describe(item),

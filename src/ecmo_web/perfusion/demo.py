@@ -99,6 +99,8 @@ def seed(ctx: DemoContext) -> None:
             lot=lot,
             checklist=checklist,
             now=ctx.now,
-            **parts,
+            oxygenator=parts["oxygenator"],
+            pump=parts.get("pump"),
+            tubing_pack=parts.get("tubing_pack"),
         )
     standby.expire_standby_circuits(ctx.now)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from ecmo_web.forms import LocalDateTimeField, ProgramForm
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, model_choice_field
 from ecmo_web.perfusion import site
 from ecmo_web.perfusion.actions.standby import CHECKLIST
 from ecmo_web.perfusion.models import PrimeType, StandbyStatus
@@ -75,14 +75,14 @@ class PrimingForm(forms.Form):
             ("pump", CatalogueKind.PUMP_HEAD),
             ("tubing_pack", CatalogueKind.TUBING_PACK),
         ):
-            self.fields[name].queryset = CatalogueItem.objects.filter(kind=kind, active=True)  # type: ignore[attr-defined]
+            model_choice_field(self, name).queryset = CatalogueItem.objects.filter(kind=kind, active=True)
 
     def clean(self) -> dict[str, Any]:
         d = super().clean() or {}
         if d.get("age_years") is None and d.get("age_days") is None:
             self.add_error("age_years", "give the age in years (or in days for a baby)")
         if d.get("prime_volume_ml") is None:
-            parts = [d.get(n) for n in ("oxygenator", "pump", "tubing_pack") if d.get(n) is not None]
+            parts = [d[n] for n in ("oxygenator", "pump", "tubing_pack") if d.get(n) is not None]
             if not parts:
                 self.add_error("prime_volume_ml", "give the prime volume or choose the circuit's parts")
             elif any(p.priming_volume_ml is None for p in parts):
@@ -129,7 +129,7 @@ class StandbyForm(ProgramForm):
             ("pump", CatalogueKind.PUMP_HEAD),
             ("tubing_pack", CatalogueKind.TUBING_PACK),
         ):
-            self.fields[name].queryset = CatalogueItem.objects.filter(kind=kind, active=True)  # type: ignore[attr-defined]
+            model_choice_field(self, name).queryset = CatalogueItem.objects.filter(kind=kind, active=True)
 
 
 class CloseStandbyForm(ProgramForm):
@@ -142,7 +142,7 @@ class CloseStandbyForm(ProgramForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["run"].queryset = EcmoRun.objects.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "run").queryset = EcmoRun.objects.filter(
             program=self.program, ended_at__isnull=True
         ).select_related("patient")
 

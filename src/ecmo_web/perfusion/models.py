@@ -77,6 +77,9 @@ class StandbyCircuit(models.Model):
     notes = models.CharField(max_length=300, blank=True)
 
     program_path = "program"
+    # Not stored: set on the circuits in standby by the standby page (perfusion.views.home) for its template.
+    flag: str  # "expired", "expiring" or ""
+    checklist_missing: list[str]  # labels of the priming checklist items not done
 
     class Meta:
         ordering = ["expires_at", "id"]

@@ -78,11 +78,13 @@ def alerts(who: Who, start: dt.datetime, end: dt.datetime) -> Iterable[Record]:
     for pk, run_id, rule, at in base.filter(
         acknowledged_by__in=users, acknowledged_at__gte=start, acknowledged_at__lt=end
     ).values_list("pk", "run_id", "rule_id", "acknowledged_at"):
+        assert at is not None  # acknowledged_at__gte: only acknowledged alerts
         url = reverse("surveillance_run_alerts", args=[run_id]) + f"#alert-{pk}"
         yield Record("alerts_handled", at, f"Alert acknowledged ({rule})", url)
     for pk, run_id, rule, at in base.filter(
         resolved_by__in=users, resolved_at__gte=start, resolved_at__lt=end
     ).values_list("pk", "run_id", "rule_id", "resolved_at"):
+        assert at is not None  # resolved_at__gte: only resolved alerts
         url = reverse("surveillance_run_alerts", args=[run_id]) + f"#alert-{pk}"
         yield Record("troubleshooting", at, f"Alert resolved ({rule})", url)
 

@@ -262,7 +262,7 @@ class CircuitSelectionForm(KindForm):
             return {}
         r = self.result
         chosen = {name: self.cleaned_data.get(name) for name, _ in PARTS}
-        checks = {
+        checks: dict[str, tuple[circuit.ItemCheck | circuit.CannulaCheck, ...]] = {
             "oxygenator": r.oxygenators,
             "pump": r.pumps,
             "tubing_pack": r.tubing_packs,

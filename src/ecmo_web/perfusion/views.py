@@ -142,7 +142,7 @@ def standby_close(request: HttpRequest, circuit_id: int) -> HttpResponse:
         ),
     )
     if done is None:
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         messages.error(request, f"{c.label} not closed — {errors}")
     else:
         messages.success(request, f"{c.label}: {c.get_status_display().lower()}.")
@@ -235,7 +235,7 @@ def _selection_rows(form: CircuitSelectionForm) -> list[dict[str, Any]]:
     if r is None:
         return []
     chosen = {name: form.cleaned_data.get(name) for name, _ in PARTS}
-    tables = [
+    tables: list[tuple[str, str, tuple[circuit.ItemCheck | circuit.CannulaCheck, ...]]] = [
         ("Oxygenator", "oxygenator", r.oxygenators),
         ("Pump head", "pump", r.pumps),
         ("Tubing pack", "tubing_pack", r.tubing_packs),

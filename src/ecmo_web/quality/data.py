@@ -211,10 +211,10 @@ def _involvement(
     ).values_list("decision_id", "role"):
         parent_roles[decision_id].add(role)
     for decision_id, run_id, at, recorder in sessions:
-        people = set(parent_roles[decision_id])
+        roles_there = set(parent_roles[decision_id])
         if recorder in member_roles:
-            people.add(member_roles[recorder])
-        out.append(core.InvolvementRecord(run_id, "ambulation", at, frozenset(people)))
+            roles_there.add(member_roles[recorder])
+        out.append(core.InvolvementRecord(run_id, "ambulation", at, frozenset(roles_there)))
     # M&M cases opened in the period: the roles of everyone who contributed input.
     # A case is usually held after its run ended, so any of the program's runs counts (see context_runs).
     cases = list(

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ecmo_core import quality as core
-from ecmo_web.forms import LocalDateTimeField, ProgramForm, version_field
+from ecmo_web.forms import LocalDateTimeField, ProgramForm, choice_field, version_field
 from ecmo_web.quality.codes import code_list
 from ecmo_web.quality.kpis import MODE_FILTERS
 from ecmo_web.quality.models import EventSeverity, FactorKind
@@ -43,11 +43,11 @@ class AdverseEventForm(ProgramForm):
     def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
         super().__init__(*args, program=run.program, **kwargs)
         self.run = run
-        self.fields["code"].choices = [("", "— choose —"), *code_list().code_choices()]
+        choice_field(self, "code").choices = [("", "— choose —"), *code_list().code_choices()]
         components = [
             c for circuit in run.circuits.prefetch_related("components") for c in circuit.components.all()
         ]
-        self.fields["component"].choices = [("", "— none —")] + [
+        choice_field(self, "component").choices = [("", "— none —")] + [
             (
                 str(c.pk),
                 f"{c.get_kind_display()} {c.maker} {c.model} · lot {c.lot or '—'}"
@@ -55,7 +55,7 @@ class AdverseEventForm(ProgramForm):
             )
             for c in components
         ]
-        self.fields["alert"].choices = [("", "— none —")] + [
+        choice_field(self, "alert").choices = [("", "— none —")] + [
             (str(a.pk), f"{to_local(a.opened_at, run.program):%d %b %H:%M} · {a.message[:60]}")
             for a in run.alerts.order_by("-opened_at")[:50]
         ]
@@ -70,11 +70,11 @@ class CaseForm(ProgramForm):
 
     def __init__(self, *args: Any, runs: list[EcmoRun], events: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["run"].choices = [("", "— choose —")] + [
+        choice_field(self, "run").choices = [("", "— choose —")] + [
             (str(r.pk), f"{r.patient.code} · started {to_local(r.started_at, self.program):%d %b %Y}")
             for r in runs
         ]
-        self.fields["event"].choices = [("", "— none —")] + [
+        choice_field(self, "event").choices = [("", "— none —")] + [
             (
                 str(e.pk),
                 f"{e.run.patient.code} · {to_local(e.onset_at, self.program):%d %b %H:%M} · {e.code_label}",
@@ -104,7 +104,7 @@ class ActionForm(ProgramForm):
 
     def __init__(self, *args: Any, members: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = members
+        choice_field(self, "owner").choices = members
 
 
 class CloseActionForm(ProgramForm):

@@ -30,10 +30,11 @@ def mm(who: Any, start: dt.datetime, end: dt.datetime) -> Iterable[Record]:
     ):
         url = reverse("quality_mm_case", args=[case_id])
         yield Record("mm", at, f"M&M input ({discipline})", url)
-    for case_id, at in MmAction.objects.filter(
+    for case_id, closed_at in MmAction.objects.filter(
         case__run__program=who.program, closed_by__in=who.users(), closed_at__gte=start, closed_at__lt=end
     ).values_list("case_id", "closed_at"):
-        yield Record("mm", at, "M&M action closed", reverse("quality_mm_case", args=[case_id]))
+        assert closed_at is not None  # closed_at__gte: only closed actions
+        yield Record("mm", closed_at, "M&M action closed", reverse("quality_mm_case", args=[case_id]))
 
 
 def audits(who: Any, start: dt.datetime, end: dt.datetime) -> Iterable[Record]:

@@ -222,7 +222,7 @@ def mm_cases(request: HttpRequest, program_id: int) -> HttpResponse:
             "program": program,
             "cases": cases,
             "open_actions": open_actions,
-            "today": to_local(timezone.now(), program).date(),  # type: ignore[union-attr]
+            "today": to_local(timezone.now(), program).date(),
             "can_manage": can(request.user, "mm.manage", program),
         },
     )
@@ -295,7 +295,7 @@ def _case_page(request: HttpRequest, case: MmCase, **forms: Any) -> HttpResponse
             or ActionForm(program=program, members=member_choices(program)),
             "close_form": CloseActionForm(program=program),
             "close_errors": forms.get("close_errors"),
-            "today": to_local(now, program).date(),  # type: ignore[union-attr]
+            "today": to_local(now, program).date(),
         }
     )
     return render(request, "quality/mm_case.html", context, status=400 if forms else 200)
@@ -428,7 +428,7 @@ MEDIAN_ITEMS = {
 
 def default_range(program: Program, now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The last twelve weeks, today included (weekly points on the charts)."""
-    today = to_local(now, program).date()  # type: ignore[union-attr]
+    today = to_local(now, program).date()
     return today - dt.timedelta(days=83), today + dt.timedelta(days=1)
 
 
@@ -541,7 +541,7 @@ def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
     )
     program = audit.program
     now = timezone.now()
-    today = to_local(now, program).date()  # type: ignore[union-attr]
+    today = to_local(now, program).date()
     form = AuditRunForm(
         request.POST or None,
         program=program,

@@ -107,7 +107,9 @@ class Study(models.Model):
     ethics_ref = models.CharField(max_length=200, blank=True, help_text="Ethics approval reference")
     ethics_approved_on = models.DateField(null=True, blank=True)
     registration = models.CharField(max_length=200, blank=True, help_text="Trial or registry registration id")
-    runs = models.ManyToManyField(EcmoRun, blank=True, related_name="studies", through="Enrolment")
+    runs: models.ManyToManyField[EcmoRun, Enrolment] = models.ManyToManyField(
+        EcmoRun, blank=True, related_name="studies", through="Enrolment"
+    )
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
 

@@ -27,7 +27,7 @@ def research(who: Any, start: dt.datetime, end: dt.datetime) -> Iterable[Record]
     recorded = AuditEvent.objects.filter(
         action="study.contributor_added", object_id__in=list(rows), at__gte=start, at__lt=end
     ).values_list("object_id", "at")
-    labels = dict(Contributor._meta.get_field("credit_role").choices or [])  # type: ignore[arg-type]
+    labels = dict(Contributor._meta.get_field("credit_role").choices or [])
     for object_id, at in recorded:
         study_id, role = rows[object_id]
         yield Record(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -40,7 +41,7 @@ def _errors(request: HttpRequest, error: ValidationError) -> None:
             messages.error(request, f"{field.replace('_', ' ')}: {problem}")
 
 
-def _jobs(program: Program, user: Any, kinds: list[str]) -> dict[str, Any]:
+def _jobs(program: Program, user: Any, kinds: Sequence[str]) -> dict[str, Any]:
     """The latest jobs of these kinds (research extracts: the user's own), and whether the table should poll."""
     found = ExportJob.objects.filter(program=program, kind__in=kinds).prefetch_related("submissions")[:20]
     shown = [j for j in found if j.kind != ExportKind.RESEARCH or j.requested_by_id == user.pk]
@@ -100,7 +101,7 @@ def start_export(request: HttpRequest, program_id: int) -> HttpResponse:
 
 
 @login_required
-def download(request: HttpRequest, job_id: int) -> HttpResponse:
+def download(request: HttpRequest, job_id: int) -> HttpResponseBase:
     job = checked_job(request.user, job_id)
     if job.status != ExportJob.Status.DONE:
         messages.error(request, "That export has not finished.")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import audit, aware, expect_version, member, member_role, require, user_of
+from ecmo_web.kernel import Submitted, audit, aware, expect_version, member, member_role, require, user_of
 from ecmo_web.permissions import may_write_section
 from ecmo_web.rounds import perfusion
 from ecmo_web.rounds.models import Attendance, Discipline, Goal, RoundsEntry, RoundsSection, RoundsSession
@@ -161,7 +161,7 @@ def write_section(
     discipline: str,
     text: str,
     reason: str = "",
-    version: int | None = None,
+    version: Submitted = None,
 ) -> RoundsSection:
     """Write or edit a discipline's section. The earlier text is kept in ``history``; editing a colleague's text
     needs a reason. ``version``: the section's version the editor read (0 when it was unwritten); if someone

@@ -150,7 +150,8 @@ def generate(run: EcmoRun, now: dt.datetime) -> dict[str, Any]:
     if summary is None or not has_data:
         out["note"] = "no circuit data yet"
         out["draft"] = _draft(out, None)
-        return _jsonable(out)
+        stored: dict[str, Any] = _jsonable(out)
+        return stored
     prefs = run.program.unit_preferences
     out["metrics"] = [m for m in (_metric(k, label, summary.get(k), prefs) for k, label, _ in METRICS) if m]
     out["post_oxygenator"] = [
@@ -211,7 +212,8 @@ def generate(run: EcmoRun, now: dt.datetime) -> dict[str, Any]:
     # The projection reads the current rule state: only meaningful for a summary of the present.
     out["oxygenator_projection"] = life[0].get("projection_note", "") if life and as_of is None else ""
     out["draft"] = _draft(out, summary)
-    return _jsonable(out)
+    result: dict[str, Any] = _jsonable(out)
+    return result
 
 
 def _delta_p_as_of(run: EcmoRun, now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any], Any]:

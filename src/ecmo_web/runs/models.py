@@ -314,6 +314,9 @@ class CatalogueItem(models.Model):
     )
     notes = models.CharField(max_length=300, blank=True)
     active = models.BooleanField(default=True)
+    # Not stored: set by the catalogue page (perfusion.views.catalogue) for its template, the points as text.
+    points_text: str
+    return_points_text: str
 
     class Meta:
         ordering = ["kind", "maker", "model"]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ecmo_web import contributions, live, timeline
 from ecmo_web.accounts.models import Program
-from ecmo_web.forms import ProgramForm, submit
+from ecmo_web.forms import ProgramForm, model_choice_field, submit
 from ecmo_web.permissions import can, landing, restrict, roles_by_program
 from ecmo_web.runs import actions, summary
 from ecmo_web.runs.forms import (
@@ -187,7 +187,7 @@ def _run_form_view(
         initial = initial_for(run) if initial_for is not None and request.method != "POST" else None
         form = form_class(request.POST or None, program=run.program, now=timezone.now(), initial=initial)
         if isinstance(form, McsSettingForm):
-            form.fields["device"].queryset = run.mcs_devices.filter(removed_at__isnull=True)  # type: ignore[attr-defined]
+            model_choice_field(form, "device").queryset = run.mcs_devices.filter(removed_at__isnull=True)
         if request.method == "POST" and submit(form, lambda d: perform(request, run, d)):
             return redirect("run_detail", run_id=run.pk)
         return render(

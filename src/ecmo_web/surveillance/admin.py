@@ -19,16 +19,12 @@ from django.http import HttpRequest
 
 from ecmo_web.accounts.admin import ProgramScopedAdmin
 from ecmo_web.accounts.models import Role
+from ecmo_web.kernel import user_of
 from ecmo_web.permissions import restrict
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance.models import (
-    DeadLetter,
-    Delivery,
-    DeviceAssociation,
-    NotificationChannel,
-    WorkFailure,
-)
+from ecmo_web.surveillance.models import DeadLetter, DeviceAssociation
 from ecmo_web.surveillance.notify import webhook_secret
+from ecmo_web.surveillance.worker_models import Delivery, NotificationChannel, WorkFailure
 
 
 class DeviceAssociationForm(forms.ModelForm):
@@ -115,7 +111,7 @@ class DeadLetterAdmin(ProgramScopedAdmin):
     def save_model(self, request: HttpRequest, obj: DeadLetter, form: Any, change: bool) -> None:
         from django.utils import timezone
 
-        obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        obj.reviewed_by, obj.reviewed_at = user_of(request.user), timezone.now()
         super().save_model(request, obj, form, change)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -201,10 +201,10 @@ def _columns(payload: SamplesIn) -> actions.SampleColumns:
     assert payload.columns is not None
     columns = payload.columns
     times = columns.observed_at
-    for code, values in columns.values.items():
-        if len(values) != len(times):
+    for code, series in columns.values.items():
+        if len(series) != len(times):
             raise ValidationError(
-                {f"columns.values.{code}": f"has {len(values)} values for {len(times)} times (observed_at)"}
+                {f"columns.values.{code}": f"has {len(series)} values for {len(times)} times (observed_at)"}
             )
     at: list[str] = []
     parameters: list[str] = []
@@ -437,7 +437,7 @@ def _alert_out(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _alerts() -> Any:
+def _alerts() -> QuerySet[Alert]:
     return Alert.objects.select_related("acknowledged_by", "resolved_by", "run__program")
 
 

@@ -260,7 +260,9 @@ def _baseline_periods(
         ).order_by("installed_at")
     )
     end_of_run = run.ended_at or now
-    hours = {kind: _baseline_hours(rule_id, config) for kind, rule_id in BASELINE_RULES.items()}
+    hours: dict[str, float] = {
+        kind: _baseline_hours(rule_id, config) for kind, rule_id in BASELINE_RULES.items()
+    }
     spans = Q()
     for c in components:
         spans |= Q(
@@ -371,7 +373,7 @@ def local_unit(code: str, prefs: units.UnitPreferences) -> tuple[str, float]:
 def _nice_step(span: float) -> float:
     """A round step (1, 2 or 5 × 10ⁿ) of about a tenth of ``span``: how far a range widens at a time."""
     raw = span / 10
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude: float = 10 ** math.floor(math.log10(raw))  # an int from 1 up, a float below
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
@@ -462,7 +464,7 @@ def trend_data(run: EcmoRun, *, now: dt.datetime, range_name: str) -> dict[str, 
         for code in codes:
             column, factor = values.get(code, {}), shown[code][1]
             data.append([_round(None if (v := column.get(t)) is None else v * factor) for t in xs])
-        bands = []
+        bands: list[dict[str, Any]] = []
         for s in group.series:
             factor = shown[s.code][1]
             for since, until, low, high in targets.get(s.code, []):

@@ -115,7 +115,7 @@ def _scenario(data: dict[str, Any]) -> Scenario:
         ],
         extra=[(o["at"], o["parameter"], o["value"], o["source"]) for o in telemetry.get("other", [])],
         first_checks=list(checks.get("first", [])),
-        skip_checks=tuple(checks["none_between"]) if "none_between" in checks else None,  # type: ignore[arg-type]
+        skip_checks=tuple(checks["none_between"]) if "none_between" in checks else None,
         temperature=checks.get("temperature_c", 36.8),
         acks=[
             Ack(

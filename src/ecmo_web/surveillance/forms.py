@@ -9,9 +9,11 @@ from typing import Any
 from django import forms
 
 from ecmo_core import units
-from ecmo_web.accounts.models import Role
+from ecmo_web.accounts.models import Program, Role
 from ecmo_web.forms import LocalDateTimeField, MeasureField, ProgramForm, localise_measures
+from ecmo_web.runs.models import Component, EcmoRun
 from ecmo_web.surveillance.models import CHECK_PARAMETERS, ESCALATION_ROLES, ClotFinding, ColourDifference
+from ecmo_web.timezones import to_local
 
 # Labels and units come from the parameter registry (``ecmo_core.units.label_with_unit``) in the program's
 # units; only the heater's set temperature is not a parameter code.
@@ -203,16 +205,33 @@ class AcknowledgeForm(forms.Form):
     )
 
 
+class _FittedComponentChoice(forms.ModelChoiceField):
+    """The run's components by kind, lot and when fitted (program-local time)."""
+
+    program: Program | None = None
+
+    def label_from_instance(self, obj: Component) -> str:
+        fitted = to_local(obj.installed_at, self.program)
+        return f"{obj.get_kind_display()} · lot {obj.lot or '—'} · fitted {fitted:%d %b %H:%M}"
+
+
 class ResolveForm(ProgramForm):
     comment = forms.CharField(
         max_length=2000, label="What was done", widget=forms.Textarea(attrs={"rows": 2})
     )
-    component = forms.ModelChoiceField(
-        queryset=None,
+    component = _FittedComponentChoice(
+        queryset=Component.objects.none(),
         required=False,
-        label="Component fitted (circuit change)",  # type: ignore[arg-type]
+        label="Component fitted (circuit change)",
         empty_label="— none —",
     )
+
+    def __init__(self, *args: Any, run: EcmoRun, **kwargs: Any) -> None:
+        super().__init__(*args, program=run.program, **kwargs)
+        field = self.fields["component"]
+        assert isinstance(field, _FittedComponentChoice)
+        field.queryset = Component.objects.filter(circuit__run=run).order_by("-installed_at")
+        field.program = run.program
 
 
 class EscalateForm(forms.Form):
@@ -422,4 +441,4 @@ class SurveillanceSettingsForm(forms.Form):
 
     def error_list(self) -> dict[str, str]:
         """Errors by setting (``section.name``) or field, as the page lists them."""
-        return {key.replace("__", "."): " ".join(errors) for key, errors in self.errors.items()}
+        return {key.replace("__", "."): " ".join(map(str, errors)) for key, errors in self.errors.items()}

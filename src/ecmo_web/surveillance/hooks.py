@@ -24,7 +24,7 @@ logger = logging.getLogger("ecmo.surveillance")
 
 WeaningProvider = Callable[[Any], list[tuple[dt.datetime, dt.datetime | None]]]
 Notifier = Callable[[Any], None]
-CheckHook = Callable[[Any, bool], None]
+CheckHook = Callable[[Any, bool], object]  # what a hook returns (the EHR outbox rows, say) is not used
 
 
 def weaning_trials(run: Any) -> list[tuple[dt.datetime, dt.datetime | None]]:

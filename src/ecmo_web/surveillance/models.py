@@ -257,7 +257,12 @@ class CircuitCheck(models.Model):
         return int(self.original_id or self.pk)
 
     def safety_missing(self) -> list[str]:
-        return [str(self._meta.get_field(f).verbose_name) for f in SAFETY_FIELDS if not getattr(self, f)]
+        return [self._verbose_name(f) for f in SAFETY_FIELDS if not getattr(self, f)]
+
+    def _verbose_name(self, name: str) -> str:
+        field = self._meta.get_field(name)
+        assert isinstance(field, models.Field)  # the safety fields are columns, not relations
+        return str(field.verbose_name)
 
 
 class ClotFinding(models.Model):

@@ -124,15 +124,18 @@ class _Epoch(Func):
 
     output_field = FloatField()
 
-    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # julianday() rather than strftime('%s'): a literal % would clash with the driver's parameter style;
         # rounded to the millisecond because a day fraction is not exact (10:00 would read 09:59:59.99998).
         return self.as_sql(
-            compiler, conn, template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)", **extra
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)",
+            **extra,
         )
 
-    def as_postgresql(self, compiler: Any, conn: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, conn, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
 
 
 def bucketed(
@@ -402,10 +405,10 @@ def perfusion_summary(run: EcmoRun, *, now: dt.datetime, hours: int = 24) -> dic
         .order_by("-opened_at")
     )
     targets: dict[str, RunTarget] = {}
-    for target in RunTarget.objects.filter(
+    for set_target in RunTarget.objects.filter(
         run=run, parameter__in=ANTICOAGULATION_TESTS, effective_from__lte=now
     ).order_by("effective_from", "pk"):
-        targets[target.parameter] = target
+        targets[set_target.parameter] = set_target
     anticoagulation = []
     for test in ANTICOAGULATION_TESTS:
         target = targets.get(test)

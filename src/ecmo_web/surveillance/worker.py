@@ -35,14 +35,8 @@ from ecmo_web.surveillance import hooks, notify
 from ecmo_web.surveillance.evaluation import setting_at
 from ecmo_web.surveillance.evaluation_queue import evaluate_pending
 from ecmo_web.surveillance.hl7_ingest import purge_inbound_messages
-from ecmo_web.surveillance.models import (
-    Alert,
-    AlertStatus,
-    AlertTransition,
-    PendingUpload,
-    SurveillanceSetting,
-    WorkFailure,
-)
+from ecmo_web.surveillance.models import Alert, AlertStatus, AlertTransition, SurveillanceSetting
+from ecmo_web.surveillance.worker_models import PendingUpload, WorkFailure
 
 logger = logging.getLogger("ecmo.surveillance.worker")
 
@@ -265,7 +259,7 @@ def process_transitions(*, now: dt.datetime, limit: int = 500) -> int:
                     continue
                 transition = AlertTransition.objects.select_related("alert", "run__program").get(pk=pk)
                 notify.queue_firing(transition, now=now)
-                transaction.on_commit(lambda t=transition, f=pk in failing: _hand_on(t, now, f))
+                transaction.on_commit(functools.partial(_hand_on, transition, now, pk in failing))
         except Exception as exc:
             program_id = AlertTransition.objects.filter(pk=pk).values_list("run__program", flat=True).first()
             _record_failure(WorkFailure.Kind.TRANSITION, pk, program_id, exc, now)

@@ -20,7 +20,7 @@ from ecmo_web.decisions.kinds import jsonable
 from ecmo_web.decisions.models import (
     PathwayCriteria,
 )
-from ecmo_web.kernel import audit, expect_latest, require, user_of
+from ecmo_web.kernel import Submitted, audit, expect_latest, require, user_of
 
 
 @transaction.atomic
@@ -32,7 +32,7 @@ def set_criteria(
     overrides: Mapping[str, Any],
     reason: str,
     effective_from: dt.datetime | None = None,
-    based_on: int | None = None,
+    based_on: Submitted = None,
 ) -> PathwayCriteria:
     """Change a program's pathway criteria (a new row; the history stays). ``based_on``: the id of the program's
     newest criteria row when the form was opened (0: none); stale: kernel.VersionConflict, nothing saved."""

@@ -160,7 +160,7 @@ def record_decision(
         options=options_json,
         recommendation=recommendation.strip(),
         recommended_by=rec_user,
-        recommended_by_role=member_role(run.program_id, rec_user) if rec_user else "",
+        recommended_by_role=(member_role(run.program_id, rec_user) or "") if rec_user else "",
         component=component if component is not None else form.cleaned_data.get("component"),
         mcs_device=mcs_device if mcs_device is not None else form.cleaned_data.get("device"),
         supersedes=supersedes,
@@ -370,7 +370,9 @@ def _apply(actor: Any, decision: Decision, form: Any) -> None:
                 user_of(actor),
                 member_role(run.program_id, actor) or "",
             )
-            item.note = f"decided by {decision.decided_by.get_full_name() or decision.decided_by}"[:300]
+            decided_by = decision.decided_by
+            assert decided_by is not None  # set with decided_at
+            item.note = f"decided by {decided_by.get_full_name() or decided_by}"[:300]
             item.save()
     if decision.kind == Kind.MODALITY and content.get("apply_configuration"):
         current = run.current_mode(when)

@@ -89,7 +89,7 @@ def checklist_mark(request: HttpRequest, item_id: int) -> HttpResponse:
                 )
             return redirect("decision_checklist", decision_id=decision.pk)
     else:
-        errors = [f"{k}: {' '.join(v)}" for k, v in form.errors.items()]
+        errors = [f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()]
     context = _checklist_context(request, decision, item_errors={item.pk: errors})
     template = "decisions/_checklist_body.html" if request.htmx else "decisions/checklist.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=400)

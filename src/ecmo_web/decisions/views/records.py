@@ -210,7 +210,7 @@ def _split_errors(exc: ValidationError, form: DecisionForm, kind_form: KindForm)
 def _next_page(decision: Decision) -> str:
     from django.urls import reverse
 
-    pages = {
+    pages: dict[str, str] = {
         Kind.WEANING_TRIAL: "decision_trial",
         Kind.DECANNULATION: "decision_checklist",
         Kind.TRANSPORT: "decision_transport",
@@ -265,13 +265,13 @@ def _detail_context(request: HttpRequest, decision: Decision, **forms: Any) -> d
 
 
 def _pathway_page(decision: Decision) -> str | None:
-    pages = {
+    pages: dict[str, str] = {
         Kind.WEANING_TRIAL: "decision_trial",
         Kind.DECANNULATION: "decision_checklist",
         Kind.TRANSPORT: "decision_transport",
         Kind.AMBULATION: "decision_ambulation",
     }
-    return pages.get(decision.kind)  # type: ignore[call-overload]
+    return pages.get(decision.kind)
 
 
 @login_required

@@ -183,7 +183,7 @@ def trial_preview(request: HttpRequest, decision_id: int) -> HttpResponse:
             )
     elif not form.is_valid():
         context["draft_error"] = "; ".join(
-            f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+            f"{form.fields[k].label if k in form.fields else k}: {' '.join(map(str, v))}"
             for k, v in form.errors.items()
         )
     return render(request, "decisions/_trial_draft.html", context)

@@ -122,7 +122,7 @@ def sign_off(
     now = now or timezone.now()
     locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     role = member_role(locked.policy.program_id, actor)
-    if role not in locked.required_roles:
+    if role is None or role not in locked.required_roles:
         raise PermissionDenied(
             f"this version needs sign-off from {', '.join(Role(r).label for r in locked.required_roles)}"
         )

@@ -25,7 +25,7 @@ def set_settings(
     values: Mapping[str, Any],
     reason: str,
     now: dt.datetime | None = None,
-    based_on: int | None = None,
+    based_on: kernel.Submitted = None,
 ) -> PerfusionSettings:
     """Record new values (every key of ``site.SETTINGS`` not given keeps its current value). ``based_on``: the
     id of the newest settings row when the form was opened (0: none); stale: kernel.VersionConflict."""

@@ -89,7 +89,7 @@ def update_case(
     summary: str | None = None,
     meeting_on: dt.date | None = None,
     status: str | None = None,
-    version: int | None = None,
+    version: kernel.Submitted = None,
 ) -> MmCase:
     """Write the discussion or summary, set the meeting date, or close/reopen the case (a case closes only when
     every action is closed). ``version``: the case's version the editor read (stale: kernel.VersionConflict)."""

@@ -215,7 +215,7 @@ def record_check(
     *,
     actor: Any,
     run: EcmoRun,
-    observed_at: dt.datetime,
+    observed_at: dt.datetime | str,
     data: Mapping[str, Any],
     clots: Iterable[Mapping[str, Any]] = (),
     prefill: Mapping[str, Mapping[str, Any]] | None = None,
@@ -225,7 +225,8 @@ def record_check(
 
     ``data`` holds the check's fields (core-api §4 codes for the measured values, visual inspection and safety
     booleans, notes). ``prefill`` maps the fields offered from telemetry to ``{"value", "at", "source"}``; those
-    submitted unchanged are stored in ``prefilled_fields``.
+    submitted unchanged are stored in ``prefilled_fields``. ``observed_at``: aware, or ISO 8601 text with an offset
+    (the API's), read by ``kernel.aware``.
     """
     require(actor, "check.record", run)
     now = now or timezone.now()
@@ -270,7 +271,7 @@ def amend_check(
     check: CircuitCheck,
     reason: str,
     data: Mapping[str, Any],
-    observed_at: dt.datetime | None = None,
+    observed_at: dt.datetime | str | None = None,
     clots: Iterable[Mapping[str, Any]] | None = None,
     now: dt.datetime | None = None,
     version: int | None = None,

@@ -84,11 +84,13 @@ def evaluate_run(
         if key not in contexts:
             contexts[key] = (facts.context_at(moment), facts.config_at(moment))
         context, config = contexts[key]
-        for finding in evaluate(timeline, now=moment, config=config, context=context):
-            state = states.get(finding.rule_id)
-            if _raises(state, finding, moment):
+        for late_finding in evaluate(timeline, now=moment, config=config, context=context):
+            state = states.get(late_finding.rule_id)
+            if _raises(state, late_finding, moment):
                 transitions.append(
-                    _transition(run, finding.rule_id, state, finding, moment, now, states, touched_alerts)
+                    _transition(
+                        run, late_finding.rule_id, state, late_finding, moment, now, states, touched_alerts
+                    )
                 )
     for moment in moments:
         key = facts.segment_key(moment)
@@ -144,7 +146,7 @@ def late_window() -> dt.timedelta:
 
 def _raises(state: RuleState | None, finding: Finding, moment: dt.datetime) -> bool:
     """Whether a late reading's finding fires the rule, or worsens it, after the rule's last change."""
-    if finding.status != AlertStatus.FIRING:
+    if finding.status != AlertStatus.FIRING.value:
         return False
     if state is None:
         return True

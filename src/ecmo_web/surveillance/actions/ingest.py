@@ -318,7 +318,10 @@ _COPY_FROM = 2000  # rows: from this size on PostgreSQL, COPY into a temporary t
 
 def _has_copy() -> bool:
     """PostgreSQL through psycopg 3 (whose cursors have ``copy``); psycopg2 keeps the executemany."""
-    return connection.vendor == "postgresql" and getattr(connection.Database, "__name__", "") == "psycopg"
+    driver = getattr(
+        connection, "Database", None
+    )  # the backend's DB-API module (a backend attribute, not a base one)
+    return connection.vendor == "postgresql" and getattr(driver, "__name__", "") == "psycopg"
 
 
 def _copy_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:

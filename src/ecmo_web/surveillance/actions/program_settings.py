@@ -16,7 +16,7 @@ from ecmo_core.surveillance import (
 )
 from ecmo_web.accounts.models import Program, Role
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.kernel import audit, aware, expect_latest, require, user_of
+from ecmo_web.kernel import Submitted, audit, aware, expect_latest, require, user_of
 from ecmo_web.surveillance.models import (
     ESCALATION_ROLES,
     SurveillanceSetting,
@@ -36,7 +36,7 @@ def save_settings(
     effective_from: dt.datetime | None = None,
     reason: str = "",
     now: dt.datetime | None = None,
-    based_on: int | None = None,
+    based_on: Submitted = None,
 ) -> SurveillanceSetting:
     """Store new surveillance settings for a program from ``effective_from`` (earlier rows stay as history).
     ``based_on``: the id of the newest settings row when the form was opened (0: none); if someone saved

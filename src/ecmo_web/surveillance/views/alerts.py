@@ -17,7 +17,7 @@ from ecmo_web import live
 from ecmo_web.accounts.models import Program
 from ecmo_web.forms import submit
 from ecmo_web.permissions import can, restrict
-from ecmo_web.runs.models import Component, EcmoRun
+from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance import actions, queries
 from ecmo_web.surveillance.forms import (
@@ -30,7 +30,6 @@ from ecmo_web.surveillance.models import (
     AlertTransition,
 )
 from ecmo_web.surveillance.views.common import _run
-from ecmo_web.timezones import to_local
 
 
 def _alert(request: HttpRequest, alert_id: int, action: str) -> Alert:
@@ -69,7 +68,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(m for ms in exc.message_dict.values() for m in ms)
     else:
-        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        error = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
     if request.htmx:  # type: ignore[attr-defined]
         return _panel(request, alert.run, {alert.pk: error} if error else None)
     if error:
@@ -110,14 +109,7 @@ def alert_escalate(request: HttpRequest, alert_id: int) -> HttpResponse:
 def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _alert(request, alert_id, "alert.resolve")
     run = alert.run
-    components = Component.objects.filter(circuit__run=run).order_by("-installed_at")
-    form = ResolveForm(request.POST or None, program=run.program)
-    form.fields["component"].queryset = components  # type: ignore[attr-defined]
-    form.fields["component"].label_from_instance = (  # type: ignore[attr-defined]
-        lambda c: (
-            f"{c.get_kind_display()} · lot {c.lot or '—'} · fitted {to_local(c.installed_at, run.program):%d %b %H:%M}"
-        )
-    )
+    form = ResolveForm(request.POST or None, run=run)
     # A resolved alert's page says so and offers no form (issue 11 §8); a late POST changes nothing.
     if (
         alert.resolved_at is None

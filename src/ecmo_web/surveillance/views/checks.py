@@ -15,16 +15,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ecmo_web.forms import MeasureField
 from ecmo_web.kernel import VersionConflict
 from ecmo_web.permissions import can
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.shortcuts import get_checked
 from ecmo_web.surveillance import actions, queries
-from ecmo_web.surveillance.forms import (
-    CheckForm,
-    MeasureField,
-    clot_rows,
-)
+from ecmo_web.surveillance.forms import CheckForm, clot_rows
 from ecmo_web.surveillance.models import (
     CHECK_PARAMETERS,
     CircuitCheck,
