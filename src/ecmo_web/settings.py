@@ -113,10 +113,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The SQLite test database is a file, never Django's default shared-cache in-memory database: there a thread
     # (the listener's evaluator, an export job) holding a table makes a concurrent read in the test fail at once
     # with "database table is locked", where a file in WAL mode lets readers proceed and writers wait on
-    # busy_timeout, as in production.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(VAR_DIR / f"test_ecmo{'_' + _test_suffix if _test_suffix else ''}.sqlite3")
-    }
+    # busy_timeout, as in production. One file per test run (the suffix, else the process), so that two runs in
+    # one checkout never share it; Django deletes it when the run ends.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_ecmo_{_test_suffix or os.getpid()}.sqlite3")}
 elif _test_suffix:
     # Lets several test runs share one PostgreSQL server without dropping each other's test databases.
     DATABASES["default"]["TEST"] = {"NAME": f"test_ecmo_{_test_suffix}"}

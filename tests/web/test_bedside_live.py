@@ -223,3 +223,23 @@ def test_alert_messages_read_in_the_programs_units_and_rules_by_their_title(prog
         )
         == "Access pressure -120 mmHg"
     )
+
+
+def test_alert_messages_read_in_the_programs_local_time(program: Any) -> None:
+    from types import SimpleNamespace
+
+    from ecmo_web.surveillance.present import local_message
+
+    alert = SimpleNamespace(
+        rule_id="documentation.check_overdue",
+        message="No circuit check since the run started at 2026-07-02 21:59 UTC (45 h ago); "
+        "last 2026-12-02 21:59 UTC.",
+    )
+    # Europe/London: BST (UTC+1) in July, GMT (UTC+0) in December
+    assert local_message(alert, program) == (
+        "No circuit check since the run started at 2026-07-02 22:59 BST (45 h ago); last 2026-12-02 21:59 GMT."
+    )
+    program.time_zone = "America/New_York"
+    assert local_message(alert, program).endswith("2026-12-02 16:59 EST.")
+    # without a program (a message with no home) the rule's own UTC text is kept
+    assert local_message(alert, None) == alert.message

@@ -6,12 +6,15 @@ summary and the API all read these, so that an alert looks and reads the same ev
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from ecmo_core import units
 from ecmo_core.surveillance.parameters import PARAMETERS
+from ecmo_web.accounts.models import Program
 from ecmo_web.surveillance.models import AlertStatus
+from ecmo_web.timezones import to_local
 
 # What the screens say for a rule's or an alert's status: the labels of ``AlertStatus``.
 STATUS_WORDS: dict[str, str] = {value: str(label) for value, label in AlertStatus.choices}
@@ -66,12 +69,23 @@ _ALERT_PRESSURES = {
     "oxygenator.delta_p_rise": "membrane_delta_p_mmhg",
 }
 _MMHG = re.compile(r"(-?\d+(?:\.\d+)?) mmHg")
+_UTC_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC\b")  # ecmo_core.surveillance.timeline.stamp
 _CODE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PARAMETERS), key=len, reverse=True)) + r")\b")
 
 
+def _local_stamp(match: re.Match[str], program: Any) -> str:
+    """A rule's "2026-12-02 21:59 UTC" in the program's zone, with the zone's abbreviation: "2026-12-02 16:59 EST"."""
+    at = dt.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+    local = to_local(at, program)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
 def local_message(alert: Any, program: Any) -> str:
-    """An alert's (or transition's) message in clinical words and the program's units, for pages and e-mails."""
+    """An alert's (or transition's) message in clinical words, the program's units and its local time, for pages
+    and e-mails (the rules write parameter codes, mmHg and UTC)."""
     text = _CODE.sub(lambda m: units.label(m.group(1)), str(getattr(alert, "message", "") or ""))
+    if isinstance(program, Program):
+        text = _UTC_STAMP.sub(lambda m: _local_stamp(m, program), text)
     parameter = _ALERT_PRESSURES.get(getattr(alert, "rule_id", ""))
     prefs = program.unit_preferences if hasattr(program, "unit_preferences") else units.US
     if parameter is None or units.unit_of(parameter, prefs) == "mmHg":
