@@ -6,6 +6,9 @@ Checklist:
       opens scrolled to "now"; attendance is folded away on the rounds board
 - [x] an auditor sees no write control anywhere: crawling every page reachable from the auditor's home and the
       demo runs finds no form with method=post except sign-out, no htmx write, and no link that answers 403
+- [x] on a phone the run page opens on the circuit: the menu folds behind a "Menu" button (the alert counts stay
+      in the bar), the record buttons behind "Record on this run", and the open alerts and first readings are in
+      the first screen
 - [x] screenshots at 390 and 1366 px of the pages changed go to docs/screens/
 """
 
@@ -71,7 +74,26 @@ def test_nothing_is_wider_than_a_phone(
     page.goto(f"{live_server.url}/runs/{runs[0].pk}/")
     page.set_viewport_size(PHONE)
     page.reload()
+    # the phone opens on the circuit: the menu and the record buttons are folded; the open alerts and the first
+    # readings are in the first screen
+    page.wait_for_selector(".bs-reading")
+    first = page.evaluate(
+        "() => [document.querySelector('.bs-alerts li, .bs-none'), document.querySelector('.bs-reading')]"
+        ".map((e) => e.getBoundingClientRect().bottom)"
+    )
+    assert max(first) <= PHONE["height"], f"the alerts and first reading end at {first} px on an 844 px phone"
+    assert not page.is_visible("#topnav") and page.is_visible(".live-alerts")
+    assert not page.is_visible(".run-actions .actions")
+    page.click(".run-actions > summary")
+    assert page.is_visible(".run-actions .actions")
+    page.click("[data-menu-toggle]")
+    assert page.is_visible("#topnav") and page.get_attribute("[data-menu-toggle]", "aria-expanded") == "true"
+    page.click("[data-menu-toggle]")
+    page.click(".run-actions > summary")
     _shoot(page, "run-page-layout")
+    page.set_viewport_size(WIDE)
+    assert page.is_visible(".run-actions .actions"), "a wide screen shows the record buttons"
+    assert not page.is_visible(".run-actions > summary") and not page.is_visible("[data-menu-toggle]")
     page.goto(f"{live_server.url}/runs/{runs[0].pk}/checks/new/")
     _shoot(page, "check-form-layout")
 
