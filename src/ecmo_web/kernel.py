@@ -33,7 +33,7 @@ from django.db.models import Model
 
 from ecmo_web import permissions, timezones
 from ecmo_web.accounts.models import Membership, Program
-from ecmo_web.audit.chain import append
+from ecmo_web.audit.chain import append, hold
 from ecmo_web.audit.models import AuditEvent
 
 M = TypeVar("M", bound=Model)
@@ -263,7 +263,10 @@ def conflict(obj: Model, *, field: str = "version", current: int | None = None) 
 
 
 def lock(obj: M) -> M:
-    """Lock ``obj``'s row until the transaction ends and reload it in place (the caller's instance is current)."""
+    """Lock ``obj``'s row until the transaction ends and reload it in place (the caller's instance is current).
+
+    The audit chain head is taken first (``audit.chain.hold``: the lock order), as the action will audit."""
+    hold()
     obj.refresh_from_db(from_queryset=type(obj)._default_manager.select_for_update())
     return obj
 

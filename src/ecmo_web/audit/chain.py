@@ -58,6 +58,20 @@ def snapshot(obj: Model, fields: list[str] | None = None) -> dict[str, Any]:
     return stored
 
 
+def hold() -> None:
+    """Take the chain head's lock now, ahead of the rows the transaction will lock next.
+
+    Lock order (a cycle between two orders is a deadlock on PostgreSQL): a run's evaluation request, then its
+    evaluation cursor, then the chain head, then records (alerts, checks, decisions …). ``append`` takes the head
+    when the first event is written; a transaction that locks a record *before* it audits takes the head first
+    with ``hold()`` (``kernel.lock`` does), because one that audits first and then touches a record (a check that
+    judges its run and so updates that run's alerts) takes them in this order. Idempotent within a transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("hold the audit chain only inside the transaction that will write to it")
+    ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
+
+
 def append(
     *,
     actor: Any,

@@ -29,6 +29,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from ecmo_web import contributions
+from ecmo_web.audit.chain import hold
 from ecmo_web.kernel import SystemActor, audit
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, notify
@@ -165,6 +166,7 @@ def escalate_if_still_due(alert: Alert, *, role: str, reason: str, now: dt.datet
     """Escalate ``alert`` unless someone acknowledged, escalated or resolved it since it was read (or it
     cleared): one conditional update, then the audit event and the deliveries, in one transaction."""
     with transaction.atomic():
+        hold()  # the lock order (audit.chain.hold): chain head, then the alert — as a check judging its run does
         updated = Alert.objects.filter(pk=alert.pk, **_OPEN).update(escalated_at=now, escalated_to_role=role)
         if not updated:
             return None

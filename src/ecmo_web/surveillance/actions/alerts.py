@@ -12,13 +12,13 @@ from django.db.models import Model
 from django.utils import timezone
 
 from ecmo_web.accounts.models import Role
-from ecmo_web.audit.chain import snapshot
+from ecmo_web.audit.chain import hold, snapshot
 from ecmo_web.kernel import SystemActor, audit, require, user_of
 from ecmo_web.permissions import program_id_of
 from ecmo_web.runs.models import Component
 from ecmo_web.surveillance import notify
 from ecmo_web.surveillance.actions.common import _when
-from ecmo_web.surveillance.actions.evaluate import evaluate_run
+from ecmo_web.surveillance.actions.evaluate import evaluate_run, lock_evaluation
 from ecmo_web.surveillance.evaluation import config_of, setting_at
 from ecmo_web.surveillance.models import (
     ESCALATION_ROLES,
@@ -41,6 +41,7 @@ def acknowledge_alert(
     """Acknowledge an open alert: who, when and what they make of it."""
     require(actor, "alert.acknowledge", alert)
     now = now or timezone.now()
+    hold()  # the lock order (audit.chain.hold): chain head, then the alert
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.resolved_at is not None:
         raise ValidationError({"alert": "this alert is already resolved"})
@@ -76,6 +77,7 @@ def escalate_alert(
     if role not in ESCALATION_ROLES:
         names = ", ".join(str(Role(r).label) for r in ESCALATION_ROLES)
         raise ValidationError({"role": f"escalate only to a clinical role: {names}"})
+    hold()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.resolved_at is not None:
         raise ValidationError({"alert": "this alert is already resolved"})
@@ -119,6 +121,9 @@ def resolve_alert(
     now = now or timezone.now()
     if not comment or not comment.strip():
         raise ValidationError({"comment": "say what was done (e.g. oxygenator changed, decision to observe)"})
+    if at is None:  # the run is judged again below: its evaluation cursor comes first in the lock order
+        lock_evaluation(alert.run)
+    hold()
     alert = Alert.objects.select_for_update().select_related("run").get(pk=alert.pk)
     if alert.resolved_at is not None:
         raise ValidationError({"alert": "this alert is already resolved"})
@@ -169,6 +174,7 @@ def resolve_answered_check_overdue(*, check: Any, now: dt.datetime) -> list[Aler
     if not config_of(setting_at(run.program_id, now)).check_overdue.resolve_on_next_check:
         return []
     resolved = []
+    hold()
     for alert in Alert.objects.select_for_update().filter(
         run=run, rule_id=CHECK_OVERDUE, resolved_at__isnull=True, status=AlertStatus.CLEAR
     ):

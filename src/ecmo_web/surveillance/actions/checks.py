@@ -32,7 +32,7 @@ from ecmo_web.kernel import (
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import hooks, rollup
 from ecmo_web.surveillance.actions.alerts import resolve_answered_check_overdue
-from ecmo_web.surveillance.actions.evaluate import evaluate_run
+from ecmo_web.surveillance.actions.evaluate import evaluate_run, lock_evaluation
 from ecmo_web.surveillance.actions.ingest import _write_samples
 from ecmo_web.surveillance.models import (
     CHECK,
@@ -42,7 +42,6 @@ from ecmo_web.surveillance.models import (
     CircuitCheck,
     ClotFinding,
     ColourDifference,
-    EvaluationCursor,
     IngestBatch,
     Sample,
 )
@@ -204,12 +203,6 @@ def _check_snapshot(check: CircuitCheck) -> dict[str, Any]:
     return {**snapshot(check), "clots": [c.as_dict() for c in check.clots.all()]}
 
 
-def _lock_evaluation(run: EcmoRun) -> None:
-    """Take the run's evaluation cursor before the audit chain, in the order the evaluators take them (cursor, then
-    chain head): the other order deadlocked a check against an evaluator under load (found by the soak)."""
-    EvaluationCursor.objects.select_for_update().get_or_create(run=run)
-
-
 @transaction.atomic
 def record_check(
     *,
@@ -244,7 +237,7 @@ def record_check(
         prefill_detail=detail,
     )
     check.full_clean(exclude=["original", "supersedes"])
-    _lock_evaluation(run)
+    lock_evaluation(run)  # cursor before the chain head: the other order deadlocked against an evaluator
     check.save()
     ClotFinding.objects.bulk_create([ClotFinding(check_record=check, **row) for row in clot_rows])
     batch = IngestBatch.objects.create(
@@ -298,7 +291,7 @@ def amend_check(
     clot_rows = _clot_rows([c.as_dict() for c in check.clots.all()] if clots is None else clots)
     unchanged = [f for f in check.prefilled_fields if values.get(f) == getattr(check, f)]
     before = _check_snapshot(check)
-    _lock_evaluation(run)
+    lock_evaluation(run)  # cursor before the chain head: the other order deadlocked against an evaluator
     check.is_current = False
     check.save(update_fields=["is_current"])
     amended = CircuitCheck(

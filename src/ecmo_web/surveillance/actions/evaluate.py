@@ -14,6 +14,7 @@ from ecmo_core.surveillance import (
     Finding,
     evaluate,
 )
+from ecmo_web.audit.chain import hold
 from ecmo_web.kernel import audit, aware
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance.actions.common import WORKER
@@ -34,6 +35,27 @@ def _status(finding: Finding | None) -> tuple[str, str]:
     return (NOT_APPLICABLE, "info") if finding is None else (finding.status, finding.severity)
 
 
+# The fields of an alert the evaluation writes; acknowledgement, escalation and resolution belong to people and
+# the worker.
+ALERT_RULE_FIELDS = (
+    "status",
+    "status_changed_at",
+    "firing_since",
+    "severity",
+    "peak_severity",
+    "message",
+    "evidence",
+    "rule_version",
+)
+
+
+def lock_evaluation(run: EcmoRun) -> EvaluationCursor:
+    """Lock ``run``'s evaluation cursor: first in the lock order after the evaluation request (``audit.chain.hold``);
+    anything that will judge the run again takes it before the chain head and the records."""
+    cursor, _ = EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+    return cursor
+
+
 @transaction.atomic
 def evaluate_run(
     run: EcmoRun, *, now: dt.datetime, replay_from: dt.datetime | None = None
@@ -52,7 +74,7 @@ def evaluate_run(
     Without this a short episode carried entirely by late readings — five seconds of air — would never alert.
     """
     now = aware(now, field="now")
-    cursor, _ = EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+    cursor = lock_evaluation(run)
     end = now if run.ended_at is None else min(now, run.ended_at)
     done = cursor.evaluated_through
     if done is not None and end <= done:
@@ -75,6 +97,7 @@ def evaluate_run(
     )
 
     states = {s.rule_id: s for s in RuleState.objects.filter(run=run).select_related("alert")}
+    existing = {s.alert_id for s in states.values() if s.alert_id is not None}
     transitions: list[AlertTransition] = []
     touched_alerts: dict[int, Alert] = {}
     latest: dict[str, Finding] = {}
@@ -107,9 +130,13 @@ def evaluate_run(
             if state is not None and (state.status, state.severity) == new:
                 continue
             transitions.append(_transition(run, rule_id, state, finding, moment, now, states, touched_alerts))
+    if touched_alerts:
+        hold()  # the lock order (audit.chain.hold): chain head, then the alerts; audited below
     AlertTransition.objects.bulk_create(transitions)
     for alert in touched_alerts.values():
-        alert.save()
+        # Only the fields the rules own: an acknowledgement, escalation or resolution written meanwhile by a person
+        # or the worker (this alert was read without a lock, at the start) is kept, never overwritten.
+        alert.save(update_fields=ALERT_RULE_FIELDS if alert.pk in existing else None)
     for rule_id, state in states.items():
         finding = latest.get(rule_id)
         state.message = "" if finding is None else finding.message
