@@ -655,7 +655,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alert-bound", type=float, default=30.0, help="seconds allowed to raise an alert")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--logs", type=Path, help="keep the server processes' logs in this directory")
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=Path("var") / "soak-logs",
+        help="keep the server processes' logs here, to read when a goal is missed (default: var/soak-logs)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the soak's database at the end")
     args = parser.parse_args(argv)
     if not re.match(r"postgres(ql)?://", args.database_url):
@@ -678,6 +683,8 @@ def main(argv: list[str] | None = None) -> int:
     found = problems(report, cfg)
     for problem in found:
         print(f"SOAK FAILED: {problem}", file=sys.stderr)
+    if found:
+        print(f"the server processes' logs are in {args.logs}", file=sys.stderr)
     return 1 if found else 0
 
 
