@@ -45,8 +45,12 @@ ROLE_CHOICES = [("", "their role in the program"), *Role.choices]
 
 
 class _SavedCalculationChoice(forms.ModelMultipleChoiceField):
+    """Saved calculator results to include, each read in the program's units (``prefs``, set per form)."""
+
+    prefs: units.UnitPreferences = units.US
+
     def label_from_instance(self, obj: SavedCalculation) -> str:
-        return obj.summary()
+        return obj.summary(self.prefs)
 
 
 class DecisionForm(ProgramForm):
@@ -95,9 +99,10 @@ class DecisionForm(ProgramForm):
         model_choice_field(self, "session").queryset = DecisionSession.objects.filter(
             program=run.program
         ).order_by("-started_at")[:30]
-        model_choice_field(self, "calculations").queryset = SavedCalculation.objects.filter(
-            run=run, decision__isnull=True
-        )
+        calculations = self.fields["calculations"]
+        assert isinstance(calculations, _SavedCalculationChoice)
+        calculations.queryset = SavedCalculation.objects.filter(run=run, decision__isnull=True)
+        calculations.prefs = run.program.unit_preferences
         rows = max(participant_rows, self._rows_in_data("participant_user_"))
         for i in range(rows):
             self.fields[f"participant_user_{i}"] = forms.ChoiceField(
