@@ -45,6 +45,7 @@ __all__ = [
     "MISSING",
     "NOT_MET",
     "OBSERVATION_FIELDS",
+    "SETTING_RANGES",
     "VA_FLOW_REDUCTION_STEPS",
     "VV_SWEEP_OFF_STEPS",
     "AmbulationCriteria",
@@ -78,6 +79,7 @@ __all__ = [
     "transport_items",
     "transport_supplies",
     "va_flow_reduction_trial",
+    "validate_overrides",
     "vv_entry_criteria",
     "vv_sweep_off_trial",
     "with_overrides",
@@ -232,7 +234,7 @@ def _override_value(key: str, current_type: str, current: object, value: object)
             number = value.get("value", base.value if base else None)
             if op is None or number is None:
                 raise InputError(key, "a new threshold needs both op and value")
-            unit = value.get("unit", base.unit if base else "")
+            unit = value.get("unit", base.unit if base else SETTING_RANGES.get(key, (0.0, 0.0, "", ""))[2])
             source = value.get("source", "site setting")
             return Threshold(
                 op=str(op), value=validate.number(key, number), unit=str(unit), source=str(source)
@@ -261,6 +263,100 @@ def with_overrides(criteria: C, changes: Mapping[str, object]) -> C:
             )
         updates[key] = _override_value(key, str(fields[key].type), getattr(criteria, key), value)
     return dataclasses.replace(criteria, **updates)
+
+
+# The accepted range of each setting a program may change: key → (minimum, maximum, unit, kind), in the unit the
+# key's name says (canonical: mmHg, fractions 0–1). A threshold outside its range could never be met, or always be
+# (a PaO2 limit of 8 mmHg typed meaning 8 kPa; an SaO2 limit of 90 meaning 90 %), so ``validate_overrides`` refuses
+# it. Ranges are plausibility bounds, not advice: those of values judged against a threshold are the bounds the
+# pages accept for the values themselves (``OBSERVATION_FIELDS``; candidacy: the decision forms' clinical ranges —
+# P/F 10–700, PaCO2 10–200, EtCO2 0–150, PaO2 0–700 mmHg; ``ecpr_assessment``: age 0–120, lactate 0–40); the rest
+# are the scales themselves (RASS −5 to +4, ICU mobility scale 0–10) or generous spans of the reference's numbers
+# (times, counts, rises), each noted. ``kind`` is "number", "fraction" (0–1: a value above 1 is refused as a
+# percentage) or "integer".
+SETTING_RANGES: Final[Mapping[str, tuple[float, float, str, str]]] = {
+    # V-V sweep-off trial
+    "pao2_mmhg": (10.0, 700.0, "mmHg", "number"),
+    "sao2": (0.0, 1.0, "", "fraction"),
+    "fio2": (0.21, 1.0, "", "fraction"),
+    "plateau_cmh2o": (0.0, 60.0, "cmH2O", "number"),
+    "paco2_rise_mmhg": (0.0, 40.0, "mmHg", "number"),  # the default is +8; 40 mmHg is no "stable PaCO2"
+    "arterial_ph": (6.5, 8.0, "", "number"),
+    "rr_rise_per_min": (0.0, 40.0, "/min", "number"),  # the default is +5 /min
+    "blood_flow_l_min": (0.0, 10.0, "L/min", "number"),
+    "duration_min": (0.0, 1440.0, "min", "number"),  # a trial of up to 24 h (the reference: about 2–3 h)
+    # V-A flow-reduction trial
+    "aortic_vti_cm": (0.0, 40.0, "cm", "number"),
+    "lvef_pct": (0.0, 90.0, "%", "number"),
+    "lateral_s_prime_cm_s": (0.0, 30.0, "cm/s", "number"),
+    "mean_arterial_pressure_mmhg": (10.0, 200.0, "mmHg", "number"),
+    "lactate_mmol_l": (0.0, 30.0, "mmol/L", "number"),
+    "tapse_mm": (0.0, 40.0, "mm", "number"),
+    # V-V entry (EOLIA)
+    "pf_severe_mmhg": (10.0, 700.0, "mmHg", "number"),
+    "pf_severe_hours": (0.0, 168.0, "h", "number"),  # EOLIA: 3 and 6 h; up to a week
+    "pf_mmhg": (10.0, 700.0, "mmHg", "number"),
+    "pf_hours": (0.0, 168.0, "h", "number"),
+    "paco2_mmhg": (10.0, 200.0, "mmHg", "number"),
+    "hypercapnia_hours": (0.0, 168.0, "h", "number"),
+    # ECPR
+    "age_years": (0.0, 120.0, "years", "number"),
+    "no_flow_min": (0.0, 60.0, "min", "number"),  # the default is 5 min
+    "failed_cpr_min": (0.0, 120.0, "min", "number"),  # 10–15 min in the guideline
+    "arrest_to_flow_min": (0.0, 240.0, "min", "number"),  # 60 min in the guideline
+    "etco2_mmhg": (0.0, 150.0, "mmHg", "number"),
+    "low_flow_favourable_min": (0.0, 240.0, "min", "number"),
+    "exclusion_etco2_mmhg": (0.0, 150.0, "mmHg", "number"),
+    "exclusion_pao2_mmhg": (0.0, 700.0, "mmHg", "number"),
+    "exclusion_spo2": (0.0, 1.0, "", "fraction"),
+    "exclusion_lactate_mmol_l": (0.0, 40.0, "mmol/L", "number"),
+    "exclusion_min_count": (1.0, 4.0, "", "integer"),  # of the four exclusion findings
+    # Ambulation
+    "spo2": (0.0, 1.0, "", "fraction"),
+    "rass_min": (-5.0, 4.0, "", "number"),  # the RASS scale
+    "rass_max": (-5.0, 4.0, "", "number"),
+    "team_size": (1.0, 20.0, "people", "number"),
+    "ims_kpi_level": (0.0, 10.0, "", "number"),  # the ICU mobility scale
+    # LV distension, differential hypoxia
+    "pulse_pressure_mmhg": (0.0, 150.0, "mmHg", "number"),
+    "right_radial_po2_mmhg": (10.0, 700.0, "mmHg", "number"),
+    "right_radial_spo2": (0.0, 1.0, "", "fraction"),
+}
+
+
+def validate_overrides(criteria: C, changes: Mapping[str, object]) -> C:
+    """:func:`with_overrides`, and every setting changed within its accepted range and in its own unit.
+
+    For a program's new settings (the settings already stored are applied with :func:`with_overrides` alone, so that
+    a range narrowed later never hides a program's criteria). Refuses, with :class:`InputError` naming the setting
+    and the accepted range (:data:`SETTING_RANGES`, in the unit the setting's name says): a value outside its range;
+    a fraction given as a percentage; a threshold whose ``unit`` is not the setting's own (values are judged in
+    that unit, so ``{"value": 8, "unit": "kPa"}`` on a mmHg setting would be read as 8 mmHg).
+    """
+    result = with_overrides(criteria, changes)
+    for key, value in changes.items():
+        if value is None or key not in SETTING_RANGES:
+            continue
+        minimum, maximum, unit, kind = SETTING_RANGES[key]
+        setting = getattr(result, key)
+        if isinstance(setting, Threshold):
+            if setting.unit != unit:
+                wanted = (
+                    f'is judged in {unit}: leave "unit" out or give "{unit}"'
+                    if unit
+                    else 'is a number without a unit: leave "unit" out'
+                )
+                raise InputError(key, f"{wanted} (got {setting.unit!r})")
+            number = setting.value
+        else:
+            number = setting
+        if kind == "integer":
+            validate.integer(key, number, minimum=int(minimum), maximum=int(maximum), unit=unit)
+        else:
+            if kind == "fraction":
+                validate.fraction(key, number)
+            validate.number(key, number, minimum=minimum, maximum=maximum, unit=unit)
+    return result
 
 
 def criteria_table(criteria: CriteriaSet) -> list[dict[str, object]]:

@@ -34,6 +34,7 @@ Conversion factors and their sources:
 from __future__ import annotations
 
 import math
+import re
 from typing import NamedTuple
 
 from ecmo_core.errors import InputError
@@ -243,3 +244,24 @@ def entry_text(parameter: str, value: float, prefs: UnitPreferences = US) -> str
     conversion = _conversion(parameter, prefs)
     places = 3 if conversion.factor == 1.0 else conversion.decimals + 1
     return _number(value * conversion.factor, places)
+
+
+# A number followed by " mmHg", not inside a word or a longer number ("P/F < 80 mmHg", "drop 84 mmHg at …").
+_MMHG_NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?) mmHg\b")
+
+
+def local_text(text: str, parameter: str, prefs: UnitPreferences = US) -> str:
+    """Every "N mmHg" of a text about ``parameter``'s kind of pressure in the local unit, as an entry box has it.
+
+    For texts written in mmHg about one kind of pressure (a criterion's requirement, a cannula's verdict): with
+    ``prefs`` reading that kind in kPa, "pressure drop 84 mmHg ≤ limit 100 mmHg" reads "pressure drop 11.2 kPa ≤
+    limit 13.33 kPa" (two decimals in kPa, so that a value is not misread at a threshold's edge). ``parameter`` must
+    be an mmHg parameter of the registry (it says which setting applies: gases, circuit pressures or blood
+    pressure); any other raises :class:`InputError`.
+    """
+    if PARAMETERS[parameter].unit != "mmHg":
+        raise InputError("parameter", f"{parameter} is not a pressure in mmHg")
+    unit = unit_of(parameter, prefs)
+    if unit == "mmHg":
+        return text
+    return _MMHG_NUMBER.sub(lambda m: f"{entry_text(parameter, float(m.group(1)), prefs)} {unit}", text)

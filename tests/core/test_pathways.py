@@ -9,6 +9,8 @@ Spec checklist:
   transport O2 1,320 L and battery 30 min, Run 4 ambulation ready and IMS 7 counts
 - site overrides replace a threshold's value or the whole threshold, switch optional criteria on and off,
   and unknown names are InputErrors naming them
+- a program's new settings are refused outside each setting's accepted range (SETTING_RANGES), as a percentage
+  where a fraction is due, or in another unit than the setting is judged in; every default lies in its range
 - checklists are complete only when every item is done or waived with a reason
 - bad inputs raise InputError naming the field
 """
@@ -101,6 +103,77 @@ def test_it_refuses_bad_overrides_naming_the_setting(
     with pytest.raises(InputError) as err:
         p.with_overrides(criteria, changes)
     assert err.value.field == field
+
+
+ALL_SETS: tuple[p.CriteriaSet, ...] = (
+    p.VVSweepOffCriteria(),
+    p.VAFlowReductionCriteria(),
+    p.VVEntryCriteria(),
+    p.EcprCriteria(),
+    p.AmbulationCriteria(),
+    p.LvDistensionCriteria(),
+    p.DifferentialHypoxiaCriteria(),
+)
+
+
+@pytest.mark.parametrize("criteria", ALL_SETS, ids=lambda c: type(c).__name__)
+def test_every_numeric_setting_has_a_range_holding_its_default_in_its_unit(criteria: p.CriteriaSet) -> None:
+    for f in dataclasses.fields(criteria):
+        value = getattr(criteria, f.name)
+        if isinstance(value, bool):
+            continue
+        low, high, unit, _ = p.SETTING_RANGES[f.name]
+        if isinstance(value, p.Threshold):
+            assert value.unit == unit, f.name
+            value = value.value
+        if value is not None:
+            assert low <= value <= high, f.name
+    assert p.validate_overrides(criteria, {}) == criteria
+
+
+def test_it_accepts_new_settings_within_their_ranges() -> None:
+    c = p.validate_overrides(
+        p.VVEntryCriteria(), {"pf_mmhg": {"op": "<", "value": 80.0316}, "pf_severe_mmhg": 700}
+    )
+    assert c.pf_mmhg == p.Threshold("<", 80.0316, "mmHg", "site setting") and c.pf_severe_mmhg.value == 700
+    va = p.validate_overrides(p.VAFlowReductionCriteria(), {"tapse_mm": {"op": ">=", "value": 17}})
+    assert va.tapse_mm == p.Threshold(">=", 17, "mm", "site setting")  # the setting's unit when none is given
+    assert p.validate_overrides(va, {"tapse_mm": None}).tapse_mm is None
+    e = p.validate_overrides(p.EcprCriteria(), {"exclusion_min_count": 4, "exclusion_spo2": 0.8})
+    assert e.exclusion_min_count == 4 and e.exclusion_spo2.value == 0.8
+    v = p.validate_overrides(p.VVSweepOffCriteria(), {"require_no_acute_cor_pulmonale": False})
+    assert v.require_no_acute_cor_pulmonale is False
+
+
+@pytest.mark.parametrize(
+    ("criteria", "changes", "says"),
+    [
+        # 10.67 typed meaning kPa, read as mmHg: below the P/F range
+        (
+            p.VVEntryCriteria(),
+            {"pf_mmhg": 9.9},
+            "9.9 mmHg is outside the accepted range (accepted range [10, 700] mmHg)",
+        ),
+        (p.VVEntryCriteria(), {"pf_mmhg": {"op": "<", "value": 701}}, "[10, 700] mmHg"),
+        (
+            p.VVEntryCriteria(),
+            {"pf_mmhg": {"value": 10.67, "unit": "kPa"}},
+            'judged in mmHg: leave "unit" out',
+        ),
+        (p.VVSweepOffCriteria(), {"sao2": 90}, "not a fraction"),
+        (p.VVSweepOffCriteria(), {"fio2": 0.1}, "[0.21, 1]"),
+        (p.VVSweepOffCriteria(), {"sao2": {"op": ">", "value": 0.9, "unit": "%"}}, "a number without a unit"),
+        (p.EcprCriteria(), {"exclusion_min_count": 5}, "[1, 4]"),
+        (p.AmbulationCriteria(), {"rass_min": -6}, "[-5, 4]"),
+        (p.VVSweepOffCriteria(), {"pao2": 60}, "not a setting"),
+    ],
+)
+def test_it_refuses_new_settings_out_of_range_or_unit_naming_the_setting(
+    criteria: p.CriteriaSet, changes: dict[str, object], says: str
+) -> None:
+    with pytest.raises(InputError) as err:
+        p.validate_overrides(criteria, changes)
+    assert err.value.field == next(iter(changes)) and says in err.value.message
 
 
 def test_it_tabulates_criteria_with_their_sources() -> None:

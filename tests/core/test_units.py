@@ -9,6 +9,7 @@ Checklist:
 - [x] blood pressure stays mmHg in a kPa program; circuit pressures follow their own setting (mmHg by default)
 - [x] clinical labels with the local unit come from the parameter registry
 - [x] entry in local units is checked against the plausible range given in the local unit, never clamped
+- [x] a text quoting one kind of pressure in mmHg reads in the local unit for that kind (gases, circuit pressures)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ecmo_core.units import (
     from_local,
     label,
     label_with_unit,
+    local_text,
     range_text,
     to_local,
     unit_of,
@@ -209,3 +211,21 @@ def test_it_writes_entry_box_numbers_in_local_units() -> None:
     assert entry_text("blood_flow_l_min", 4.39) == "4.39"
     assert entry_text("access_pressure_mmhg", -53.0) == "-53"
     assert entry_text("access_pressure_mmhg", -0.0001) == "0"
+
+
+def test_it_writes_a_text_about_one_kind_of_pressure_in_its_local_unit() -> None:
+    verdict = "drainage: pressure drop 84 mmHg at 4.8 L/min ≤ limit 100 mmHg"
+    # 84 / 7.50062 = 11.199 → "11.2"; 100 / 7.50062 = 13.332 → "13.33"
+    assert (
+        local_text(verdict, "membrane_delta_p_mmhg", KPA_CIRCUIT)
+        == "drainage: pressure drop 11.2 kPa at 4.8 L/min ≤ limit 13.33 kPa"
+    )
+    assert local_text(verdict, "membrane_delta_p_mmhg", SI) == verdict  # SI keeps circuit pressures in mmHg
+    assert local_text("P/F < 80 mmHg for > 6 h", "arterial_po2_mmhg", SI) == "P/F < 10.67 kPa for > 6 h"
+    assert local_text("MAP ≥ 65 mmHg", "mean_arterial_pressure_mmhg", SI) == "MAP ≥ 65 mmHg"
+    # a signed number keeps its sign, a number without the unit is left alone
+    assert local_text("below −100 mmHg (x2.5 mmHg)", "access_pressure_mmhg", KPA_CIRCUIT) == (
+        "below −13.33 kPa (x2.5 mmHg)"
+    )
+    with pytest.raises(InputError, match="not a pressure in mmHg"):
+        local_text("9 g/dL", "hemoglobin_g_dl", SI)

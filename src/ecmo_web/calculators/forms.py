@@ -14,8 +14,7 @@ from django import forms
 
 from ecmo_core import anticoagulation, scores, units
 from ecmo_core.calc import describe
-from ecmo_core.surveillance.parameters import PARAMETERS
-from ecmo_web.calculators.present import is_fraction, label
+from ecmo_web.calculators.present import is_fraction, label, label_in, local_parameter
 
 # Choices for string keywords, taken from the core's own tables so the two never disagree.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -31,22 +30,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 def _choice_pairs(name: str) -> list[tuple[str, str]]:
     return [(c, c.replace("_", " ")) for c in CHOICES[name]]
-
-
-def local_parameter(keyword: str, prefs: units.UnitPreferences) -> str | None:
-    """The registry parameter whose program unit a calculator keyword is typed in (``pao2_mmhg`` → PaO2 in kPa),
-    or None when the program reads it in the calculator's own unit. Fractions stay fractions (the calculators'
-    convention, said beside the box)."""
-    from ecmo_web.calculators.prefill import TELEMETRY
-
-    parameter = TELEMETRY.get(keyword, keyword if keyword in PARAMETERS else None)
-    if parameter is None or parameter not in PARAMETERS or PARAMETERS[parameter].unit == "fraction":
-        return None
-    if units.unit_of(parameter, prefs) == units.unit_of(parameter, units.US):
-        return None
-    if keyword == "platelets_10e9_l":  # already the SI number
-        return None
-    return parameter
 
 
 class LocalNumberField(forms.FloatField):
@@ -81,12 +64,11 @@ class CalculatorForm(forms.Form):
             parameter = local_parameter(name, prefs)
             if parameter is not None and str(entry["annotation"]).startswith("float"):
                 plain = self.fields[name]
-                text = str(plain.label).rsplit(" (", 1)[0]
                 self.fields[name] = LocalNumberField(
                     parameter,
                     prefs,
                     required=plain.required,
-                    label=f"{text} ({units.unit_of(parameter, prefs)})",
+                    label=label_in(name, prefs),
                     widget=forms.NumberInput(attrs={"step": "any"}),
                 )
                 value = self.initial.get(name)

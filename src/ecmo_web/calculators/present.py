@@ -1,7 +1,15 @@
-"""How calculators and their results read on screen: titles, groups, field labels with units, summaries."""
+"""How calculators and their results read on screen: titles, groups, field labels with units, summaries.
+
+Calculators take and return canonical values (mmHg, g/dL …). With a program's units (``prefs``), gas pressures, Hb,
+fibrinogen and platelets read in the program's units wherever a calculation is shown: the calculator page's result,
+a saved result's summary and inputs on the decision page, the decision form's list of saved results
+(``local_parameter`` says which keyword converts like which registry parameter). Without ``prefs`` they read
+canonical, as the API gives them.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ecmo_core import units
@@ -99,11 +107,11 @@ def group_of(name: str) -> str:
     return str(getattr(get_calculator(name), "__module__", ""))
 
 
-def grouped() -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(group title, [(name, title), …]), …] in the order of GROUP_TITLES."""
+def grouped(prefs: units.UnitPreferences = units.US) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(group title, [(name, title), …]), …] in the order of GROUP_TITLES, titles in ``prefs``' units."""
     groups: dict[str, list[tuple[str, str]]] = {key: [] for key in GROUP_TITLES}
     for name in calculator_names():
-        groups.setdefault(group_of(name), []).append((name, title(name)))
+        groups.setdefault(group_of(name), []).append((name, title(name, prefs)))
     order = {name: i for i, name in enumerate(TITLES)}
     return [
         (GROUP_TITLES.get(key, key), sorted(items, key=lambda item: (order.get(item[0], 99), item[1])))
@@ -112,8 +120,92 @@ def grouped() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-def title(name: str) -> str:
-    return TITLES.get(name) or label(name)
+def title(name: str, prefs: units.UnitPreferences = units.US) -> str:
+    """The clinical title of a calculator ("VV oxygenation: blood flow for a target SaO2", "P/F ratio (kPa)")."""
+    return TITLES.get(name) or label_in(name, prefs)
+
+
+# Calculator keywords that are no registry parameter but convert like one: a P/F ratio is PaO2 over a fraction, in
+# the unit of PaO2 (as on the decision forms); a PO2 is a blood gas.
+CONVERTS_LIKE: dict[str, str] = {"pf_ratio_mmhg": "arterial_po2_mmhg", "po2_mmhg": "arterial_po2_mmhg"}
+
+
+def local_parameter(keyword: str, prefs: units.UnitPreferences) -> str | None:
+    """The registry parameter whose program unit a calculator keyword is typed and shown in (``pao2_mmhg`` → PaO2
+    in kPa), or None when the program reads it in the calculator's own unit. Fractions stay fractions (the
+    calculators' convention, said beside the box)."""
+    from ecmo_web.calculators.prefill import TELEMETRY
+
+    parameter = TELEMETRY.get(keyword) or CONVERTS_LIKE.get(keyword)
+    if parameter is None and keyword in PARAMETERS:
+        parameter = keyword
+    if parameter is None or parameter not in PARAMETERS or PARAMETERS[parameter].unit == "fraction":
+        return None
+    if units.unit_of(parameter, prefs) == units.unit_of(parameter, units.US):
+        return None
+    if keyword == "platelets_10e9_l":  # already the SI number
+        return None
+    return parameter
+
+
+def _base(name: str) -> str:
+    """A keyword's clinical name without its unit: "PaCO2", "Hb", "Age"."""
+    text = label(name)
+    return text.rsplit(" (", 1)[0] if text.endswith(")") else text
+
+
+def component_label(name: str) -> str:
+    """A score item's clinical name: ``paco2_mmhg`` → "PaCO2", ``respiration`` → "Respiration"."""
+    return _base(name)
+
+
+def unit_in(name: str, prefs: units.UnitPreferences) -> str:
+    """The unit a keyword reads in for ``prefs`` ("kPa", "g/L", "years"; "" for plain numbers and fractions)."""
+    parameter = local_parameter(name, prefs)
+    if parameter is not None:
+        return units.unit_of(parameter, prefs)
+    if is_fraction(name):
+        return ""
+    text = label(name)
+    return text.rsplit(" (", 1)[1][:-1] if text.endswith(")") else ""
+
+
+def label_in(name: str, prefs: units.UnitPreferences) -> str:
+    """``label`` in the program's units: ``paco2_mmhg`` → "PaCO2 (kPa)" where gases read in kPa."""
+    parameter = local_parameter(name, prefs)
+    if parameter is None:
+        return label(name)
+    return f"{_base(name)} ({units.unit_of(parameter, prefs)})"
+
+
+def local_number(name: str, value: float, prefs: units.UnitPreferences) -> float:
+    """A keyword's canonical value as the number shown in the program's units (72 mmHg → 9.6 kPa)."""
+    parameter = local_parameter(name, prefs)
+    return value if parameter is None else units.to_local(parameter, value, prefs)
+
+
+def value_text(name: str, value: Any, prefs: units.UnitPreferences = units.US) -> str:
+    """A keyword's value in words and the program's units: "8.53 kPa", "94 g/L", "52 years", "yes", "viral
+    pneumonia", "0.88" (fractions stay fractions, as the calculators take them)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        parameter = local_parameter(name, prefs)
+        number = units.entry_text(parameter, float(value), prefs) if parameter is not None else _fmt(value, 3)
+        unit = unit_in(name, prefs)
+        return f"{number} {unit}" if unit else number
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(name, v, prefs) for v in value) or "none"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def input_rows(arguments: Any, prefs: units.UnitPreferences = units.US) -> list[tuple[str, str]]:
+    """A saved calculation's inputs as (clinical name, value with its unit) in the program's units."""
+    if not isinstance(arguments, dict):
+        return []
+    return [(_base(str(k)), value_text(str(k), v, prefs)) for k, v in arguments.items()]
 
 
 def label(name: str) -> str:
@@ -143,10 +235,13 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def summarise(calculator: str, result: Any, not_computed_reason: str = "") -> str:
-    """One line: "RESP 4 · class II · 76 % hospital survival", or the main numbers of a model."""
+def summarise(
+    calculator: str, result: Any, not_computed_reason: str = "", prefs: units.UnitPreferences = units.US
+) -> str:
+    """One line: "RESP 4 · class II · 76 % hospital survival", or the main numbers of a model, in ``prefs``' units
+    ("P/F ratio (kPa): 13.3")."""
     if result is None:
-        return f"{title(calculator)}: not computed ({not_computed_reason or 'no reason given'})"
+        return f"{title(calculator, prefs)}: not computed ({not_computed_reason or 'no reason given'})"
     if isinstance(result, dict) and "points" in result and "name" in result:
         parts = [f"{result['name']} {_fmt(result['points'])}"]
         if result.get("risk_class"):
@@ -158,8 +253,8 @@ def summarise(calculator: str, result: Any, not_computed_reason: str = "") -> st
         numbers = [
             (k, v) for k, v in result.items() if isinstance(v, int | float) and not isinstance(v, bool)
         ]
-        shown = ", ".join(f"{label(k)} {_fmt(v)}" for k, v in numbers[:3])
-        return f"{title(calculator)}: {shown}" if shown else title(calculator)
-    if isinstance(result, int | float):
-        return f"{title(calculator)}: {_fmt(result, 3)}"
-    return title(calculator)
+        shown = ", ".join(f"{label_in(k, prefs)} {_fmt(local_number(k, v, prefs))}" for k, v in numbers[:3])
+        return f"{title(calculator, prefs)}: {shown}" if shown else title(calculator, prefs)
+    if isinstance(result, int | float) and not isinstance(result, bool):
+        return f"{title(calculator, prefs)}: {_fmt(float(local_number(calculator, result, prefs)), 3)}"
+    return title(calculator, prefs)

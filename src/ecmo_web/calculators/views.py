@@ -16,12 +16,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ecmo_core import calc as core_calc
+from ecmo_core import units
 from ecmo_core.calc import calculator_names, describe
 from ecmo_core.errors import InfeasibleError, InputError
 from ecmo_web.accounts.models import Program
 from ecmo_web.calculators.forms import CalculatorForm
 from ecmo_web.calculators.prefill import PRE_ECMO_SCORES, prefill
-from ecmo_web.calculators.present import grouped, label, summarise, title
+from ecmo_web.calculators.present import (
+    component_label,
+    grouped,
+    label_in,
+    local_number,
+    summarise,
+    title,
+)
 from ecmo_web.decisions import actions as decision_actions
 from ecmo_web.decisions.models import Decision, Status
 from ecmo_web.permissions import can
@@ -40,7 +48,11 @@ def _run(request: HttpRequest, run_id: int) -> EcmoRun:
 @login_required
 def program_calculators(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_checked(Program.objects.all(), request.user, "calculator.use", pk=program_id)
-    return render(request, "calculators/list.html", {"program": program, "groups": grouped(), "run": None})
+    return render(
+        request,
+        "calculators/list.html",
+        {"program": program, "groups": grouped(program.unit_preferences), "run": None},
+    )
 
 
 @login_required
@@ -52,24 +64,37 @@ def run_calculators(request: HttpRequest, run_id: int) -> HttpResponse:
         {
             "program": run.program,
             "run": run,
-            "groups": grouped(),
+            "groups": grouped(run.program.unit_preferences),
             "decision_id": request.GET.get("decision", ""),
         },
     )
 
 
-def result_view(name: str, result: Any) -> dict[str, Any]:
-    view: dict[str, Any] = {"summary": summarise(name, result), "raw": result}
+def result_view(name: str, result: Any, prefs: units.UnitPreferences = units.US) -> dict[str, Any]:
+    """A result for the page, gas pressures and Hb in the program's units (``prefs``)."""
+    view: dict[str, Any] = {"summary": summarise(name, result, prefs=prefs), "raw": result}
     if isinstance(result, dict) and "points" in result and "name" in result:
         view["score"] = result
+        # each item by its clinical name ("PaCO2"), not its keyword
+        view["components"] = [
+            (component_label(str(k)), v) for k, v in (result.get("components") or {}).items()
+        ]
     elif isinstance(result, dict):
-        view["rows"] = [(label(k), v) for k, v in result.items() if not isinstance(v, dict | list)]
+        view["rows"] = [
+            (label_in(k, prefs), local_number(k, v, prefs) if _is_number(v) else v)
+            for k, v in result.items()
+            if not isinstance(v, dict | list)
+        ]
     elif isinstance(result, list) and all(isinstance(r, dict) for r in result):
         view["table"] = result
         view["columns"] = list(result[0]) if result else []
     else:
-        view["value"] = result
+        view["value"] = local_number(name, result, prefs) if _is_number(result) else result
     return view
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _decisions(run: EcmoRun) -> list[Decision]:
@@ -83,7 +108,7 @@ def _context(
         "program": program,
         "run": run,
         "name": name,
-        "title": title(name),
+        "title": title(name, program.unit_preferences),
         "form": form,
         "result": None,
         "decisions": _decisions(run) if run else [],
@@ -135,7 +160,7 @@ def _page(request: HttpRequest, name: str, program: Program, run: EcmoRun | None
             else:
                 if action == "save" and run is not None and can_save:
                     return _save(request, run, name, arguments, decision_id, "", form, program, extra)
-                extra["result"] = result_view(name, computed)
+                extra["result"] = result_view(name, computed, program.unit_preferences)
     return render(
         request,
         "calculators/page.html",
@@ -171,10 +196,13 @@ def _save(
         form.add_error(None, exc)
     else:
         if decision is not None:
-            messages.success(request, f"{calc.summary()} saved into “{decision.title}”.")
+            messages.success(
+                request, f"{calc.summary(program.unit_preferences)} saved into “{decision.title}”."
+            )
             return redirect("decision_detail", decision_id=decision.pk)
         messages.success(
-            request, f"{calc.summary()} saved to the run; include it when you record the decision."
+            request,
+            f"{calc.summary(program.unit_preferences)} saved to the run; include it when you record the decision.",
         )
         return redirect("run_calculator", run_id=run.pk, name=name)
     return render(request, "calculators/page.html", _context(program, run, name, form, **extra), status=400)

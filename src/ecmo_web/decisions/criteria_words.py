@@ -6,14 +6,19 @@ source in citations a clinician can look up, the reference notes' section number
 [S29]" → "Pplat < 30 (VV ECMO weaning, textbook chapter)") and the evidence mark "[○]" in words. ``gas_text`` and
 ``localise`` put the numbers of gas criteria (stored and judged in mmHg, as ``ecmo_core.pathways`` has them) in the
 program's gas unit; blood pressure criteria (MAP, pulse pressure) stay mmHg.
+
+A program's overrides (the JSON typed on the pathway criteria page) carry gas criteria in the program's gas unit:
+``overrides_from_local`` converts them to the canonical mmHg that is stored (refusing a value outside the criterion's
+range, stated in the unit it was typed in), ``overrides_in_local`` writes stored ones back as the box takes them.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from typing import Any
 
-from ecmo_core import citations, units
+from ecmo_core import citations, pathways, units
+from ecmo_core.errors import InputError
 from ecmo_core.surveillance import PARAMETERS
 
 _LABELS: dict[str, str] = {
@@ -81,7 +86,6 @@ GAS_KEYS = frozenset(
     }
 )
 _GAS = "arterial_po2_mmhg"  # converts like every blood-gas partial pressure
-_MMHG = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?) mmHg\b")
 
 
 def label(key: str, prefs: units.UnitPreferences = units.US) -> str:
@@ -97,10 +101,7 @@ def label(key: str, prefs: units.UnitPreferences = units.US) -> str:
 def gas_text(text: str, prefs: units.UnitPreferences) -> str:
     """Every "N mmHg" of a text about blood gases in the program's gas unit: "P/F < 80 mmHg for > 6 h" →
     "P/F < 10.67 kPa for > 6 h" (two decimals in kPa, so that a threshold is not misread at its edge)."""
-    unit = units.unit_of(_GAS, prefs)
-    if unit == "mmHg":
-        return text
-    return _MMHG.sub(lambda m: f"{units.entry_text(_GAS, float(m.group(1)), prefs)} {unit}", text)
+    return units.local_text(text, _GAS, prefs)
 
 
 def gas_number(key: str, value: float, prefs: units.UnitPreferences) -> str | None:
@@ -132,3 +133,83 @@ def rows(table: list[dict[str, Any]], prefs: units.UnitPreferences) -> list[dict
 def source(text: str) -> str:
     """A criterion's source as citations, without the notes' section numbers (``ecmo_core.citations``)."""
     return citations.in_words(text)
+
+
+def gas_unit(prefs: units.UnitPreferences) -> str:
+    """The unit gas criteria are read and typed in for ``prefs``: "mmHg" or "kPa"."""
+    return units.unit_of(_GAS, prefs)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _to_mmhg(key: str, value: float, unit: str, prefs: units.UnitPreferences) -> float:
+    """A gas criterion's value typed in ``unit`` → mmHg, refused outside the criterion's range stated in ``unit``."""
+    typed = prefs._replace(pressure=unit)
+    limits = pathways.SETTING_RANGES.get(key)
+    bounds = (limits[0], limits[1]) if limits is not None else None
+    if bounds is None:  # not a setting of any criteria set: the action names it
+        return units.from_local(_GAS, float(value), typed)
+    return units.check_local(_GAS, float(value), typed, field=key, bounds=bounds)
+
+
+def overrides_from_local(overrides: Mapping[str, Any], prefs: units.UnitPreferences) -> dict[str, Any]:
+    """Overrides typed on the criteria page → the canonical overrides stored (``pathways.with_overrides``).
+
+    The value of a gas criterion (``GAS_KEYS``: P/F, PaO2, PaCO2, its rise, EtCO2) is read in the program's gas unit
+    (10.67 kPa → 80.03 mmHg), or in the unit its threshold names (``"unit": "mmHg"`` or ``"kPa"``); any other unit
+    on a gas criterion, or a value outside its range, raises :class:`InputError` naming the criterion and the
+    accepted range in the unit typed. Every other setting is passed as typed: it is stored in the unit its name says
+    (blood pressure in mmHg, fractions 0–1), and the action checks it.
+    """
+    local = gas_unit(prefs)
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key not in GAS_KEYS:
+            out[key] = value
+        elif _number(value):
+            out[key] = _to_mmhg(key, value, local, prefs)
+        elif isinstance(value, Mapping) and _number(value.get("value")):
+            unit = value.get("unit", local)
+            if unit not in units.PRESSURE_UNITS:
+                raise InputError(
+                    key,
+                    f"is a gas pressure: give its value in {local} (the program's gas unit), or say "
+                    f'"unit": "mmHg" (got {unit!r})',
+                )
+            out[key] = {**value, "value": _to_mmhg(key, value["value"], unit, prefs)}
+            if "unit" in value:
+                out[key]["unit"] = "mmHg"
+        else:  # switched off (null), or not a number: the action says what is wrong
+            out[key] = value
+    return out
+
+
+def local_number(value: float, prefs: units.UnitPreferences) -> float | int:
+    """A gas criterion's canonical value (mmHg) as the number typed in the program's gas unit: 80 → 10.67 (kPa)."""
+    text = units.entry_text(_GAS, value, prefs)
+    return float(text) if "." in text else int(text)
+
+
+def overrides_in_local(overrides: Mapping[str, Any], prefs: units.UnitPreferences) -> dict[str, Any]:
+    """Stored (canonical) overrides as the criteria page's box takes them: gas criteria in the program's gas unit,
+    with the unit said (``{"value": 10.67, "unit": "kPa"}``); unchanged where gases are read in mmHg."""
+    local = gas_unit(prefs)
+    if local == "mmHg":
+        return dict(overrides)
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key in GAS_KEYS and _number(value):
+            out[key] = {"value": local_number(float(value), prefs), "unit": local}
+        elif key in GAS_KEYS and isinstance(value, Mapping) and _number(value.get("value")):
+            out[key] = {**value, "value": local_number(float(value["value"]), prefs), "unit": local}
+        else:
+            out[key] = value
+    return out
+
+
+def error_text(key: str, message: str, prefs: units.UnitPreferences) -> str:
+    """A refused override in clinical words, naming the key typed: "P/F ratio (kPa), pf_mmhg: 9 kPa is outside the
+    accepted range 1.34 to 93.32 kPa"."""
+    return f"{label(key, prefs)}, {key}: {message}"

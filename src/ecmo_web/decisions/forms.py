@@ -8,9 +8,11 @@ from typing import Any
 
 from django import forms
 
-from ecmo_core import pathways
+from ecmo_core import pathways, units
+from ecmo_core.errors import InputError
 from ecmo_web.accounts.models import Membership, Program, Role
 from ecmo_web.calculators.present import label as calc_label
+from ecmo_web.decisions import criteria_words
 from ecmo_web.decisions.kinds import MCS_READINGS, YES_NO
 from ecmo_web.decisions.models import DecisionSession, SavedCalculation, TransportEvent
 from ecmo_web.forms import (
@@ -43,8 +45,12 @@ ROLE_CHOICES = [("", "their role in the program"), *Role.choices]
 
 
 class _SavedCalculationChoice(forms.ModelMultipleChoiceField):
+    """Saved calculator results to include, each read in the program's units (``prefs``, set per form)."""
+
+    prefs: units.UnitPreferences = units.US
+
     def label_from_instance(self, obj: SavedCalculation) -> str:
-        return obj.summary()
+        return obj.summary(self.prefs)
 
 
 class DecisionForm(ProgramForm):
@@ -93,9 +99,10 @@ class DecisionForm(ProgramForm):
         model_choice_field(self, "session").queryset = DecisionSession.objects.filter(
             program=run.program
         ).order_by("-started_at")[:30]
-        model_choice_field(self, "calculations").queryset = SavedCalculation.objects.filter(
-            run=run, decision__isnull=True
-        )
+        calculations = self.fields["calculations"]
+        assert isinstance(calculations, _SavedCalculationChoice)
+        calculations.queryset = SavedCalculation.objects.filter(run=run, decision__isnull=True)
+        calculations.prefs = run.program.unit_preferences
         rows = max(participant_rows, self._rows_in_data("participant_user_"))
         for i in range(rows):
             self.fields[f"participant_user_{i}"] = forms.ChoiceField(
@@ -484,13 +491,19 @@ class SessionForm(ProgramForm):
 
 class CriteriaForm(forms.Form):
     """A change to one of the program's pathway criteria sets: which set, the overrides (a JSON object of
-    ``{criterion: {"op": ">", "value": 10}}``) and why. Whether the overrides make sense is the action's check."""
+    ``{criterion: {"op": ">", "value": 10}}``) and why. Gas criteria are typed in the program's gas unit
+    (``prefs``) and cleaned to the canonical mmHg (``criteria_words.overrides_from_local``); whether the overrides
+    make sense is the action's check."""
 
     OVERRIDES_HELP = 'overrides: give a JSON object, e.g. {"lateral_s_prime_cm_s": {"op": ">", "value": 10}}'
 
     criteria_set = forms.CharField(required=False)
     overrides = forms.CharField(required=False)
     reason = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, prefs: units.UnitPreferences = units.US, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefs = prefs
 
     def clean_overrides(self) -> dict[str, Any]:
         try:
@@ -499,7 +512,12 @@ class CriteriaForm(forms.Form):
             overrides = None
         if not isinstance(overrides, dict):
             raise forms.ValidationError(self.OVERRIDES_HELP)
-        return overrides
+        try:
+            return criteria_words.overrides_from_local(overrides, self.prefs)
+        except InputError as err:
+            raise forms.ValidationError(
+                criteria_words.error_text(err.field, err.message, self.prefs)
+            ) from None
 
     def error_text(self) -> str:
         return "; ".join(" ".join(map(str, errors)) for errors in self.errors.values())

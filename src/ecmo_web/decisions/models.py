@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from ecmo_core.units import US, UnitPreferences
 from ecmo_web.accounts.models import Program
 from ecmo_web.runs.models import Component, ConfigurationEntry, EcmoRun, McsDevice, RunTarget
 from ecmo_web.versioning import Versioned
@@ -218,11 +219,24 @@ class SavedCalculation(models.Model):
     def __str__(self) -> str:
         return f"{self.calculator} on {self.run}"
 
-    def summary(self) -> str:
-        """One line for lists: "RESP 4 (class II, 76 % hospital survival)" or the main numbers."""
+    def summary(self, prefs: UnitPreferences | None = None) -> str:
+        """One line for lists: "RESP 4 · class II · 76 % hospital survival" or the main numbers, in ``prefs``' units
+        (a program's, for its pages); canonical without (the API)."""
         from ecmo_web.calculators.present import summarise
 
-        return summarise(self.calculator, self.result, self.not_computed_reason)
+        return summarise(self.calculator, self.result, self.not_computed_reason, prefs or US)
+
+    def calculator_title(self, prefs: UnitPreferences | None = None) -> str:
+        """The calculator's clinical title ("VV oxygenation: blood flow for a target SaO2"), never its code name."""
+        from ecmo_web.calculators.present import title
+
+        return title(self.calculator, prefs or US)
+
+    def input_rows(self, prefs: UnitPreferences | None = None) -> list[tuple[str, str]]:
+        """The inputs it was computed from, as (clinical name, value with its unit) in ``prefs``' units."""
+        from ecmo_web.calculators.present import input_rows
+
+        return input_rows(self.arguments, prefs or US)
 
 
 class ChecklistItem(models.Model):

@@ -25,6 +25,10 @@ EVALUATIONS: dict[str, str] = {
     "catalogue_check": "Chosen parts against the catalogue checks",  # circuit_selection (perfusion app)
 }
 
+# Evaluations whose texts (requirements, verdicts) quote one kind of pressure in mmHg, and the registry parameter
+# whose unit they read in: a cannula's pressure drop is a circuit pressure (``units.CIRCUIT_PRESSURES``).
+TEXT_PRESSURES: dict[str, str] = {"catalogue_check": "membrane_delta_p_mmhg"}
+
 STATUS_TONE: dict[str, str] = {
     "met": "ok",
     "not_met": "critical",
@@ -119,17 +123,24 @@ def evaluations(
     (``decisions.observed``; one query for all the tables).
     """
     found = [
-        (title, result)
+        (key, title, result)
         for key, title in EVALUATIONS.items()
         if isinstance(result := content.get(key), dict) and "status" in result
     ]
     record = None
     if decision is not None and found:
-        keys = {c.get("key", "") for _, result in found for c in result.get("criteria", [])}
+        keys = {c.get("key", "") for _, _, result in found for c in result.get("criteria", [])}
         record = observed.Record(decision.run, decision.made_at, keys)
-    return [
-        result_view(title, result, content=content, record=record, prefs=prefs) for title, result in found
-    ]
+    views = []
+    for key, title, result in found:
+        view = result_view(title, result, content=content, record=record, prefs=prefs)
+        if key in TEXT_PRESSURES:
+            local = prefs or (record.prefs if record is not None else units.US)
+            for c in view["criteria"]:
+                for field in ("requirement", "observed_text"):
+                    c[field] = units.local_text(str(c[field]), TEXT_PRESSURES[key], local)
+        views.append(view)
+    return views
 
 
 def result_view(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 
-from ecmo_web.forms import LocalDateTimeField, ProgramForm, model_choice_field
+from ecmo_core import units
+from ecmo_web.forms import (
+    LocalDateTimeField,
+    MeasureField,
+    ProgramForm,
+    localise_measures,
+    model_choice_field,
+)
 from ecmo_web.perfusion import site
 from ecmo_web.perfusion.actions.standby import CHECKLIST
 from ecmo_web.perfusion.models import PrimeType, StandbyStatus
@@ -147,12 +155,38 @@ class CloseStandbyForm(ProgramForm):
         ).select_related("patient")
 
 
+def _default_hint(spec: site.Setting) -> Callable[[units.UnitPreferences], str]:
+    """The help text of a setting in a program's units: "default 13.33 kPa — <source>"."""
+
+    def hint(prefs: units.UnitPreferences) -> str:
+        default = units.entry_text(spec.parameter, spec.default, prefs)
+        return f"default {default} {units.unit_of(spec.parameter, prefs)} — {spec.source}"
+
+    return hint
+
+
 class SettingsForm(ProgramForm):
+    """The program's perfusion settings. A setting with a registry ``parameter`` (the cannula pressure-drop limits,
+    circuit pressures) is typed and shown in the program's unit for it, its range and default too, and cleaned to
+    the canonical value the action stores; a value shown and posted back unchanged keeps its stored value exactly."""
+
     reason = forms.CharField(max_length=300, help_text="why the settings change (kept in the history)")
 
     def __init__(self, *args: Any, values: dict[str, float], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        prefs = self.program.unit_preferences
         for spec in site.SETTINGS:
+            if spec.parameter:
+                self.fields[spec.key] = MeasureField(
+                    spec.parameter,
+                    prefs,
+                    name=spec.label,
+                    bounds=(spec.low, spec.high),
+                    required=True,
+                    hint=_default_hint(spec),
+                )
+                self.initial[spec.key] = values[spec.key]
+                continue
             self.fields[spec.key] = forms.FloatField(
                 label=f"{spec.label} ({spec.unit})",
                 min_value=spec.low,
@@ -160,6 +194,7 @@ class SettingsForm(ProgramForm):
                 initial=values[spec.key],
                 help_text=f"default {spec.default:g} — {spec.source}",
             )
+        localise_measures(self)
         self.order_fields([*(s.key for s in site.SETTINGS), "reason"])
 
     def groups(self) -> list[tuple[str, list[Any]]]:

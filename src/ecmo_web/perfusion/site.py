@@ -16,6 +16,9 @@ from ecmo_web.accounts.models import Program
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting: ``default``, ``low`` and ``high`` in the canonical ``unit`` its key says. ``parameter`` names the
+    registry parameter it reads and is typed like in a program's units (``ecmo_core.units``), where it has one."""
+
     key: str
     label: str
     default: float
@@ -24,6 +27,12 @@ class Setting:
     high: float
     source: str
     group: str
+    parameter: str = ""
+
+
+# A cannula's pressure drop is a circuit pressure difference, shown in the program's circuit-pressure unit like the
+# membrane ΔP (``units.CIRCUIT_PRESSURES``); stored in mmHg, as the makers' pressure–flow curves give it.
+CIRCUIT_PRESSURE = "membrane_delta_p_mmhg"
 
 
 _BV = (
@@ -62,6 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Access pressure more negative than −100 mmHg is the common alert (site default; haemolysis seen from "
         "−50 to −100 mmHg in vitro)",
         "Selection",
+        CIRCUIT_PRESSURE,
     ),
     Setting(
         "return_pressure_drop_max_mmhg",
@@ -72,6 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
         500.0,
         "Local choice; post-oxygenator pressure is typically 100–300 mmHg",
         "Selection",
+        CIRCUIT_PRESSURE,
     ),
     Setting(
         "vv_min_tip_distance_cm",

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ecmo_core import circuit
+from ecmo_core import circuit, units
 from ecmo_core import profile as core_profile
 from ecmo_core.errors import InputError
 from ecmo_web.accounts.models import Program
@@ -235,6 +235,7 @@ def _selection_rows(form: CircuitSelectionForm) -> list[dict[str, Any]]:
     if r is None:
         return []
     chosen = {name: form.cleaned_data.get(name) for name, _ in PARTS}
+    prefs = form.prefs
     tables: list[tuple[str, str, tuple[circuit.ItemCheck | circuit.CannulaCheck, ...]]] = [
         ("Oxygenator", "oxygenator", r.oxygenators),
         ("Pump head", "pump", r.pumps),
@@ -259,7 +260,8 @@ def _selection_rows(form: CircuitSelectionForm) -> list[dict[str, Any]]:
                         "id": c.key,
                         "label": c.label,
                         "passes": c.passes,
-                        "reasons": c.reasons,
+                        # the verdicts quote pressure drops in mmHg: in the program's circuit-pressure unit
+                        "reasons": [units.local_text(r, site.CIRCUIT_PRESSURE, prefs) for r in c.reasons],
                         "proposed": r.proposal.get(name) == c.key,
                         "chosen": pick is not None and str(pick.pk) == c.key,
                     }
@@ -337,6 +339,7 @@ def circuit_selection(request: HttpRequest, run_id: int) -> HttpResponse:
             "kind_form": kind_form,
             "tables": _selection_rows(kind_form) if kind_form.is_bound and not kind_form.errors else [],
             "result": kind_form.result if kind_form.is_bound else None,
+            **_limits_text(kind_form),
             "flow_working": kind_form.flow_working,
             "incomplete": getattr(kind_form, "incomplete", []),
             "margins": {
@@ -346,6 +349,24 @@ def circuit_selection(request: HttpRequest, run_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _limits_text(form: CircuitSelectionForm) -> dict[str, Any]:
+    """The cannula limits and the "nothing fits" verdicts in the program's circuit-pressure unit."""
+    prefs, r = form.prefs, form.result if form.is_bound else None
+    if r is None:
+        return {"nothing_fits": [], "limits": {}}
+
+    def local(text: str) -> str:
+        return units.local_text(text, site.CIRCUIT_PRESSURE, prefs)
+
+    return {
+        "nothing_fits": [local(m) for m in r.nothing_fits],
+        "limits": {
+            "drainage": local(f"{r.limits.drainage_pressure_drop_max_mmhg:g} mmHg"),
+            "return": local(f"{r.limits.return_pressure_drop_max_mmhg:g} mmHg"),
+        },
+    }
 
 
 # --- Priming ------------------------------------------------------------------------------------------------

@@ -35,7 +35,12 @@ def set_criteria(
     based_on: Submitted = None,
 ) -> PathwayCriteria:
     """Change a program's pathway criteria (a new row; the history stays). ``based_on``: the id of the program's
-    newest criteria row when the form was opened (0: none); stale: kernel.VersionConflict, nothing saved."""
+    newest criteria row when the form was opened (0: none); stale: kernel.VersionConflict, nothing saved.
+
+    ``overrides`` are canonical, in the units the criteria's names say (gases and blood pressure in mmHg, fractions
+    0–1), as ``pathways.with_overrides`` takes them; the criteria page converts what a kPa program types. Each
+    value must lie in its criterion's range and unit (``pathways.validate_overrides``), else a ValidationError on
+    ``overrides.<key>`` names the range."""
     require(actor, "settings.manage", program)
     Program.objects.select_for_update().filter(pk=program.pk).first()  # one change at a time per program
     expect_latest(PathwayCriteria.objects.filter(program=program).order_by("-pk").first(), based_on)
@@ -44,7 +49,7 @@ def set_criteria(
     if not reason.strip():
         raise ValidationError({"reason": "say why the criteria change (and the source)"})
     try:
-        pathways.with_overrides(DEFAULTS[criteria_set], overrides)
+        pathways.validate_overrides(DEFAULTS[criteria_set], overrides)
     except InputError as err:
         raise ValidationError({f"overrides.{err.field}": err.message}) from None
     row = PathwayCriteria(

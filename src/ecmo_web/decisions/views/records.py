@@ -238,6 +238,16 @@ def _detail_context(request: HttpRequest, decision: Decision, **forms: Any) -> d
         "run": run,
         "decision": decision,
         "content_rows": content_rows(decision),
+        # Saved calculator results in the program's units, under their clinical titles.
+        "calculations": [
+            {
+                "calc": c,
+                "title": c.calculator_title(program.unit_preferences),
+                "summary": c.summary(program.unit_preferences),
+                "inputs": c.input_rows(program.unit_preferences),
+            }
+            for c in decision.calculations.all()
+        ],
         "evaluations": evaluations(decision.content, decision=decision),
         "model": decision.content.get("model"),
         "can_record": can_record,
