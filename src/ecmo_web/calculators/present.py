@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from ecmo_core import units
-from ecmo_core.calc import calculator_names, get_calculator
+from ecmo_core.calc import calculator_names, describe, get_calculator
 from ecmo_core.surveillance.parameters import PARAMETERS
 
 TITLES: dict[str, str] = {
@@ -201,11 +201,18 @@ def value_text(name: str, value: Any, prefs: units.UnitPreferences = units.US) -
     return json.dumps(value, ensure_ascii=False)
 
 
-def input_rows(arguments: Any, prefs: units.UnitPreferences = units.US) -> list[tuple[str, str]]:
-    """A saved calculation's inputs as (clinical name, value with its unit) in the program's units."""
+def input_rows(
+    arguments: Any, prefs: units.UnitPreferences = units.US, calculator: str | None = None
+) -> list[tuple[str, str]]:
+    """A saved calculation's inputs as (clinical name, value with its unit) in the program's units, in the order of
+    the calculator's own inputs (a stored JSON object keeps no order on PostgreSQL), any others after them."""
     if not isinstance(arguments, dict):
         return []
-    return [(_base(str(k)), value_text(str(k), v, prefs)) for k, v in arguments.items()]
+    order: dict[str, int] = {}
+    if calculator is not None and calculator in calculator_names():
+        order = {str(entry["name"]): i for i, entry in enumerate(describe(calculator))}
+    keys = sorted(arguments, key=lambda k: (order.get(str(k), len(order)), str(k)))
+    return [(_base(str(k)), value_text(str(k), arguments[k], prefs)) for k in keys]
 
 
 def label(name: str) -> str:

@@ -236,7 +236,7 @@ class SavedCalculation(models.Model):
         """The inputs it was computed from, as (clinical name, value with its unit) in ``prefs``' units."""
         from ecmo_web.calculators.present import input_rows
 
-        return input_rows(self.arguments, prefs or US)
+        return input_rows(self.arguments, prefs or US, self.calculator)
 
 
 class ChecklistItem(models.Model):
