@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import actions
+from ecmo_web.surveillance import actions, sqlrows
 from ecmo_web.surveillance.models import EvaluationRequest
 
 log = logging.getLogger("ecmo.evaluator")
@@ -53,18 +53,17 @@ def request_evaluations(requests: Iterable[tuple[int, dt.datetime]], *, now: dt.
     qn = connection.ops.quote_name
     table = qn(EvaluationRequest._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
-    # Table and column names come from the model; values are bound parameters.
-    sql = (
-        f"INSERT INTO {table} (run_id, pending, replay_from, requested_at, evaluated_at) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, NULL) ON CONFLICT (run_id) DO UPDATE SET "
+    # Table and column names come from the model; values are bound parameters. One statement for all the runs (each
+    # once, in id order: concurrent writers lock the rows in the same order).
+    sqlrows.execute_values(
+        f"INSERT INTO {table} (run_id, pending, replay_from, requested_at, evaluated_at)",
+        [(run_id, True, adapt(at), adapt(now), None) for run_id, at in sorted(earliest.items())],
+        "ON CONFLICT (run_id) DO UPDATE SET "
         f"replay_from = CASE WHEN {table}.pending AND {table}.replay_from < excluded.replay_from "
         f"THEN {table}.replay_from ELSE excluded.replay_from END, "
         f"requested_at = CASE WHEN {table}.pending THEN {table}.requested_at ELSE excluded.requested_at END, "
-        "pending = excluded.pending"
+        "pending = excluded.pending",
     )
-    rows = [(run_id, True, adapt(at), adapt(now)) for run_id, at in sorted(earliest.items())]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 @dataclass

@@ -38,6 +38,7 @@ from ecmo_core.surveillance import Sample as CoreSample
 from ecmo_web.kernel import actor_name, audit, require
 from ecmo_web.mllp import current_peer
 from ecmo_web.runs.models import EcmoRun, Patient, PatientIdentifier
+from ecmo_web.surveillance import sqlrows
 from ecmo_web.surveillance.actions import MLLP, insert_sample_rows, validate_samples
 from ecmo_web.surveillance.evaluation_queue import request_evaluations
 from ecmo_web.surveillance.models import (
@@ -650,28 +651,30 @@ def store_group(
     storing = [p for p in plans if p.new]
     rows = []
     qn = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = sqlrows.datetime_adapter()
     if storing:
-        batch_sql = (
-            f"INSERT INTO {qn(IngestBatch._meta.db_table)} (run_id, kind, ref, actor_name, received_at, "  # noqa: S608
-            "created_count, duplicate_count, identity_unverified) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-            "RETURNING id"
+        name, kind = actor_name(actor or MLLP), IngestBatch.Kind.HL7.value
+        # One statement for the group's batches; each (run, ref) occurs once (``_deduplicate``), which is how the
+        # returned ids are matched to their messages (RETURNING promises no order).
+        returned = sqlrows.execute_values(
+            f"INSERT INTO {qn(IngestBatch._meta.db_table)} (run_id, kind, ref, actor_name, received_at, "
+            "created_count, duplicate_count, identity_unverified)",
+            [
+                (p.run.pk, kind, p.ref, name, adapt(now), len(p.new), p.duplicates, p.unverified)
+                for p in storing
+                if p.run is not None
+            ],
+            "RETURNING id, run_id, ref",
+            fetch=True,
         )
-        name = actor_name(actor or MLLP)
-        with connection.cursor() as cursor:
-            for plan in storing:
-                assert plan.run is not None
-                cursor.execute(
-                    batch_sql,
-                    [plan.run.pk, IngestBatch.Kind.HL7.value, plan.ref, name, adapt(now), len(plan.new),
-                     plan.duplicates, plan.unverified],
-                )  # fmt: skip
-                batch_id = cursor.fetchone()[0]
-                run_id = plan.run.pk
-                rows += [
-                    (run_id, s.parameter, s.observed_at, s.value, s.source, now, batch_id, None)
-                    for s in plan.new
-                ]
+        batch_of = {(run_id, ref): batch_id for batch_id, run_id, ref in returned}
+        for plan in storing:
+            assert plan.run is not None
+            run_id = plan.run.pk
+            batch_id = batch_of[(run_id, plan.ref)]
+            rows += [
+                (run_id, s.parameter, s.observed_at, s.value, s.source, now, batch_id, None) for s in plan.new
+            ]
     insert_sample_rows(rows)
     failed = [p for p in plans if p.error is not None]
     # One by one (failures are rare): each new dead letter is audited by its post_save receiver
@@ -698,28 +701,26 @@ def store_group(
         "program_id, run_id, received_at, sending_application, control_id, peer, outcome, ack_code, ack, detail, "
         "raw_message, dead_letter_id"
     )
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {qn(InboundMessage._meta.db_table)} ({log_columns}) "  # noqa: S608 - names from the model
-            f"VALUES ({', '.join(['%s'] * 12)})",
-            [
-                (
-                    p.run.program_id if p.run is not None else p.letter.get("program_id"),
-                    p.run.pk if p.run is not None else None,
-                    adapt(p.item.received_at),
-                    p.item.header.sending_application[:200],
-                    p.item.header.control_id[:200],
-                    p.item.peer[:200],
-                    _outcome(p, reprocessed),
-                    _ack_code(p.ack),
-                    p.ack,
-                    p.letter.get("reason") or (p.error.message if p.error else ""),
-                    p.item.text,
-                    letter.pk if (letter := letter_of.get(id(p))) is not None else None,
-                )
-                for p in plans
-            ],
-        )
+    sqlrows.execute_values(
+        f"INSERT INTO {qn(InboundMessage._meta.db_table)} ({log_columns})",
+        [
+            (
+                p.run.program_id if p.run is not None else p.letter.get("program_id"),
+                p.run.pk if p.run is not None else None,
+                adapt(p.item.received_at),
+                p.item.header.sending_application[:200],
+                p.item.header.control_id[:200],
+                p.item.peer[:200],
+                _outcome(p, reprocessed),
+                _ack_code(p.ack),
+                p.ack,
+                p.letter.get("reason") or (p.error.message if p.error else ""),
+                p.item.text,
+                letter.pk if (letter := letter_of.get(id(p))) is not None else None,
+            )
+            for p in plans
+        ],
+    )
     requests = [(p.run.pk, min(s.observed_at for s in p.new)) for p in storing if p.run is not None]
     request_evaluations(requests, now=now)
     programs = {p.run.program_id for p in plans if p.run is not None} | {
