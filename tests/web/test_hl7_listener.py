@@ -619,3 +619,32 @@ def test_it_lets_the_surveillance_worker_evaluate_queued_runs_and_purge_the_log(
     summary = worker.one_pass()
     assert "1 queued runs evaluated" in summary and "0 HL7 messages purged" in summary
     assert not EvaluationRequest.objects.get(run=vv_run).pending
+
+
+def test_it_keeps_the_sqlite_wal_short_from_a_thread_of_its_own(vv_run: EcmoRun) -> None:
+    """SQLite: the writer leaves checkpoints to the checkpointer thread (its own connection checkpoints only past a
+    large safety limit), so copying the WAL back into the database is off the path of every acknowledgement."""
+    from django.db import connection
+
+    from ecmo_web.surveillance import hl7_ingest
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the WAL is SQLite's")
+    ingestor = hl7_ingest.Ingestor()
+    seen: list[int] = []
+
+    def record() -> None:  # runs in the writer thread, on the writer's own connection
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            seen.append(cursor.fetchone()[0])
+
+    ingestor.on_commit = record
+    assert msa(ingestor(message()))[1] == "AA"
+    deadline = time.monotonic() + 30
+    while ingestor.checkpoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ingestor.close()
+    assert seen == [hl7_ingest.WRITER_AUTOCHECKPOINT_PAGES]
+    assert ingestor.checkpoints >= 1
+    assert not ingestor._checkpointer.is_alive()
+    assert Sample.objects.filter(run=vv_run).count() == 2
