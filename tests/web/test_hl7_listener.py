@@ -648,3 +648,25 @@ def test_it_keeps_the_sqlite_wal_short_from_a_thread_of_its_own(vv_run: EcmoRun)
     assert ingestor.checkpoints >= 1
     assert not ingestor._checkpointer.is_alive()
     assert Sample.objects.filter(run=vv_run).count() == 2
+
+
+def test_it_finds_a_resent_message_through_the_batch_index_not_the_runs_whole_history(
+    vv_run: EcmoRun,
+) -> None:
+    """Idempotency reads one index entry per message: SQLite uses the partial unique index on (run, kind, ref)
+    only when the query repeats its condition; otherwise it read every batch the run ever received, per group."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    handle(message(control_id="IDX1"))
+    with CaptureQueriesContext(connection) as queries:
+        assert msa(handle(message(control_id="IDX1")))[1] == "AA"
+    lookups = [q["sql"] for q in queries.captured_queries if 'FROM "surveillance_ingestbatch"' in q["sql"]]
+    assert lookups
+    with connection.cursor() as cursor:
+        for sql in lookups:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(row[3] for row in cursor.fetchall())
+            assert "ingest_batch_ref_unique" in plan, plan

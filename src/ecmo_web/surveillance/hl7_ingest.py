@@ -565,7 +565,9 @@ def _deduplicate(plans: list[_Plan]) -> None:
     held = set(
         _rows(
             f"SELECT run_id, ref FROM {qn(IngestBatch._meta.db_table)} "  # noqa: S608 - names from the model
-            f"WHERE kind = %s AND {runs_clause} AND {refs_clause}",
+            # NOT (ref = ''): the unique index on (run, kind, ref) is partial (WHERE NOT (ref = '')), and SQLite uses a
+            # partial index only when the query repeats its condition; without it, it read every batch of the run.
+            f"WHERE kind = %s AND {runs_clause} AND {refs_clause} AND NOT (ref = '')",
             [IngestBatch.Kind.HL7.value, *run_params, *ref_params],
         )
     )
