@@ -52,11 +52,12 @@ def request_evaluations(requests: Iterable[tuple[int, dt.datetime]], *, now: dt.
         return
     qn = connection.ops.quote_name
     table = qn(EvaluationRequest._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = sqlrows.datetime_adapter()
     # Table and column names come from the model; values are bound parameters. One statement for all the runs (each
     # once, in id order: concurrent writers lock the rows in the same order).
-    sqlrows.execute_values(
-        f"INSERT INTO {table} (run_id, pending, replay_from, requested_at, evaluated_at)",
+    sqlrows.insert(
+        EvaluationRequest,
+        ("run_id", "pending", "replay_from", "requested_at", "evaluated_at"),
         [(run_id, True, adapt(at), adapt(now), None) for run_id, at in sorted(earliest.items())],
         "ON CONFLICT (run_id) DO UPDATE SET "
         f"replay_from = CASE WHEN {table}.pending AND {table}.replay_from < excluded.replay_from "

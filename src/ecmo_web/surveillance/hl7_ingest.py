@@ -624,6 +624,15 @@ def _outcome(plan: _Plan, reprocessed: bool) -> str:
     return InboundMessage.Outcome.DUPLICATE if plan.duplicates else InboundMessage.Outcome.STORED
 
 
+_BATCH_COLUMNS = (
+    "run_id", "kind", "ref", "actor_name", "received_at", "created_count", "duplicate_count", "identity_unverified"
+)  # fmt: skip
+_LOG_COLUMNS = (
+    "program_id", "run_id", "received_at", "sending_application", "control_id", "peer", "outcome", "ack_code",
+    "ack", "detail", "raw_message", "dead_letter_id",
+)  # fmt: skip
+
+
 def store_group(
     items: list[Received],
     config: ListenerConfig,
@@ -652,15 +661,14 @@ def store_group(
 
     storing = [p for p in plans if p.new]
     rows = []
-    qn = connection.ops.quote_name
     adapt = sqlrows.datetime_adapter()
     if storing:
         name, kind = actor_name(actor or MLLP), IngestBatch.Kind.HL7.value
         # One statement for the group's batches; each (run, ref) occurs once (``_deduplicate``), which is how the
         # returned ids are matched to their messages (RETURNING promises no order).
-        returned = sqlrows.execute_values(
-            f"INSERT INTO {qn(IngestBatch._meta.db_table)} (run_id, kind, ref, actor_name, received_at, "
-            "created_count, duplicate_count, identity_unverified)",
+        returned = sqlrows.insert(
+            IngestBatch,
+            _BATCH_COLUMNS,
             [
                 (p.run.pk, kind, p.ref, name, adapt(now), len(p.new), p.duplicates, p.unverified)
                 for p in storing
@@ -699,12 +707,9 @@ def store_group(
     letter_of = {id(p): letter for p, letter in zip(failed, letters, strict=True)}
     for plan in plans:
         plan.ack = _ack(plan, now)
-    log_columns = (
-        "program_id, run_id, received_at, sending_application, control_id, peer, outcome, ack_code, ack, detail, "
-        "raw_message, dead_letter_id"
-    )
-    sqlrows.execute_values(
-        f"INSERT INTO {qn(InboundMessage._meta.db_table)} ({log_columns})",
+    sqlrows.insert(
+        InboundMessage,
+        _LOG_COLUMNS,
         [
             (
                 p.run.program_id if p.run is not None else p.letter.get("program_id"),

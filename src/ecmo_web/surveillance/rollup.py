@@ -110,8 +110,11 @@ def _upsert(rows: list[tuple[Any, ...]]) -> None:
     )
     # Identifiers come from the model's metadata and values are bound parameters: nothing user-supplied here. One
     # multi-row statement (each key occurs once in ``rows``, as ON CONFLICT DO UPDATE requires; in key order).
-    sqlrows.execute_values(
-        f"INSERT INTO {table} ({', '.join(qn(c) for c in _COLUMNS)})",
+    from ecmo_web.surveillance.models import SampleRollup
+
+    sqlrows.insert(
+        SampleRollup,
+        _COLUMNS,
         rows,
         f"ON CONFLICT ({', '.join(qn(c) for c in _KEY)}) DO UPDATE SET {merged}",
     )

@@ -1,10 +1,11 @@
-"""Multi-row statements for the write paths that run once per message group or batch (the HL7 listener, ingest).
+"""Multi-row INSERT statements for the write paths that run once per message group or batch (the HL7 listener, ingest).
 
-``INSERT … VALUES (…), (…), …`` as one statement instead of an ``executemany`` of one-row statements: on
-PostgreSQL psycopg sends an ``executemany`` as one statement per row (pipelined, but each parsed, planned and
-answered by the server), which for a group of HL7 messages meant about a hundred statements per commit; one
-multi-row statement per table is one round trip. On SQLite both cost about the same. Statements are cut so that
-none binds more parameters than the driver allows.
+One statement per table instead of an ``executemany`` of one-row statements: on PostgreSQL psycopg sends an
+``executemany`` as one statement per row (pipelined, but each parsed, planned and answered by the server), which for
+a group of HL7 messages meant about a hundred statements per commit. On PostgreSQL the rows travel as one array per
+column (``INSERT … SELECT * FROM unnest(%s::type[], …)``): a short statement with a parameter per column, which the
+driver converts once and caches, where ``VALUES (…), (…)`` would be a new, long statement of hundreds of parameters
+to parse on every call. On SQLite, ``VALUES (…), (…)``, cut so that no statement binds more parameters than allowed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import Model
 
 
 def max_parameters() -> int:
@@ -42,25 +44,42 @@ def _same(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def execute_values(
-    head: str, rows: Sequence[Sequence[Any]], tail: str = "", *, fetch: bool = False
+def insert(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    tail: str = "",
+    *,
+    fetch: bool = False,
 ) -> list[tuple[Any, ...]]:
-    """Run ``head VALUES (%s, …), (%s, …) … tail`` over ``rows`` (all of one width), as few statements as the
-    parameter limit allows; with ``fetch``, the rows the statements return (``tail`` holds the RETURNING clause).
+    """``INSERT INTO <model's table> (columns) <rows> tail`` in as few statements as allowed; with ``fetch``, the
+    rows the statements return (``tail`` then holds the RETURNING clause).
 
-    ``head`` and ``tail`` are SQL built from model metadata by the caller; every value is a bound parameter.
+    ``columns`` are the model's column names, ``rows`` values in that order (datetimes through
+    :func:`datetime_adapter`), ``tail`` SQL built by the caller from model metadata (ON CONFLICT, RETURNING): every
+    value is a bound parameter.
     """
     if not rows:
         return []
-    width = len(rows[0])
-    per_statement = max(1, max_parameters() // width)
-    row_sql = f"({', '.join(['%s'] * width)})"
+    qn = connection.ops.quote_name
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
+    end = f" {tail}" if tail else ""
     fetched: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
+            arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
+            # Table, column and type names come from the model; the values are bound, one array per column.
+            sql = f"{head} SELECT * FROM unnest({arrays}){end}"  # noqa: S608
+            cursor.execute(sql, [list(c) for c in zip(*rows, strict=True)])
+            return list(cursor.fetchall()) if fetch else []
+        width = len(columns)
+        per_statement = max(1, max_parameters() // width)
+        row_sql = f"({', '.join(['%s'] * width)})"
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(
-                f"{head} VALUES {', '.join([row_sql] * len(chunk))}{' ' + tail if tail else ''}",
+                f"{head} VALUES {', '.join([row_sql] * len(chunk))}{end}",
                 [value for row in chunk for value in row],
             )
             if fetch:

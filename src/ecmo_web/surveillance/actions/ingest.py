@@ -277,17 +277,17 @@ def insert_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert sample rows (in ``_SAMPLE_COLUMNS`` order), skipping any that already exist.
 
     Not the ORM's bulk_create, which spends most of its time preparing each field of each object (a console export
-    or the demo is 10⁵ rows): on SQLite one prepared statement run by ``executemany``; on PostgreSQL one multi-row
-    ``INSERT`` (psycopg would send an ``executemany`` as a statement per row) or, from 2 000 rows, ``COPY``.
+    or the demo is 10⁵ rows): on SQLite one prepared statement run by ``executemany``; on PostgreSQL one ``INSERT``
+    of the rows as arrays (``sqlrows.insert``; psycopg would send an ``executemany`` as a statement per row) or,
+    from 2 000 rows, ``COPY``.
     ``ON CONFLICT DO NOTHING`` keeps it idempotent under a concurrent writer on SQLite (≥ 3.24) and PostgreSQL alike.
     """
     if not rows:
         return
-    qn = connection.ops.quote_name
-    # Identifiers come from the model's own metadata and values are bound parameters: nothing user-supplied here.
-    columns = ", ".join(qn(c) for c in _SAMPLE_COLUMNS)
-    head = f"INSERT INTO {qn(Sample._meta.db_table)} ({columns})"
     if connection.vendor == "sqlite":
+        qn = connection.ops.quote_name
+        # Identifiers come from the model's own metadata and values are bound parameters: nothing user-supplied.
+        head = f"INSERT INTO {qn(Sample._meta.db_table)} ({', '.join(qn(c) for c in _SAMPLE_COLUMNS)})"
         adapt = sqlrows.datetime_adapter()
         prepared = [(r[0], r[1], adapt(r[2]), r[3], r[4], adapt(r[5]), r[6], r[7]) for r in rows]
         placeholders = ", ".join(["%s"] * len(_SAMPLE_COLUMNS))
@@ -299,7 +299,7 @@ def insert_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     elif len(rows) >= _COPY_FROM and _has_copy():
         _copy_sample_rows(rows)
     else:
-        sqlrows.execute_values(head, rows, "ON CONFLICT DO NOTHING")
+        sqlrows.insert(Sample, _SAMPLE_COLUMNS, rows, "ON CONFLICT DO NOTHING")
     rollup.add_samples(rows)  # the minute and hour rollups, in the same transaction (surveillance/rollup.py)
 
 
