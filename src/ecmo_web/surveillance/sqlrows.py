@@ -67,11 +67,16 @@ def insert(
     fetched: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
-            arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
+            fields = {f.column: f for f in model._meta.concrete_fields}
+            arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
             # Table, column and type names come from the model; the values are bound, one array per column.
             sql = f"{head} SELECT * FROM unnest({arrays}){end}"  # noqa: S608
-            cursor.execute(sql, [list(c) for c in zip(*rows, strict=True)])
+            values = [list(column) for column in zip(*rows, strict=True)]
+            for i, name in enumerate(columns):
+                if fields[name].get_internal_type() == "FloatField":
+                    # psycopg dumps a list of one Python type only (a reading may come as 3400 beside 4.8).
+                    values[i] = [None if v is None else float(v) for v in values[i]]
+            cursor.execute(sql, values)
             return list(cursor.fetchall()) if fetch else []
         width = len(columns)
         per_statement = max(1, max_parameters() // width)
