@@ -400,6 +400,82 @@ def test_it_evaluates_a_run_at_most_once_per_interval(vv_run: EcmoRun) -> None:
     assert evaluate_pending(now=t0 + dt.timedelta(seconds=5), every_s=1.0).runs == 0  # nothing new
 
 
+def test_it_evaluates_again_from_the_claimed_span_when_an_evaluator_died_after_its_claim(
+    vv_run: EcmoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is a transaction of its own; an evaluator whose process dies before its evaluation commits leaves
+    the claim, and the run is evaluated again after the interval from the span it claimed."""
+    from django.utils import timezone
+
+    from ecmo_web.surveillance import actions, evaluation_queue
+    from ecmo_web.surveillance.models import EvaluationRequest
+
+    handle(message(control_id="C1"))
+    t0 = timezone.now()
+    assert evaluation_queue._claim(vv_run.pk, t0, 1.0) is not None  # ... and the evaluator dies here
+    request = EvaluationRequest.objects.get(run=vv_run)
+    observed = dt.datetime(2025, 1, 1, 11, 59, 55, tzinfo=dt.UTC)
+    assert not request.pending and request.claimed_from == observed
+    handle(message(control_id="C2", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))  # arrives meanwhile
+    replayed: list[Any] = []
+    evaluate_run = actions.evaluate_run
+
+    def recording(run: EcmoRun, **kwargs: Any) -> Any:
+        replayed.append(kwargs["replay_from"])
+        return evaluate_run(run, **kwargs)
+
+    monkeypatch.setattr(actions, "evaluate_run", recording)
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=0.5), every_s=1.0).runs == 0
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=1), every_s=1.0).runs == 1
+    assert replayed == [observed]
+    request = EvaluationRequest.objects.get(run=vv_run)
+    assert not request.pending and request.claimed_from is None
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=5), every_s=1.0).runs == 0
+
+
+def test_it_commits_a_message_while_its_run_is_being_evaluated_and_evaluates_it_next(
+    vv_run: EcmoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation does not hold the run's request row: a message for the run commits (and is acknowledged)
+    while the run is being judged, and leaves a new request for the next interval. (PostgreSQL: on SQLite every
+    write waits for the single write lock anyway.)"""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from ecmo_web.surveillance import actions, evaluation_queue
+    from ecmo_web.surveillance.models import EvaluationCursor, EvaluationRequest
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one write lock: a commit waits for any writing transaction")
+    handle(message(control_id="E1"))
+    acks: list[str] = []
+    evaluate_run = actions.evaluate_run
+
+    def meanwhile(run: EcmoRun, **kwargs: Any) -> Any:
+        with (
+            transaction.atomic()
+        ):  # inside the evaluation's transaction, the cursor row locked as it locks it
+            EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+            sender = threading.Thread(
+                target=lambda: acks.append(
+                    handle(message(control_id="E2", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))
+                )
+            )
+            sender.start()
+            sender.join(
+                20
+            )  # the old claim held the request row until here: the message waited for this commit
+            assert acks and msa(acks[0])[1] == "AA"
+            return evaluate_run(run, **kwargs)
+
+    monkeypatch.setattr(actions, "evaluate_run", meanwhile)
+    t0 = timezone.now()
+    assert evaluation_queue.evaluate_pending(now=t0, every_s=1.0).runs == 1
+    assert EvaluationRequest.objects.get(run=vv_run).pending  # E2's request, for the next interval
+    monkeypatch.setattr(actions, "evaluate_run", evaluate_run)
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=1), every_s=1.0).runs == 1
+
+
 def test_it_queues_no_evaluation_for_a_duplicate_or_a_refused_message(vv_run: EcmoRun) -> None:
     from ecmo_web.surveillance.evaluation_queue import evaluate_pending
     from ecmo_web.surveillance.models import EvaluationRequest
