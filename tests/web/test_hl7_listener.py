@@ -746,3 +746,17 @@ def test_it_finds_a_resent_message_through_the_batch_index_not_the_runs_whole_hi
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
             plan = " ".join(row[3] for row in cursor.fetchall())
             assert "ingest_batch_ref_unique" in plan, plan
+
+
+def test_the_evaluator_reads_the_apps_contributions_before_its_first_evaluation(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read of the contribution registry imports the apps' modules (half a second): the evaluator does it
+    when it starts, not inside its first evaluation's transaction (on SQLite, the write lock the listener waits for)."""
+    from ecmo_web import contributions
+    from ecmo_web.surveillance.evaluation_queue import Evaluator
+
+    monkeypatch.setattr(contributions, "_collected", None)
+    evaluator = Evaluator(every_s=1.0, poll_s=0.05).start()
+    evaluator.stop()
+    assert contributions._collected is not None

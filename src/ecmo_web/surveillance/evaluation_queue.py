@@ -30,6 +30,7 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.db.models import Q
 from django.utils import timezone
 
+from ecmo_web import contributions
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import actions, sqlrows
 from ecmo_web.surveillance.models import EvaluationRequest
@@ -219,6 +220,10 @@ class Evaluator:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        # Read the apps' contributions (the weaning-trial providers an evaluation asks for) before the first
+        # evaluation: the first read imports modules, half a second that would otherwise be spent inside the first
+        # evaluation's transaction — on SQLite, holding the write lock the listener's commits wait for.
+        contributions.collected()
         try:
             while not self._stop.is_set():
                 wait = self.poll_s
