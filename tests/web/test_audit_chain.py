@@ -114,3 +114,28 @@ def test_it_carries_the_request_id(run: EcmoRun, perfusionist: Any, client_for: 
     )
     assert response.status_code == 302
     assert AuditEvent.objects.latest("id").request_id == "req-123"
+
+
+def test_it_stores_exactly_the_event_it_returns_and_moves_the_head(run: EcmoRun, perfusionist: Any) -> None:
+    from django.db import transaction
+
+    from ecmo_web.audit.models import ChainHead
+
+    with transaction.atomic():
+        event = append(
+            actor=perfusionist,
+            action="run.viewed",
+            obj=run,
+            after={"when": T0, "values": [1.5, None, "x"]},
+            reason="a reason",
+        )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    for f in AuditEvent._meta.concrete_fields:
+        assert getattr(stored, f.attname) == getattr(event, f.attname), f.name
+    assert stored.before is None and stored.after == {
+        "when": T0.isoformat().replace("+00:00", "Z"),
+        "values": [1.5, None, "x"],
+    }
+    head = ChainHead.objects.get()
+    assert head.last_hash == event.hash and head.count == AuditEvent.objects.count()
+    assert verify().ok

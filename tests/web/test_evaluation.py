@@ -227,3 +227,41 @@ def test_it_gives_no_recirculation_finding_on_va(program: Any, perfusionist: Any
     ]
     _ingest(va, samples, now=T0 + H)
     assert "recirculation.high" not in _states(va)
+
+
+def test_it_loads_the_same_timeline_as_the_stored_rows_say(run: EcmoRun) -> None:
+    """``load_timeline`` reads SQLite's stored times as text and parses each distinct time once; the timeline is
+    the one the ORM's rows give: every parameter and source kind, times to the microsecond, device and hand-entered
+    sources apart."""
+    import numpy as np
+
+    from ecmo_web.surveillance.evaluation import load_timeline, timeline_of_rows
+    from ecmo_web.surveillance.models import Sample as StoredSample
+
+    at = T0 + dt.timedelta(hours=2)
+    samples = [
+        Sample(at + dt.timedelta(seconds=s, microseconds=m), parameter, value, source)
+        for s, m in ((0, 0), (1, 250_000), (2, 999_999))
+        for parameter, value, source in (
+            ("blood_flow_l_min", 4.5, "hl7:0A1B"),
+            ("pump_speed_rpm", 3400, "device"),
+            ("blood_flow_l_min", 4.4, "check"),
+        )
+    ]
+    _ingest(run, samples, at + H)
+    loaded = load_timeline(RunFacts.load(run), start=at, end=at + H)
+    rows = StoredSample.objects.filter(run=run).values_list("observed_at", "parameter", "value", "source")
+    expected = timeline_of_rows(rows)
+    assert (
+        loaded._series.keys()
+        == expected._series.keys()
+        == {
+            ("blood_flow_l_min", True),
+            ("blood_flow_l_min", False),
+            ("pump_speed_rpm", True),
+        }
+    )
+    for key, series in expected._series.items():
+        assert np.array_equal(loaded._series[key].us, series.us), key
+        assert np.array_equal(loaded._series[key].values, series.values), key
+    assert loaded.times == expected.times

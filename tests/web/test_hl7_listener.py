@@ -400,6 +400,82 @@ def test_it_evaluates_a_run_at_most_once_per_interval(vv_run: EcmoRun) -> None:
     assert evaluate_pending(now=t0 + dt.timedelta(seconds=5), every_s=1.0).runs == 0  # nothing new
 
 
+def test_it_evaluates_again_from_the_claimed_span_when_an_evaluator_died_after_its_claim(
+    vv_run: EcmoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is a transaction of its own; an evaluator whose process dies before its evaluation commits leaves
+    the claim, and the run is evaluated again after the interval from the span it claimed."""
+    from django.utils import timezone
+
+    from ecmo_web.surveillance import actions, evaluation_queue
+    from ecmo_web.surveillance.models import EvaluationRequest
+
+    handle(message(control_id="C1"))
+    t0 = timezone.now()
+    assert evaluation_queue._claim(vv_run.pk, t0, 1.0) is not None  # ... and the evaluator dies here
+    request = EvaluationRequest.objects.get(run=vv_run)
+    observed = dt.datetime(2025, 1, 1, 11, 59, 55, tzinfo=dt.UTC)
+    assert not request.pending and request.claimed_from == observed
+    handle(message(control_id="C2", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))  # arrives meanwhile
+    replayed: list[Any] = []
+    evaluate_run = actions.evaluate_run
+
+    def recording(run: EcmoRun, **kwargs: Any) -> Any:
+        replayed.append(kwargs["replay_from"])
+        return evaluate_run(run, **kwargs)
+
+    monkeypatch.setattr(actions, "evaluate_run", recording)
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=0.5), every_s=1.0).runs == 0
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=1), every_s=1.0).runs == 1
+    assert replayed == [observed]
+    request = EvaluationRequest.objects.get(run=vv_run)
+    assert not request.pending and request.claimed_from is None
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=5), every_s=1.0).runs == 0
+
+
+def test_it_commits_a_message_while_its_run_is_being_evaluated_and_evaluates_it_next(
+    vv_run: EcmoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation does not hold the run's request row: a message for the run commits (and is acknowledged)
+    while the run is being judged, and leaves a new request for the next interval. (PostgreSQL: on SQLite every
+    write waits for the single write lock anyway.)"""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from ecmo_web.surveillance import actions, evaluation_queue
+    from ecmo_web.surveillance.models import EvaluationCursor, EvaluationRequest
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one write lock: a commit waits for any writing transaction")
+    handle(message(control_id="E1"))
+    acks: list[str] = []
+    evaluate_run = actions.evaluate_run
+
+    def meanwhile(run: EcmoRun, **kwargs: Any) -> Any:
+        with (
+            transaction.atomic()
+        ):  # inside the evaluation's transaction, the cursor row locked as it locks it
+            EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+            sender = threading.Thread(
+                target=lambda: acks.append(
+                    handle(message(control_id="E2", eui="0000000000000002", pid="TEST-MRN-77^^^HOSP"))
+                )
+            )
+            sender.start()
+            sender.join(
+                20
+            )  # the old claim held the request row until here: the message waited for this commit
+            assert acks and msa(acks[0])[1] == "AA"
+            return evaluate_run(run, **kwargs)
+
+    monkeypatch.setattr(actions, "evaluate_run", meanwhile)
+    t0 = timezone.now()
+    assert evaluation_queue.evaluate_pending(now=t0, every_s=1.0).runs == 1
+    assert EvaluationRequest.objects.get(run=vv_run).pending  # E2's request, for the next interval
+    monkeypatch.setattr(actions, "evaluate_run", evaluate_run)
+    assert evaluation_queue.evaluate_pending(now=t0 + dt.timedelta(seconds=1), every_s=1.0).runs == 1
+
+
 def test_it_queues_no_evaluation_for_a_duplicate_or_a_refused_message(vv_run: EcmoRun) -> None:
     from ecmo_web.surveillance.evaluation_queue import evaluate_pending
     from ecmo_web.surveillance.models import EvaluationRequest
@@ -619,3 +695,68 @@ def test_it_lets_the_surveillance_worker_evaluate_queued_runs_and_purge_the_log(
     summary = worker.one_pass()
     assert "1 queued runs evaluated" in summary and "0 HL7 messages purged" in summary
     assert not EvaluationRequest.objects.get(run=vv_run).pending
+
+
+def test_it_keeps_the_sqlite_wal_short_from_a_thread_of_its_own(vv_run: EcmoRun) -> None:
+    """SQLite: the writer leaves checkpoints to the checkpointer thread (its own connection checkpoints only past a
+    large safety limit), so copying the WAL back into the database is off the path of every acknowledgement."""
+    from django.db import connection
+
+    from ecmo_web.surveillance import hl7_ingest
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the WAL is SQLite's")
+    ingestor = hl7_ingest.Ingestor()
+    seen: list[int] = []
+
+    def record() -> None:  # runs in the writer thread, on the writer's own connection
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            seen.append(cursor.fetchone()[0])
+
+    ingestor.on_commit = record
+    assert msa(ingestor(message()))[1] == "AA"
+    deadline = time.monotonic() + 30
+    while ingestor.checkpoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ingestor.close()
+    assert seen == [hl7_ingest.WRITER_AUTOCHECKPOINT_PAGES]
+    assert ingestor.checkpoints >= 1
+    assert not ingestor._checkpointer.is_alive()
+    assert Sample.objects.filter(run=vv_run).count() == 2
+
+
+def test_it_finds_a_resent_message_through_the_batch_index_not_the_runs_whole_history(
+    vv_run: EcmoRun,
+) -> None:
+    """Idempotency reads one index entry per message: SQLite uses the partial unique index on (run, kind, ref)
+    only when the query repeats its condition; otherwise it read every batch the run ever received, per group."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    handle(message(control_id="IDX1"))
+    with CaptureQueriesContext(connection) as queries:
+        assert msa(handle(message(control_id="IDX1")))[1] == "AA"
+    lookups = [q["sql"] for q in queries.captured_queries if 'FROM "surveillance_ingestbatch"' in q["sql"]]
+    assert lookups
+    with connection.cursor() as cursor:
+        for sql in lookups:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(row[3] for row in cursor.fetchall())
+            assert "ingest_batch_ref_unique" in plan, plan
+
+
+def test_the_evaluator_reads_the_apps_contributions_before_its_first_evaluation(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read of the contribution registry imports the apps' modules (half a second): the evaluator does it
+    when it starts, not inside its first evaluation's transaction (on SQLite, the write lock the listener waits for)."""
+    from ecmo_web import contributions
+    from ecmo_web.surveillance.evaluation_queue import Evaluator
+
+    monkeypatch.setattr(contributions, "_collected", None)
+    evaluator = Evaluator(every_s=1.0, poll_s=0.05).start()
+    evaluator.stop()
+    assert contributions._collected is not None

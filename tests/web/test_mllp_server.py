@@ -10,6 +10,7 @@ Spec checklist:
 - [x] a connection dropped mid-message: the handler is never called, nothing is acknowledged
 - [x] a frame above the size limit: AR with error 104, handler not called, the connection keeps working
 - [x] the handler raises: AE (or CE in enhanced mode) with error 207, logged
+- [x] a group handler (``submit``): futures resolved together each answer their own frame, in order
 - [x] a slow handler: nothing is written until it returns, then the ACK
 - [x] Latin-1 fallback when a frame is not UTF-8; the ACK uses the same codec
 - [x] read timeout inside a frame and idle timeout between frames close the connection, nothing handled
@@ -308,6 +309,58 @@ def test_it_writes_the_ack_only_after_a_slow_handler_has_returned() -> None:
 
     assert msa(acks[0])[1] == "CA"
     assert handler.finished_at and handler.finished_at[0] <= received_at
+
+
+class BatchingHandler:
+    """A group handler (``submit`` → future), like the group-committing ``Ingestor``: a worker thread takes the
+    messages that have arrived and resolves their futures together; a message whose id ends in "X" fails."""
+
+    def __init__(self, group: int) -> None:
+        self.group = group
+        self.queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.groups: list[list[str]] = []
+        threading.Thread(target=self._work, daemon=True).start()
+
+    def submit(self, text: str, peer: str = "") -> Any:
+        from concurrent.futures import Future
+
+        future: Future[str] = Future()
+        self.queue.put((text, future))
+        return future
+
+    def __call__(self, text: str) -> str:
+        return str(self.submit(text).result())
+
+    def _work(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            deadline = time.monotonic() + 1
+            while len(batch) < self.group and time.monotonic() < deadline:
+                with contextlib.suppress(queue.Empty):
+                    batch.append(self.queue.get(timeout=0.05))
+            self.groups.append([hl7v2.read_header(text).control_id for text, _ in batch])
+            for text, future in batch:  # resolved one after another, from this thread
+                if hl7v2.read_header(text).control_id.endswith("X"):
+                    future.set_exception(RuntimeError("could not be stored"))
+                else:
+                    code = hl7v2.ack_code(hl7v2.Outcome.ACCEPTED, text)
+                    future.set_result(hl7v2.build_ack(text, code=code, now=datetime.now(UTC)))
+
+
+def test_it_answers_each_message_of_a_group_handler_with_its_own_result_in_order() -> None:
+    """Futures resolved together by a group handler's thread reach the event loop in batches: every frame still
+    gets its own ACK, in order on its connection, and a failed one gets 207."""
+    handler = BatchingHandler(group=2)  # a connection's next frame waits for its ACK: one from each at a time
+    with listening(handler) as server:
+        a, b = connect(server.port), connect(server.port)
+        with a, b:
+            a.sendall(frame(oru("A1")) + frame(oru("A2X")))
+            b.sendall(frame(oru("B1")) + frame(oru("B2")))
+            acks_a, acks_b = read_acks(a, 2), read_acks(b, 2)
+    assert [msa(x)[1:3] for x in acks_a] == [["CA", "A1"], ["CE", "A2X"]]
+    assert err(acks_a[1])[3].startswith("207")
+    assert [msa(x)[1:3] for x in acks_b] == [["CA", "B1"], ["CA", "B2"]]
+    assert sum(len(g) for g in handler.groups) == 4
 
 
 def test_it_falls_back_to_latin1_and_answers_in_the_same_codec() -> None:

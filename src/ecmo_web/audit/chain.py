@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from ecmo_web.audit.middleware import request_id_var
@@ -96,7 +97,7 @@ def append(
         if program_id is None and hasattr(type(obj), "program_path"):
             program_id = program_id_of(obj)
     user = actor if getattr(actor, "is_authenticated", False) else None
-    head, _ = ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
+    prev_hash = _lock_head()
     event = AuditEvent(
         at=timezone.now(),
         actor=user,
@@ -110,14 +111,62 @@ def append(
         after=_jsonable(after) if after is not None else None,
         reason=reason,
         request_id=request_id_var.get(),
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
     event.hash = compute_hash(event)
-    event.save()
-    head.last_hash = event.hash
-    head.count += 1
-    head.save(update_fields=["last_hash", "count"])
+    _insert(event)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(ChainHead)} SET last_hash = %s, count = count + 1 WHERE id = 1",  # noqa: S608
+            [event.hash],
+        )
     return event
+
+
+# The chain is appended to by every write of the application (the HL7 listener once per committed group), so the
+# three statements of an append are plain SQL rather than the ORM's get_or_create and two saves: the same rows,
+# about half the time. Table and column names come from the models; every value is a bound parameter.
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _lock_head() -> str:
+    """The chain's last hash, its head row locked until the caller's transaction ends (PostgreSQL: FOR UPDATE, which
+    serialises appends; SQLite: the transaction already holds the database's write lock)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_hash FROM {_table(ChainHead)} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    if row is not None:
+        return str(row[0])
+    head, _ = ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
+    return head.last_hash
+
+
+_EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert(event: AuditEvent) -> None:
+    """INSERT the event (each value prepared by its field, as ``save()`` would) and set its primary key; the
+    model's pre_save and post_save signals are sent as ``save()`` sends them (the tests' audit guard listens)."""
+    using = connection.alias
+    pre_save.send(sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _EVENT_FIELDS)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(AuditEvent)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING id",
+            values,
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = using
+    post_save.send(
+        sender=AuditEvent, instance=event, created=True, update_fields=None, raw=False, using=using
+    )
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 
 from ecmo_core.surveillance import (
     ANTICOAGULATION_TESTS,
@@ -196,12 +199,14 @@ def load_timeline(facts: RunFacts, *, start: dt.datetime, end: dt.datetime) -> T
         if first is None or first >= begin:
             continue
         spans |= Q(observed_at__gte=anchor or first, observed_at__lte=min(first + baseline, end))
-    rows = (
-        Sample.objects.filter(run=run, parameter__in=list(PARAMETERS))
-        .filter(spans)
-        .values_list("observed_at", "parameter", "value", "source")
-    )
-    return timeline_of_rows(rows)
+    samples = Sample.objects.filter(run=run, parameter__in=list(PARAMETERS)).filter(spans)
+    if connection.vendor == "sqlite":
+        # An evaluation reads thousands of rows, and the ORM parses each stored time (SQLite keeps it as UTC text)
+        # through Django's converters; read the text and parse each distinct time once (a console sends a dozen
+        # parameters at each time). PostgreSQL's driver returns aware times itself.
+        text = samples.annotate(at_text=Cast("observed_at", CharField()))
+        return _timeline(text.values_list("at_text", "parameter", "value", "source"), _text_micros)
+    return timeline_of_rows(samples.values_list("observed_at", "parameter", "value", "source"))
 
 
 def timeline_of_rows(rows: Iterable[tuple[dt.datetime, str, float, str]]) -> Timeline:
@@ -210,11 +215,30 @@ def timeline_of_rows(rows: Iterable[tuple[dt.datetime, str, float, str]]) -> Tim
     Stored rows were validated on their way in and are unique on (parameter, observed_at, source), so they go
     into the timeline's arrays without becoming ``Sample`` objects first.
     """
+    return _timeline(rows, micros)
+
+
+def _timeline(rows: Iterable[tuple[Any, str, float, str]], to_micros: Callable[[Any], int]) -> Timeline:
+    """:func:`timeline_of_rows` with the time of each row given as ``to_micros`` reads it; each distinct time and
+    source is converted once."""
+    times: dict[Any, int] = {}
+    names: dict[str, str] = {}
     grouped: dict[tuple[str, bool], list[tuple[int, float, str]]] = {}
     for at, parameter, value, source in rows:
-        name = core_source(source)
-        grouped.setdefault((parameter, name == DEVICE), []).append((micros(at), float(value), name))
+        us = times.get(at)
+        if us is None:
+            us = times[at] = to_micros(at)
+        name = names.get(source)
+        if name is None:
+            name = names[source] = core_source(source)
+        grouped.setdefault((parameter, name == DEVICE), []).append((us, float(value), name))
     return Timeline.from_series({key: Series.of(group) for key, group in grouped.items()})
+
+
+def _text_micros(text: str) -> int:
+    """A time as SQLite stores it (UTC, without an offset: what Django writes) in microseconds since the epoch."""
+    when = dt.datetime.fromisoformat(text)
+    return micros(when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when)
 
 
 def stored_sample(observed_at: dt.datetime, parameter: str, value: float, source: str) -> CoreSample:

@@ -8,8 +8,12 @@ calling ``actions.evaluate_run`` (the same entry point every other way in uses).
 
 Who calls :func:`evaluate_pending`: the evaluator thread that ``ecmo mllp-listen`` starts (:class:`Evaluator`),
 each pass of ``ecmo surveil``, or a task worker. Several may run at once, in several processes: a run is claimed
-by a conditional ``UPDATE … WHERE pending`` inside the evaluation's own transaction, so exactly one of them
-evaluates it, and a crash mid-evaluation rolls the claim back (the run stays pending).
+in a short transaction of its own (the request row locked, then marked not pending, with the span it claims kept
+in ``claimed_from``), so exactly one of them evaluates it within an interval; the evaluation follows in its own
+transaction, and the claim is cleared after it commits. The request row is therefore never locked while a run is
+judged, and the listener's commits, which upsert it, never wait for an evaluation (on PostgreSQL they did, for
+the whole evaluation). A crash mid-evaluation leaves the claim: the run is due again after the interval, from the
+claimed span (``claimed_from``) and whatever arrived since.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.db.models import Q
 from django.utils import timezone
 
+from ecmo_web import contributions
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import actions
+from ecmo_web.surveillance import actions, sqlrows
 from ecmo_web.surveillance.models import EvaluationRequest
 
 log = logging.getLogger("ecmo.evaluator")
@@ -52,19 +57,19 @@ def request_evaluations(requests: Iterable[tuple[int, dt.datetime]], *, now: dt.
         return
     qn = connection.ops.quote_name
     table = qn(EvaluationRequest._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    # Table and column names come from the model; values are bound parameters.
-    sql = (
-        f"INSERT INTO {table} (run_id, pending, replay_from, requested_at, evaluated_at) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, NULL) ON CONFLICT (run_id) DO UPDATE SET "
+    adapt = sqlrows.datetime_adapter()
+    # Table and column names come from the model; values are bound parameters. One statement for all the runs (each
+    # once, in id order: concurrent writers lock the rows in the same order).
+    sqlrows.insert(
+        EvaluationRequest,
+        ("run_id", "pending", "replay_from", "requested_at", "evaluated_at"),
+        [(run_id, True, adapt(at), adapt(now), None) for run_id, at in sorted(earliest.items())],
+        "ON CONFLICT (run_id) DO UPDATE SET "
         f"replay_from = CASE WHEN {table}.pending AND {table}.replay_from < excluded.replay_from "
         f"THEN {table}.replay_from ELSE excluded.replay_from END, "
         f"requested_at = CASE WHEN {table}.pending THEN {table}.requested_at ELSE excluded.requested_at END, "
-        "pending = excluded.pending"
+        "pending = excluded.pending",
     )
-    rows = [(run_id, True, adapt(at), adapt(now)) for run_id, at in sorted(earliest.items())]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 @dataclass
@@ -78,7 +83,8 @@ class PassResult:
 
 
 def _due(now: dt.datetime, every_s: float) -> Q:
-    return Q(pending=True) & (
+    """Pending, or claimed by an evaluation that has not finished (or died), and not claimed within ``every_s``."""
+    return (Q(pending=True) | Q(claimed_from__isnull=False)) & (
         Q(evaluated_at__isnull=True) | Q(evaluated_at__lte=now - dt.timedelta(seconds=every_s))
     )
 
@@ -118,15 +124,37 @@ def evaluate_pending(
     return result
 
 
-def _claim_and_evaluate(run_id: int, at: dt.datetime, every_s: float) -> tuple[dt.datetime, list[Any]] | None:
-    """Claim the run's request if it is due and evaluate it, in one transaction; None when not due (or taken)."""
+def _claim(run_id: int, at: dt.datetime, every_s: float) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """Claim the run's request if it is due, in a short transaction of its own: (requested_at, replay_from), or
+    None when it is not due (or another evaluator took it). The span claimed stays in ``claimed_from`` until the
+    evaluation has committed: a request left claimed by an evaluation that failed or died is due again."""
     with transaction.atomic():
-        claimed = EvaluationRequest.objects.filter(_due(at, every_s), run_id=run_id)
-        request = claimed.select_for_update().first()
-        if request is None or not claimed.update(pending=False, evaluated_at=at):
+        request = (
+            EvaluationRequest.objects.select_for_update().filter(_due(at, every_s), run_id=run_id).first()
+        )
+        if request is None:
             return None
-        run = EcmoRun.objects.get(pk=run_id)
-        return request.requested_at, actions.evaluate_run(run, now=at, replay_from=request.replay_from)
+        spans = [request.claimed_from, request.replay_from if request.pending else None]
+        replay_from = min((t for t in spans if t is not None), default=None)
+        EvaluationRequest.objects.filter(pk=request.pk).update(
+            pending=False, claimed_from=replay_from or at, evaluated_at=at
+        )
+        return request.requested_at, replay_from
+
+
+def _claim_and_evaluate(run_id: int, at: dt.datetime, every_s: float) -> tuple[dt.datetime, list[Any]] | None:
+    """Claim the run's request if it is due, evaluate it, then clear the claim, each in its own transaction; None
+    when not due (or taken). Messages committed meanwhile leave a new pending request (the claim made the row not
+    pending), evaluated at the next interval."""
+    claimed = _claim(run_id, at, every_s)
+    if claimed is None:
+        return None
+    requested_at, replay_from = claimed
+    run = EcmoRun.objects.get(pk=run_id)
+    transitions = actions.evaluate_run(run, now=at, replay_from=replay_from)
+    # Only this claim's (a slower evaluation's claim may have been taken over by another evaluator since).
+    EvaluationRequest.objects.filter(run_id=run_id, evaluated_at=at).update(claimed_from=None)
+    return requested_at, transitions
 
 
 def evaluate_if_due(
@@ -149,7 +177,9 @@ def evaluate_if_due(
 
 def next_due_in_s(*, now: dt.datetime, every_s: float) -> float | None:
     """Seconds until the earliest pending request falls due (0 if one is due now), or None when none is pending."""
-    pending = EvaluationRequest.objects.filter(pending=True).values_list("evaluated_at", flat=True)
+    pending = EvaluationRequest.objects.filter(Q(pending=True) | Q(claimed_from__isnull=False)).values_list(
+        "evaluated_at", flat=True
+    )
     waits = [
         0.0 if last is None else max((last + dt.timedelta(seconds=every_s) - now).total_seconds(), 0.0)
         for last in pending[:1000]
@@ -190,6 +220,10 @@ class Evaluator:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        # Read the apps' contributions (the weaning-trial providers an evaluation asks for) before the first
+        # evaluation: the first read imports modules, half a second that would otherwise be spent inside the first
+        # evaluation's transaction — on SQLite, holding the write lock the listener's commits wait for.
+        contributions.collected()
         try:
             while not self._stop.is_set():
                 wait = self.poll_s

@@ -647,14 +647,24 @@ class EvaluationRequest(models.Model):
     replay_from = models.DateTimeField(null=True, blank=True)
     # The first request since the last evaluation: how long the oldest unevaluated message has waited.
     requested_at = models.DateTimeField()
+    # When an evaluator last claimed the run (the claim is its own short transaction; the evaluation follows).
     evaluated_at = models.DateTimeField(null=True, blank=True)
+    # The span an evaluation has claimed and not yet committed (its ``replay_from``): set with the claim, cleared
+    # once the evaluation has committed. Left set by an evaluation that failed or whose process died, it makes the
+    # run due again after the interval, from here (``evaluation_queue``).
+    claimed_from = models.DateTimeField(null=True, blank=True)
 
     program_path = "run__program"
 
     class Meta:
         indexes = [
-            # The evaluator's queue: only pending rows are indexed, so the index stays tiny.
-            models.Index(fields=["requested_at"], name="evaluation_pending_idx", condition=Q(pending=True))
+            # The evaluator's queue: only pending or claimed rows are indexed, so the indexes stay tiny.
+            models.Index(fields=["requested_at"], name="evaluation_pending_idx", condition=Q(pending=True)),
+            models.Index(
+                fields=["evaluated_at"],
+                name="evaluation_claimed_idx",
+                condition=Q(claimed_from__isnull=False),
+            ),
         ]
 
 

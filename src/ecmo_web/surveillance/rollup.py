@@ -21,6 +21,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import F
 
+from ecmo_web.surveillance import sqlrows
+
 MINUTE, HOUR = 60, 3600
 TIERS = (MINUTE, HOUR)
 """The widths kept, in seconds."""
@@ -83,7 +85,7 @@ def add_samples(rows: Iterable[Sequence[Any]]) -> None:
             h[4], h[5] = a[4], a[5]
         if a[6] > h[6]:
             h[6], h[7] = a[6], a[7]
-    adapt: Any = connection.ops.adapt_datetimefield_value
+    adapt = sqlrows.datetime_adapter()
     upserts = [
         (run_id, parameter, width, adapt(_utc(start)), a[0], a[1], a[2], a[3], adapt(a[5]), adapt(a[7]))
         for width, tier in ((MINUTE, minutes), (HOUR, hours))
@@ -106,15 +108,16 @@ def _upsert(rows: list[tuple[Any, ...]]) -> None:
             f"last_at = {greatest}({table}.last_at, excluded.last_at)",
         ]
     )
-    # Identifiers come from the model's metadata and values are bound parameters: nothing user-supplied here.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(qn(c) for c in _COLUMNS)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
-        f"ON CONFLICT ({', '.join(qn(c) for c in _KEY)}) DO UPDATE SET {merged}"
+    # Identifiers come from the model's metadata and values are bound parameters: nothing user-supplied here. One
+    # multi-row statement (each key occurs once in ``rows``, as ON CONFLICT DO UPDATE requires; in key order).
+    from ecmo_web.surveillance.models import SampleRollup
+
+    sqlrows.insert(
+        SampleRollup,
+        _COLUMNS,
+        rows,
+        f"ON CONFLICT ({', '.join(qn(c) for c in _KEY)}) DO UPDATE SET {merged}",
     )
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[i : i + 5000])
 
 
 def remove_samples(rows: Iterable[Sequence[Any]]) -> None:

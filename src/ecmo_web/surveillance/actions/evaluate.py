@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from ecmo_core.surveillance import (
     Finding,
@@ -144,10 +144,7 @@ def evaluate_run(
         state.evaluated_at = end
     stored = [s for s in states.values() if s.pk is not None]
     RuleState.objects.bulk_create([s for s in states.values() if s.pk is None])
-    RuleState.objects.bulk_update(
-        stored,
-        ["status", "severity", "rule_version", "since", "alert", "message", "evidence", "evaluated_at"],
-    )
+    _update_states(stored)
     cursor.evaluated_through = end
     cursor.save(update_fields=["evaluated_through", "updated_at"])
     if transitions:
@@ -164,6 +161,36 @@ def evaluate_run(
             },
         )
     return transitions
+
+
+_STATE_FIELDS = (
+    "status",
+    "severity",
+    "rule_version",
+    "since",
+    "alert",
+    "message",
+    "evidence",
+    "evaluated_at",
+)
+
+
+def _update_states(states: list[RuleState]) -> None:
+    """Save the rule states' evaluated fields: what ``bulk_update`` did, as one prepared UPDATE per row. ``bulk_update``
+    builds a CASE expression per field and row through the ORM, which cost more than the rest of a live evaluation
+    (≈ 10 ms a run, every interval, for every run with new telemetry). Values are prepared by each field."""
+    if not states:
+        return
+    fields = [RuleState._meta.get_field(name) for name in _STATE_FIELDS]
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    rows = [[f.get_db_prep_save(getattr(s, f.attname), connection) for f in fields] + [s.pk] for s in states]
+    with connection.cursor() as cursor:
+        # Table and column names come from the model; every value is a bound parameter.
+        cursor.executemany(
+            f"UPDATE {qn(RuleState._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608
+            rows,
+        )
 
 
 def late_window() -> dt.timedelta:

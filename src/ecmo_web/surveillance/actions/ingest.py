@@ -22,7 +22,7 @@ from ecmo_core.surveillance import (
 from ecmo_core.surveillance.parameters import FLAG, FRACTION
 from ecmo_web.kernel import actor_name, audit, require
 from ecmo_web.runs.models import EcmoRun
-from ecmo_web.surveillance import rollup
+from ecmo_web.surveillance import rollup, sqlrows
 from ecmo_web.surveillance.actions.evaluate import evaluate_run
 from ecmo_web.surveillance.models import (
     DEVICE,
@@ -274,42 +274,32 @@ _SAMPLE_COLUMNS = (
 
 
 def insert_sample_rows(rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert sample rows (in ``_SAMPLE_COLUMNS`` order) with one prepared statement, skipping any that already exist.
+    """Insert sample rows (in ``_SAMPLE_COLUMNS`` order), skipping any that already exist.
 
-    A plain executemany: the ORM's bulk_create spends most of its time preparing each field of each object, which
-    matters for a console export or the demo (10⁵ rows). ``ON CONFLICT DO NOTHING`` keeps it idempotent under a
-    concurrent writer on SQLite (≥ 3.24) and PostgreSQL alike.
+    Not the ORM's bulk_create, which spends most of its time preparing each field of each object (a console export
+    or the demo is 10⁵ rows): on SQLite one prepared statement run by ``executemany``; on PostgreSQL one ``INSERT``
+    of the rows as arrays (``sqlrows.insert``; psycopg would send an ``executemany`` as a statement per row) or,
+    from 2 000 rows, ``COPY``.
+    ``ON CONFLICT DO NOTHING`` keeps it idempotent under a concurrent writer on SQLite (≥ 3.24) and PostgreSQL alike.
     """
     if not rows:
         return
-    qn = connection.ops.quote_name
-    adapt: Any = connection.ops.adapt_datetimefield_value
-    # Identifiers come from the model's own metadata and values are bound parameters: nothing user-supplied here.
-    columns = ", ".join(qn(c) for c in _SAMPLE_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_SAMPLE_COLUMNS))
-    sql = (
-        f"INSERT INTO {qn(Sample._meta.db_table)} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"  # noqa: S608
-    )
     if connection.vendor == "sqlite":
-        # What adapt_datetimefield_value does for an aware datetime, without its per-call checks (10⁵ rows),
-        # once per distinct time (a console sends a dozen parameters at each time; received_at is one time).
-        adapted: dict[dt.datetime, str] = {}
-
-        def adapt(value: dt.datetime) -> str:
-            text = adapted.get(value)
-            if text is None:
-                text = adapted[value] = str(value.astimezone(dt.UTC).replace(tzinfo=None))
-            return text
-
+        qn = connection.ops.quote_name
+        # Identifiers come from the model's own metadata and values are bound parameters: nothing user-supplied.
+        head = f"INSERT INTO {qn(Sample._meta.db_table)} ({', '.join(qn(c) for c in _SAMPLE_COLUMNS)})"
+        adapt = sqlrows.datetime_adapter()
+        prepared = [(r[0], r[1], adapt(r[2]), r[3], r[4], adapt(r[5]), r[6], r[7]) for r in rows]
+        placeholders = ", ".join(["%s"] * len(_SAMPLE_COLUMNS))
+        with connection.cursor() as cursor:
+            for i in range(0, len(prepared), 5000):
+                cursor.executemany(
+                    f"{head} VALUES ({placeholders}) ON CONFLICT DO NOTHING", prepared[i : i + 5000]
+                )
     elif len(rows) >= _COPY_FROM and _has_copy():
         _copy_sample_rows(rows)
-        rollup.add_samples(rows)
-        return
-
-    prepared = [(r[0], r[1], adapt(r[2]), r[3], r[4], adapt(r[5]), r[6], r[7]) for r in rows]
-    with connection.cursor() as cursor:
-        for i in range(0, len(prepared), 5000):
-            cursor.executemany(sql, prepared[i : i + 5000])
+    else:
+        sqlrows.insert(Sample, _SAMPLE_COLUMNS, rows, "ON CONFLICT DO NOTHING")
     rollup.add_samples(rows)  # the minute and hour rollups, in the same transaction (surveillance/rollup.py)
 
 
@@ -432,7 +422,10 @@ def ingest_samples(
             (s.parameter, s.observed_at, s.value, s.source)
             for s in validate_samples(run, samples, source=source, now=now)
         ]
-    if batch_ref and IngestBatch.objects.filter(run=run, kind=kind, ref=batch_ref).exists():
+    # .exclude(ref=""): repeats the partial unique index's condition, so that SQLite reads that index (one entry)
+    # instead of every batch of the run.
+    held = IngestBatch.objects.filter(run=run, kind=kind, ref=batch_ref).exclude(ref="")
+    if batch_ref and held.exists():
         return IngestResult(0, len(checked))
     if not checked:
         return IngestResult(0, 0)
