@@ -70,7 +70,7 @@ def hold() -> None:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("hold the audit chain only inside the transaction that will write to it")
-    ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
+    _lock_head()
 
 
 def append(

@@ -181,7 +181,8 @@ def _update_states(states: list[RuleState]) -> None:
     (≈ 10 ms a run, every interval, for every run with new telemetry). Values are prepared by each field."""
     if not states:
         return
-    fields = [RuleState._meta.get_field(name) for name in _STATE_FIELDS]
+    concrete = {f.name: f for f in RuleState._meta.concrete_fields}
+    fields = [concrete[name] for name in _STATE_FIELDS]
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
     rows = [[f.get_db_prep_save(getattr(s, f.attname), connection) for f in fields] + [s.pk] for s in states]
