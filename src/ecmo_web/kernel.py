@@ -236,11 +236,9 @@ def _changes(event: AuditEvent | None) -> str:
     return f" Their values: {listed}."
 
 
-def conflict(obj: Model, *, field: str = "version", current: int | None = None) -> VersionConflict:
-    """The refusal for a write based on a stale copy of ``obj``: who changed it last, when (program time), what.
-
-    Who and when come from the audit trail (the latest event on ``obj``), so a record needs no extra columns.
-    """
+def last_change(obj: Model) -> tuple[AuditEvent | None, str, str]:
+    """Who changed ``obj`` last and when, from the audit trail (its latest event): (event, "intensivist", " at 10:07"
+    in program time), or (None, "Someone", "") when it has none. A record needs no extra columns for it."""
     event = (
         AuditEvent.objects.filter(
             object_type=f"{obj._meta.app_label}.{obj._meta.model_name}", object_id=str(obj.pk)
@@ -249,12 +247,16 @@ def conflict(obj: Model, *, field: str = "version", current: int | None = None) 
         .first()
     )
     if event is None:
-        who, when = "Someone", ""
-    else:
-        program_id = permissions.program_id_of(obj)
-        program = Program.objects.filter(pk=program_id).first() if program_id is not None else None
-        local = timezones.to_local(event.at, program)
-        who, when = event.actor_name, f" at {local:%H:%M}" if local is not None else ""
+        return None, "Someone", ""
+    program_id = permissions.program_id_of(obj)
+    program = Program.objects.filter(pk=program_id).first() if program_id is not None else None
+    local = timezones.to_local(event.at, program)
+    return event, event.actor_name, f" at {local:%H:%M}"
+
+
+def conflict(obj: Model, *, field: str = "version", current: int | None = None) -> VersionConflict:
+    """The refusal for a write based on a stale copy of ``obj``: who changed it last, when (program time), what."""
+    event, who, when = last_change(obj)
     message = (
         f"{who} changed this{when} while you were editing; your changes were not saved — review theirs and apply "
         f"yours again.{_changes(event)}"

@@ -12,11 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ecmo_web import timezones
 from ecmo_web.accounts.models import Program
 from ecmo_web.audit.chain import snapshot
-from ecmo_web.audit.models import AuditEvent
-from ecmo_web.kernel import VersionConflict, audit, aware, lock, not_in_future, require
+from ecmo_web.kernel import VersionConflict, audit, aware, last_change, lock, not_in_future, require
 from ecmo_web.runs.models import (
     Cannula,
     CatalogueItem,
@@ -213,8 +211,10 @@ def current_circuit(run: EcmoRun) -> Circuit | None:
 def in_place_ids(run: EcmoRun) -> list[int]:
     """The ids of the components in place on ``run``'s current circuit: the state an install form was opened on."""
     circuit = current_circuit(run)
-    if circuit is None:
-        return []
+    return [] if circuit is None else _in_place(circuit)
+
+
+def _in_place(circuit: Circuit) -> list[int]:
     return sorted(circuit.components.filter(removed_at__isnull=True).values_list("pk", flat=True))
 
 
@@ -226,14 +226,7 @@ def _expect_in_place(circuit: Circuit, kind: str, previous: Component | None, se
         return
     changed = previous or expected
     assert changed is not None
-    event = (
-        AuditEvent.objects.filter(object_type="runs.component", object_id=str(changed.pk))
-        .order_by("-id")
-        .first()
-    )
-    local = timezones.to_local(event.at, circuit.run.program) if event is not None else None
-    who = event.actor_name if event is not None else "Someone"
-    when = f" at {local:%H:%M}" if local is not None else ""
+    _, who, when = last_change(changed)
     now = f"now in place: {previous.maker} {previous.model}" if previous else "none is in place now"
     if previous is not None and previous.lot:
         now += f", lot {previous.lot}"
@@ -241,7 +234,7 @@ def _expect_in_place(circuit: Circuit, kind: str, previous: Component | None, se
         "in_place",
         f"{who} changed the {ComponentKind(kind).label.lower()}{when} while you were editing ({now}); nothing was "
         "saved — check the circuit and record again.",
-        current=",".join(str(pk) for pk in in_place_ids(circuit.run)),
+        current=",".join(str(pk) for pk in _in_place(circuit)),
     )
 
 

@@ -23,12 +23,11 @@ from ecmo_core.surveillance.parameters import FLAG, FRACTION
 from ecmo_web.kernel import actor_name, audit, require
 from ecmo_web.runs.models import EcmoRun
 from ecmo_web.surveillance import rollup, sqlrows
-from ecmo_web.surveillance.actions.evaluate import evaluate_run
+from ecmo_web.surveillance.actions.evaluate import evaluate_run, lock_evaluation
 from ecmo_web.surveillance.models import (
     DEVICE,
     AlertTransition,
     CircuitCheck,
-    EvaluationCursor,
     IngestBatch,
     Sample,
 )
@@ -447,7 +446,7 @@ def ingest_samples(
 
         request_evaluations([(run.pk, min(times))], now=now)
     elif evaluate:
-        EvaluationCursor.objects.select_for_update().get_or_create(run=run)
+        lock_evaluation(run)
     audit(
         actor_or_system,
         action="samples.ingested",
